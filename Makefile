@@ -1,0 +1,146 @@
+# Makefile — builds ./ticketml, libticketml.a, libticketml_serve.a, the tests and the benchmarks.
+# Detects nvcc, OpenBLAS and HDF5 and says what it found. Knobs: NO_CUDA=1, CUDA_ARCH="80 90",
+# DEBUG=1 (ASan + UBSan), V=1 (full command lines), BUILD=dir (out-of-tree objects).
+
+BUILD     ?= build
+CC        ?= cc
+CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= 80 90
+PKGS      := openblas hdf5 cmocka libutf8proc jansson inih
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ---- what is here -----------------------------------------------------------------------------
+DEPS_OK := $(shell pkg-config --exists $(PKGS) && echo yes)
+ifneq ($(DEPS_OK),yes)
+  ifeq ($(filter deps help clean,$(MAKECMDGOALS)),)
+    $(info ticketml: missing build dependencies; installing or printing the install line)
+    DEPS_RC := $(shell sh scripts/deps.sh >&2; echo $$?)
+    ifneq ($(DEPS_RC),0)
+      $(error dependencies missing: run the apt-get line above as root, then make again)
+    endif
+  endif
+endif
+
+NVCC := $(shell command -v nvcc 2>/dev/null || ( [ -x $(CUDA_HOME)/bin/nvcc ] && echo $(CUDA_HOME)/bin/nvcc ))
+ifeq ($(NO_CUDA),1)
+  NVCC :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -fopenmp -I. -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread -ldl
+NVFLAGS := -std=c++17 -I. -Iinclude -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -MMD -MP \
+           $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a))
+
+ifeq ($(DEBUG),1)
+  OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  CFLAGS  += $(OPT)
+  LDLIBS  += -fsanitize=address,undefined
+  NVFLAGS += -g -O1
+  BUILD   := $(BUILD)-debug
+else
+  OPT     := -O3 -march=x86-64-v2 -g
+  CFLAGS  += $(OPT)
+  NVFLAGS += -O3 -lineinfo
+endif
+
+# ---- sources: every room is picked up by wildcard ----------------------------------------------
+LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c eval/*.c)
+SERVE_SRC := $(wildcard serve/*.c)
+CU_SRC    := $(wildcard kernels/cuda/*.cu)
+CLI_SRC   := $(wildcard cli/*.c)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TUTIL_SRC := $(wildcard tests/util_*.c)
+BENCH_SRC := $(wildcard tests/bench_*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz_*.c)
+
+ifneq ($(NVCC),)
+  CFLAGS   += -DTML_HAVE_CUDA=1
+  NVFLAGS  += -DTML_HAVE_CUDA=1
+  CU_OBJ   := $(CU_SRC:%.cu=$(BUILD)/%.o)
+  # cudart is static so a CUDA build runs (on the CPU) where no driver is installed; cuBLAS is
+  # found through the rpath of the toolkit it was built with.
+  LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart_static -lstdc++ -lrt
+  CUDA_MSG := nvcc at $(NVCC) (arch $(CUDA_ARCH))
+else
+  CU_OBJ   :=
+  CUDA_MSG := no (CPU-only build)
+endif
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
+SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TUTIL_OBJ := $(TUTIL_SRC:%.c=$(BUILD)/%.o)
+TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
+LIB       := $(BUILD)/libticketml.a
+SERVE_LIB := $(BUILD)/libticketml_serve.a
+
+.PHONY: all test bench demo fuzz deps clean help info
+all: info ticketml $(TESTS) $(BENCHES)
+
+info:
+	@echo "ticketml build: cc=$(CC) cuda=$(CUDA_MSG) openblas=$(shell pkg-config --modversion openblas 2>/dev/null || echo missing) hdf5=$(shell pkg-config --modversion hdf5 2>/dev/null || echo missing)$(if $(filter 1,$(DEBUG)), debug=asan+ubsan)"
+
+ticketml: $(CLI_OBJ) $(LIB) $(SERVE_LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(LIB) $(SERVE_LIB) $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SERVE_LIB): $(SERVE_OBJ) $(filter $(BUILD)/data/%,$(LIB_OBJ))
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	@echo "  NVCC    $<"
+	$(Q)$(NVCC) $(NVFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+
+# make test: every tests/test_*.c program; each prints cmocka's summary, and the last line sums up.
+test: info ticketml $(TESTS)
+	$(Q)TICKETML=./ticketml sh scripts/run_tests.sh $(TESTS)
+
+bench: info ticketml $(BENCHES)
+	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+demo: info ticketml
+	$(Q)sh scripts/demo.sh
+
+fuzz:
+	$(Q)sh scripts/fuzz.sh
+
+deps:
+	$(Q)sh scripts/deps.sh
+
+clean:
+	rm -rf build build-* ticketml
+
+help:
+	@echo "make [all|test|bench|demo|fuzz|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

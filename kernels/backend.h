@@ -1,0 +1,141 @@
+/* backend.h — the only door to compute. The trainer and evaluator call these functions; a CPU
+ * implementation (kernels/cpu, C + OpenBLAS + OpenMP) and a CUDA one (kernels/cuda) fill them in.
+ *
+ * Conventions:
+ *  - All matrices are row-major. Shapes are written beside each pointer: `float *y; // (B, N)`.
+ *  - Pointers passed to ops are *device* pointers from tml_alloc() on the same backend (on the CPU
+ *    backend they are ordinary host memory). Host data moves only through tml_upload/tml_download.
+ *  - Ops are asynchronous on CUDA (one stream per backend); tml_download and tml_sync synchronise.
+ *  - Library failures inside an op (cuBLAS, CUDA launch) are broken invariants: they print
+ *    file:line with the library's own text and abort. Allocation failure returns NULL.
+ *  - Every op has its plain-C reference in kernels/cpu; that reference is the specification.
+ */
+#ifndef TICKETML_BACKEND_H
+#define TICKETML_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ticketml/error.h"
+
+typedef enum TmlDeviceKind {
+    TML_DEVICE_AUTO = 0, /* CUDA when a device is present, else the CPU with a one-line notice */
+    TML_DEVICE_CPU = 1,
+    TML_DEVICE_CUDA = 2,
+} TmlDeviceKind;
+
+typedef enum TmlBagMode { TML_BAG_SUM = 0, TML_BAG_MEAN = 1 } TmlBagMode;
+
+typedef struct TmlBackend TmlBackend; /* opaque; create with tml_backend_create */
+
+/* Parses "auto" | "cpu" | "cuda"; returns -1 with a message on anything else. */
+int tml_device_parse(const char *s, TmlDeviceKind *out, TmlError *err);
+
+/* Creates a backend. AUTO falls back to the CPU (printing one notice line to stderr unless quiet);
+ * an explicit CUDA request on a machine without a usable device fails with a message.
+ * The caller frees with tml_backend_free. */
+TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err);
+void tml_backend_free(TmlBackend *be);
+const char *tml_backend_name(const TmlBackend *be);   /* "cpu" or "cuda" */
+const char *tml_backend_device(const TmlBackend *be); /* e.g. "NVIDIA H100 80GB HBM3" or "cpu (2 threads)" */
+int tml_backend_is_gpu(const TmlBackend *be);
+
+/* What was compiled in and what is present, for `ticketml --version` and `ticketml devices`.
+ * Writes a human-readable multi-line description into buf. */
+void tml_backend_describe_build(char *buf, size_t n);
+void tml_backend_describe_devices(char *buf, size_t n);
+/* 1 when this binary carries the CUDA backend, 0 otherwise. */
+int tml_backend_have_cuda_build(void);
+/* Number of usable CUDA devices (0 without a driver or without CUDA in the build). */
+int tml_backend_cuda_device_count(void);
+
+/* ---- memory ---------------------------------------------------------------------------------- */
+/* Device allocation; returns NULL when out of memory. Freed with tml_free (NULL is fine). */
+void *tml_alloc(TmlBackend *be, size_t bytes);
+void tml_free(TmlBackend *be, void *p);
+void tml_upload(TmlBackend *be, void *dst_dev, const void *src_host, size_t bytes);
+void tml_download(TmlBackend *be, void *dst_host, const void *src_dev, size_t bytes); /* syncs */
+void tml_copy(TmlBackend *be, void *dst_dev, const void *src_dev, size_t bytes);
+void tml_zero(TmlBackend *be, void *dst_dev, size_t bytes);
+void tml_fill(TmlBackend *be, float *x, size_t n, float value); /* x: (n) */
+void tml_sync(TmlBackend *be);
+
+/* ---- dense algebra --------------------------------------------------------------------------- */
+/* C = alpha * op(A) @ op(B) + beta * C, row-major. op(A): (M, K), op(B): (K, N), C: (M, N).
+ * lda/ldb/ldc are the row strides of A, B, C as stored. */
+void tml_sgemm(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* x = alpha * x */
+void tml_scale(TmlBackend *be, float *x, size_t n, float alpha);
+/* y += alpha * x */
+void tml_axpy(TmlBackend *be, float *y, const float *x, size_t n, float alpha);
+/* Returns sum(x^2) (synchronises; used for gradient clipping). */
+double tml_sum_squares(TmlBackend *be, const float *x, size_t n);
+
+/* ---- layers ---------------------------------------------------------------------------------- */
+void tml_bias_add_forward(TmlBackend *be, float *y /*(B,N)*/, const float *b /*(N)*/, int B, int N);
+/* db += column sums of dy */
+void tml_bias_add_backward(TmlBackend *be, float *db /*(N)*/, const float *dy /*(B,N)*/, int B, int N);
+void tml_relu_forward(TmlBackend *be, float *y /*(n)*/, const float *x /*(n)*/, size_t n);
+/* dx = dy * (y > 0); dx may alias dy */
+void tml_relu_backward(TmlBackend *be, float *dx, const float *dy, const float *y, size_t n);
+
+/* Embedding bag over CSR input. Bag b holds ids[offsets[b] .. offsets[b+1]) with optional
+ * per-id weights w (NULL means 1). out[b] = sum_j w_j * E[ids_j]; MEAN divides by the number of
+ * ids in the bag (not by the weight sum). An empty bag gives a zero row.
+ * offsets are absolute into ids (offsets[0] need not be 0: batches are windows of one CSR). */
+void tml_embbag_forward(TmlBackend *be, float *out /*(B,D)*/, const float *E /*(V,D)*/,
+                        const int64_t *offsets /*(B+1)*/, const int32_t *ids /*(nnz)*/,
+                        const float *w /*(nnz) or NULL*/, int B, int D, TmlBagMode mode);
+/* Sparse gradient: dE[ids_j] += w_j * dout[b] (/ bag length for MEAN); only touched rows change. */
+void tml_embbag_backward(TmlBackend *be, float *dE /*(V,D)*/, const float *dout /*(B,D)*/,
+                         const int64_t *offsets /*(B+1)*/, const int32_t *ids /*(nnz)*/,
+                         const float *w /*(nnz) or NULL*/, int B, int D, TmlBagMode mode);
+
+/* ---- losses ---------------------------------------------------------------------------------- */
+/* Softmax cross-entropy. probs = softmax(logits) row-wise. When labels is non-NULL, losses[b] =
+ * cw[y_b] * ( -sum_c t_bc log p_bc ) with t the one-hot target smoothed by `smoothing`
+ * (t = (1-s) onehot + s/C); cw NULL means all 1. labels < 0 mark rows to ignore (loss 0).
+ * losses may be NULL. */
+void tml_softmax_xent_forward(TmlBackend *be, float *probs /*(B,C)*/, float *losses /*(B) or NULL*/,
+                              const float *logits /*(B,C)*/, const int32_t *labels /*(B) or NULL*/,
+                              const float *cw /*(C) or NULL*/, float smoothing, int B, int C);
+/* dlogits = scale * cw[y] * (probs - t); rows with label < 0 get 0. dlogits may alias probs. */
+void tml_softmax_xent_backward(TmlBackend *be, float *dlogits /*(B,C)*/, const float *probs /*(B,C)*/,
+                               const int32_t *labels /*(B)*/, const float *cw /*(C) or NULL*/,
+                               float smoothing, int B, int C, float scale);
+/* Element-wise sigmoid binary cross-entropy over n = B*C logits with targets in [0,1].
+ * probs = sigmoid(logits); losses[i] = -pw_i * (t log p + (1-t) log(1-p)), computed stably from
+ * the logit; pw = per-element weights (NULL means 1). losses may be NULL. */
+void tml_sigmoid_bce_forward(TmlBackend *be, float *probs /*(n)*/, float *losses /*(n) or NULL*/,
+                             const float *logits /*(n)*/, const float *targets /*(n) or NULL*/,
+                             const float *pw /*(n) or NULL*/, size_t n);
+/* dlogits = scale * pw * (probs - t). */
+void tml_sigmoid_bce_backward(TmlBackend *be, float *dlogits /*(n)*/, const float *probs /*(n)*/,
+                              const float *targets /*(n)*/, const float *pw /*(n) or NULL*/,
+                              size_t n, float scale);
+
+/* ---- optimizers ------------------------------------------------------------------------------ */
+/* w -= lr * (g + wd * w) */
+void tml_sgd_update(TmlBackend *be, float *w, const float *g, size_t n, float lr, float wd);
+/* AdamW (decoupled weight decay), step t >= 1 for bias correction:
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr * (mhat / (sqrt(vhat) + eps) + wd * w) */
+void tml_adamw_update(TmlBackend *be, float *w, const float *g, float *m, float *v, size_t n,
+                      float lr, float b1, float b2, float eps, float wd, int t);
+/* Row-sparse versions for embeddings: apply the update to rows[0..n_rows) of W (V,D) only (rows
+ * unique), then zero those rows of G so the dense gradient buffer is clean for the next step. */
+void tml_sgd_update_rows(TmlBackend *be, float *W /*(V,D)*/, float *G /*(V,D)*/,
+                         const int32_t *rows /*(n_rows)*/, int n_rows, int D, float lr, float wd);
+void tml_adamw_update_rows(TmlBackend *be, float *W /*(V,D)*/, float *G /*(V,D)*/, float *M /*(V,D)*/,
+                           float *Vv /*(V,D)*/, const int32_t *rows /*(n_rows)*/, int n_rows, int D,
+                           float lr, float b1, float b2, float eps, float wd, int t);
+
+/* ---- row reductions -------------------------------------------------------------------------- */
+void tml_row_sum(TmlBackend *be, float *out /*(B)*/, const float *x /*(B,N)*/, int B, int N);
+/* Index of the largest value per row (first one on ties). */
+void tml_row_argmax(TmlBackend *be, int32_t *out /*(B)*/, const float *x /*(B,N)*/, int B, int N);
+/* The k largest per row, in descending order (lower index first on ties); k <= N. */
+void tml_row_topk(TmlBackend *be, int32_t *idx /*(B,k)*/, float *val /*(B,k)*/, const float *x /*(B,N)*/,
+                  int B, int N, int k);
+
+#endif
