@@ -24,6 +24,7 @@ typedef struct TmlTabColumn {
     char **cats;
     double *cat_freq;      /* (n_cats) training frequencies (LIME samples by them) */
     double quartiles[3];   /* numeric: training quartiles (LIME discretizes by them) */
+    double min, max;       /* numeric: training range (LIME samples values inside a bin) */
     int offset;            /* first output column of this input column */
 } TmlTabColumn;
 
@@ -34,7 +35,10 @@ typedef struct TmlTabular {
     char **feature_names;  /* (dim) "tenure", "Contract=Two year", ... */
 } TmlTabular;
 
-/* Declares columns: names[i] with types[i] (TML_COL_* or -1 to infer from the data: all cells
+/* Ticket-history features (data/history.h) are appended by the dataset layer as extra numeric
+ * columns of the same TmlTabular, so scaling, reports and LIME treat them like any attribute.
+ *
+ * Declares columns: names[i] with types[i] (TML_COL_* or -1 to infer from the data: all cells
  * numeric or blank -> numeric; two distinct values that look boolean -> boolean; unique per row
  * and non-numeric -> id (ignored); else categorical). Fits imputation, mean/std, quartiles and
  * categories on rows where train_mask[r] != 0 (NULL: all rows). NaN/Inf text in a numeric column
