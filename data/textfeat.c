@@ -255,7 +255,7 @@ int64_t tml_textfeat_features(const TmlTextFeaturizer *f, char *const *tokens, i
     const int tfidf = f->cfg.tfidf && f->idf;
     int64_t start = *n;
     if (features_raw(f, tokens, n_tokens, ids, w, n, cap, tfidf) < 0) return -1;
-    if (!tfidf) return *n - start;
+    if (!tfidf || *n == start) return *n - start;
     /* merge duplicates: sort this document's ids, one entry per id with its tf */
     int32_t *d = *ids + start;
     float *dw = *w + start;
