@@ -345,35 +345,13 @@ oom:
 
 /* Text features of every row of d into its CSR arrays; errors name source:line. */
 static int dataset_featurize_text(const TmlFeatures *f, TmlDataset *d, TmlError *err) {
-    const int tfidf = tml_textfeat_config(f->text)->tfidf;
-    int64_t nnz = 0, cap = 0;
-    TmlTokBuf b;
-    tml_tokbuf_init(&b);
-    d->offsets = (int64_t *)malloc(((size_t)d->n_rows + 1) * sizeof *d->offsets);
-    if (!d->offsets) goto oom;
-    d->offsets[0] = 0;
-    for (int64_t i = 0; i < d->n_rows; i++) {
-        TmlError e;
-        if (tml_tokbuf_run(&b, tml_textfeat_config(f->text), d->texts[i], strlen(d->texts[i]), &e)) {
-            tml_fail(err, "%s:%lld: %s", d->source, (long long)d->lines[i], e.msg);
-            goto fail;
-        }
-        if (tml_textfeat_features(f->text, b.tok, b.n, &d->ids, &d->w, &nnz, &cap) < 0) goto oom;
-        d->offsets[i + 1] = nnz;
-    }
-    if (!d->ids && !(d->ids = (int32_t *)malloc(sizeof *d->ids))) goto oom;
-    if (tfidf && !d->w && !(d->w = (float *)malloc(sizeof *d->w))) goto oom;
-    if (!tfidf) {
-        free(d->w);
-        d->w = NULL;
-    }
-    tml_tokbuf_free(&b);
-    return 0;
-oom:
-    tml_fail(err, "%s: out of memory while featurizing", d->source);
-fail:
-    tml_tokbuf_free(&b);
-    return -1;
+    int64_t bad = -1;
+    TmlError e = {{0}};
+    if (tml_textfeat_transform_rows(f->text, (const char *const *)d->texts, d->n_rows, &d->offsets, &d->ids, &d->w,
+                                    &bad, &e) == 0)
+        return 0;
+    if (bad >= 0) return tml_fail(err, "%s:%lld: %s", d->source, (long long)d->lines[bad], e.msg);
+    return tml_fail(err, "%s: %s", d->source, e.msg);
 }
 
 /* ---- tabular + history ------------------------------------------------------------------------- */
