@@ -805,5 +805,6 @@ int tml_features_text(const TmlFeatures *f, const char *text, int64_t **offsets,
     if (f->kind != TML_DATA_TEXT || !f->text)
         return tml_fail(err, "these features are tabular; a single text cannot be featurized with them");
     const char *texts[1] = {text};
-    return tml_textfeat_transform(f->text, texts, 1, offsets, ids, w, err);
+    int64_t bad;
+    return tml_textfeat_transform_rows(f->text, texts, 1, offsets, ids, w, &bad, err);
 }

@@ -245,6 +245,12 @@ static void test_features_roundtrip_h5(void **state) {
         if (i < 3) assert_true(o1[1] > 0);
         free(o1), free(o2), free(i1), free(i2), free(w1), free(w2);
     }
+    /* a bad single text names the byte, not an index */
+    int64_t *ob;
+    int32_t *ib;
+    float *wb;
+    assert_int_equal(tml_features_text(g, "ok \xff", &ob, &ib, &wb, &err), -1);
+    assert_non_null(strstr(err.msg, "invalid UTF-8 at byte 3"));
     /* a file with a label the model never saw: index -1, raw label kept */
     TmlDataset *ev = tml_features_transform_file(g, tmp_path("eval.csv"), NULL, &err);
     if (!ev) fail_msg("transform: %s", err.msg);

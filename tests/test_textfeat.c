@@ -334,6 +334,60 @@ static void test_transform_names_text_index(void **state) {
     tml_textfeat_free(f);
 }
 
+/* Random bytes (biased towards UTF-8 lead/continuation bytes, CJK, '@', digits): replace mode
+ * always succeeds with non-empty, valid UTF-8 tokens; error mode fails only with a byte offset. */
+static int valid_utf8(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        if (!n) return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static void test_random_bytes(void **state) {
+    static const char pieces[][5] = {"a", "Z", "7", "@", ".", " ", "'", "-", "\xC3", "\xA9", "\xE5", "\xA5",
+                                     "\xBD", "\xF0", "\x9F", "\x98", "\x80", "\xFF", "h", "w", ":", "/",
+                                     "\xE2\x80\x99", "\xEF\xBC\xA1", "\xE4\xB8\xAD", "\xEC\x95\x88"};
+    uint64_t x = 12345;
+    TmlTextConfig c;
+    tml_text_config_default(&c);
+    char buf[256];
+    for (int it = 0; it < 3000; it++) {
+        size_t n = 0;
+        int len = (int)(x % 40);
+        for (int k = 0; k < len; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            const char *pc = pieces[(x >> 33) % (sizeof pieces / sizeof pieces[0])];
+            size_t l = strlen(pc);
+            memcpy(buf + n, pc, l);
+            n += l;
+        }
+        buf[n] = 0;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        for (int mode = 0; mode < 2; mode++) {
+            c.invalid_utf8 = mode;
+            c.normalize = (int)(x >> 40) & 1;
+            char **tok;
+            TmlError err = {{0}};
+            int nt = tml_text_tokenize(&c, buf, &tok, &err);
+            if (nt < 0) {
+                assert_int_equal(mode, 0);
+                assert_non_null(strstr(err.msg, "invalid UTF-8 at byte"));
+                continue;
+            }
+            for (int t = 0; t < nt; t++) {
+                assert_true(tok[t][0] != 0);
+                assert_true(valid_utf8(tok[t]));
+            }
+            tml_tokens_free(tok, nt);
+        }
+    }
+}
+
 /* Large inputs are featurized on several threads; the result must not depend on how many. */
 static void test_threads_identical(void **state) {
 #ifndef _OPENMP
@@ -393,6 +447,7 @@ int main(void) {
         cmocka_unit_test(test_restore_identical),
         cmocka_unit_test(test_transform_names_text_index),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
