@@ -112,8 +112,8 @@ int tml_synth_config_check(const TmlSynthConfig *c, TmlError *err) {
 
 /* ---- customers -------------------------------------------------------------------------------- */
 static double customer_rate(const SynthCustomer *cu, SynthRng *r) {
-    /* log-normal spread (sigma 1.2): most customers write once or twice, a few write dozens of times */
-    double w = synth_exp(1.2 * synth_rng_normal(r));
+    /* log-normal spread (sigma 1.0): most customers write once or twice, a few write dozens of times */
+    double w = synth_exp(1.0 * synth_rng_normal(r));
     if (cu->contract == CONTRACT_M2M) w *= 1.3;
     if (cu->tenure <= 2) w *= 1.8;
     if (cu->senior) w *= 1.1;
