@@ -140,7 +140,7 @@ static SynthList generic_issue = {"我的账户有问题。", "服务出问题�
                                   "麻烦帮我看一下我的账户。", NULL};
 static SynthList generic_ask = {"请帮帮我。", "请尽快回复。", "麻烦回个电话{phone}。", "怎么办？",
                                 "麻烦处理一下。", NULL};
-static SynthList detail = {"我的账号是{acct}。", "我用的是{plan}套餐。", "我是{n}年的老用户了。",
+static SynthList detail = {"我的账号是{acct}。", "我用的是{plan}。", "我是{n}年的老用户了。",
                            "联系邮箱{email}。", "截图在这里：{url}", "工单号{ref}。", NULL};
 static SynthList neg_open = {"太让人生气了！", "真的受够了。", "你们到底管不管？", "无语了。",
                              "非常不满意！", NULL};

@@ -215,7 +215,11 @@ static int slot_lookup(const char *name, size_t n) {
 /* Writes template tpl in language lang (0 en, 1 zh), filling {slots}. A part is separated from
  * the previous one by a space, except between two Chinese parts. */
 static void put_part(TextCtx *c, const char *tpl, int lang) {
-    if (c->len > 0 && !c->prev_newline && !(lang == 1 && c->prev_lang == 1)) put_char(c, ' ');
+    /* Chinese runs on without spaces, except after ASCII (a URL or a number must not merge
+     * with the next sentence). */
+    int prev_ascii = c->len > 0 && !((unsigned char)c->out[c->len - 1] & 0x80);
+    if (c->len > 0 && !c->prev_newline && !(lang == 1 && c->prev_lang == 1 && !prev_ascii))
+        put_char(c, ' ');
     c->prev_newline = 0;
     c->prev_lang = lang;
     const char *p = tpl;
