@@ -87,7 +87,7 @@ int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task,
 }
 
 /* FNV-1a over the file's bytes: a cheap, stable fingerprint for reports and compare. */
-static char *file_fingerprint(const char *path) {
+char *tml_file_fingerprint(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return strdup("unknown");
     uint64_t h = 1469598103934665603ull;
@@ -145,7 +145,7 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
         if (load_state(file, &lm->state, &e2)) goto fail_msg;
         lm->has_state = 1;
     }
-    lm->fingerprint = file_fingerprint(path);
+    lm->fingerprint = tml_file_fingerprint(path);
     free(format);
     free(cfg_text);
     H5Fclose(file);

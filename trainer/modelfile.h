@@ -47,5 +47,7 @@ int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task,
  * with_optim loads AdamW moments when present. Free with tml_loaded_model_free. */
 TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_optim, TmlError *err);
 void tml_loaded_model_free(TmlLoadedModel *lm);
+/* 16 hex digits of FNV-1a over a file's bytes ("unknown" when unreadable); caller frees. */
+char *tml_file_fingerprint(const char *path);
 
 #endif
