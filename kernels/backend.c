@@ -70,7 +70,7 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
         if (!be) tml_fail(err, "out of memory creating the CPU backend");
         return be;
     }
-    char why[512] = "";
+    char why[TML_ERROR_MSG_MAX] = "";
 #ifdef TML_HAVE_CUDA
     int ndev = cuda_probe_devices(why, sizeof why);
     if (ndev > 0) {
@@ -113,6 +113,9 @@ void tml_backend_free(TmlBackend *be) {
 const char *tml_backend_name(const TmlBackend *be) { return be->ops->name; }
 const char *tml_backend_device(const TmlBackend *be) { return be->device; }
 int tml_backend_is_gpu(const TmlBackend *be) { return be->ops->is_gpu; }
+double tml_backend_peak_gbps(const TmlBackend *be) {
+    return be->ops->peak_gbps ? be->ops->peak_gbps(be->ctx) : 0.0;
+}
 
 void tml_backend_describe_build(char *buf, size_t n) {
     if (!n) return;

@@ -13,6 +13,7 @@ typedef struct TmlBackendOps {
     const char *name; /* "cpu" | "cuda" */
     int is_gpu;
     void (*ctx_free)(void *ctx);
+    double (*peak_gbps)(void *ctx); /* peak memory bandwidth in GB/s; NULL or 0 when unknown */
 
     /* memory */
     void *(*alloc)(void *ctx, size_t bytes);
@@ -71,6 +72,10 @@ struct TmlBackend {
     void *ctx;         /* owned; freed by ops->ctx_free */
     char device[256];  /* human-readable device description */
 };
+
+/* Peak memory bandwidth of the backend's device in GB/s (0 when unknown, e.g. on the CPU); for
+ * benchmarks that report a fraction of peak. Internal: not part of the public contract. */
+double tml_backend_peak_gbps(const TmlBackend *be);
 
 /* The CPU table (kernels/backend_cpu.c); ctx is unused (NULL). */
 extern const TmlBackendOps tml_cpu_ops;
