@@ -75,7 +75,9 @@ static inline float sigmoid_stable(float x) {
 }
 
 /* loss = pw * (max(x,0) - x t + log1p(exp(-|x|))), the softplus form of
- * -(t log p + (1-t) log(1-p)); exact for large |x| where p rounds to 0 or 1. */
+ * -(t log p + (1-t) log(1-p)); exact for large |x| where p rounds to 0 or 1. max(x,0) - x t is
+ * written x (1-t) for x > 0 and -x t otherwise, so an infinite logit gives an infinite loss
+ * (not Inf - Inf = NaN) unless the target makes the term 0 * Inf. */
 void sigmoid_bce_forward_cpu(void *ctx, float *probs, float *losses, const float *logits,
                              const float *targets, const float *pw, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= 65536)
@@ -87,7 +89,8 @@ void sigmoid_bce_forward_cpu(void *ctx, float *probs, float *losses, const float
             losses[i] = 0.0f;
             continue;
         }
-        float l = (x > 0.0f ? x : 0.0f) - x * targets[i] + log1pf(expf(-fabsf(x)));
+        float t = targets[i];
+        float l = (x > 0.0f ? x * (1.0f - t) : -x * t) + log1pf(expf(-fabsf(x)));
         losses[i] = (pw ? pw[i] : 1.0f) * l;
     }
 }

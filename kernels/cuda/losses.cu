@@ -105,7 +105,8 @@ __global__ void sigmoid_bce_forward_kernel(float *probs, float *losses, const fl
             losses[i] = 0.0f;
             continue;
         }
-        float l = (x > 0.0f ? x : 0.0f) - x * targets[i] + log1pf(expf(-fabsf(x)));
+        float t = targets[i];
+        float l = (x > 0.0f ? x * (1.0f - t) : -x * t) + log1pf(expf(-fabsf(x)));
         losses[i] = (pw ? pw[i] : 1.0f) * l;
     }
 }
