@@ -39,7 +39,9 @@ typedef struct TmlTable {
     int n_cols;
     char **col_names;   /* (n_cols) */
     int64_t n_rows;
-    char **cells;       /* (n_rows * n_cols); cell (r, c) = cells[r * n_cols + c] */
+    char **cells;       /* (n_rows * n_cols); cell (r, c) = cells[r * n_cols + c]; all cell text is
+                         * one block starting at cells[0], freed by tml_table_free: never free or
+                         * realloc a single cell */
     int64_t *lines;     /* (n_rows) 1-based source line of each record, for error messages */
 } TmlTable;
 

@@ -1,0 +1,237 @@
+/* table.c — TmlReader dispatch (CSV or JSONL by extension), the record buffer both formats share,
+ * and TmlTable: a whole file in memory with every cell's text in one block (one allocation for
+ * millions of cells instead of one each). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "data/reader_internal.h"
+
+/* ---- record buffer --------------------------------------------------------------------------- */
+
+static int rec_reserve(TmlReader *r, size_t extra) {
+    if (r->rec_len + extra <= r->rec_cap) return 0;
+    size_t cap = r->rec_cap ? r->rec_cap : 1024;
+    while (cap < r->rec_len + extra) cap *= 2;
+    char *nb = realloc(r->rec, cap);
+    if (!nb) return -1;
+    r->rec = nb;
+    r->rec_cap = cap;
+    return 0;
+}
+
+int tml_rd_rec_putc(TmlReader *r, char c) {
+    if (rec_reserve(r, 1) < 0) return -1;
+    r->rec[r->rec_len++] = c;
+    return 0;
+}
+
+int tml_rd_rec_puts(TmlReader *r, const char *s, size_t n) {
+    if (rec_reserve(r, n) < 0) return -1;
+    memcpy(r->rec + r->rec_len, s, n);
+    r->rec_len += n;
+    return 0;
+}
+
+void tml_rd_rec_reset(TmlReader *r) {
+    r->rec_len = 0;
+    r->rec_nf = 0;
+}
+
+int tml_rd_rec_end_field(TmlReader *r) {
+    if (tml_rd_rec_putc(r, 0) < 0) return -1;
+    if (r->rec_nf + 1 >= r->rec_off_cap) {
+        int cap = r->rec_off_cap ? r->rec_off_cap * 2 : 64;
+        size_t *no = realloc(r->rec_off, (size_t)cap * sizeof *no);
+        if (!no) return -1;
+        const char **nf = realloc(r->fields, (size_t)cap * sizeof *nf);
+        if (!nf) {
+            r->rec_off = no;
+            return -1;
+        }
+        r->rec_off = no;
+        r->fields = nf;
+        r->rec_off_cap = cap;
+    }
+    /* rec_off[i] = start of field i; the next field starts after this NUL */
+    r->rec_off[r->rec_nf + 1] = r->rec_len;
+    if (r->rec_nf == 0) r->rec_off[0] = 0;
+    r->rec_nf++;
+    return 0;
+}
+
+int tml_rd_rec_publish(TmlReader *r) {
+    for (int i = 0; i < r->rec_nf; i++) r->fields[i] = r->rec + r->rec_off[i];
+    return 0;
+}
+
+int tml_rd_check_io(TmlReader *r, TmlError *err) {
+    if (ferror(r->fp)) return tml_fail(err, "%s: read error: %s", r->path, strerror(errno ? errno : EIO));
+    return 0;
+}
+
+/* ---- reader ---------------------------------------------------------------------------------- */
+
+static TmlFileFormat format_from_path(const char *path) {
+    const char *dot = strrchr(path, '.');
+    if (dot && (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".json") == 0 || strcasecmp(dot, ".ndjson") == 0))
+        return TML_FORMAT_JSONL;
+    return TML_FORMAT_CSV;
+}
+
+TmlReader *tml_reader_open(const char *path, TmlFileFormat format, TmlError *err) {
+    TmlReader *r = calloc(1, sizeof *r);
+    if (!r) return tml_fail(err, "%s: out of memory", path), NULL;
+    r->path = strdup(path);
+    r->buf = malloc(TML_READ_CHUNK);
+    if (!r->path || !r->buf) {
+        tml_fail(err, "%s: out of memory", path);
+        goto fail;
+    }
+    r->format = format == TML_FORMAT_AUTO ? format_from_path(path) : format;
+    r->line = 1;
+    r->rec_line = 1;
+    r->fp = fopen(path, "rb");
+    if (!r->fp) {
+        tml_fail(err, "%s: cannot open: %s; check the path (relative paths start at the current directory)", path,
+                 strerror(errno));
+        goto fail;
+    }
+    if ((r->format == TML_FORMAT_JSONL ? tml_jsonl_open(r, err) : tml_csv_open(r, err)) < 0) goto fail;
+    return r;
+fail:
+    tml_reader_close(r);
+    return NULL;
+}
+
+void tml_reader_close(TmlReader *r) {
+    if (!r) return;
+    if (r->fp) fclose(r->fp);
+    if (r->col_names)
+        for (int i = 0; i < r->n_cols; i++) free(r->col_names[i]);
+    free(r->col_names);
+    free(r->path);
+    free(r->buf);
+    free(r->rec);
+    free(r->rec_off);
+    free(r->fields);
+    free(r->linebuf);
+    free(r);
+}
+
+int tml_reader_n_cols(const TmlReader *r) { return r->n_cols; }
+const char *tml_reader_col_name(const TmlReader *r, int col) { return r->col_names[col]; }
+int64_t tml_reader_line(const TmlReader *r) { return r->rec_line; }
+const char *tml_reader_path(const TmlReader *r) { return r->path; }
+
+int tml_reader_find_col(const TmlReader *r, const char *name) {
+    for (int i = 0; i < r->n_cols; i++)
+        if (strcmp(r->col_names[i], name) == 0) return i;
+    return -1;
+}
+
+int tml_reader_next(TmlReader *r, const char *const **fields, TmlError *err) {
+    int rc = r->format == TML_FORMAT_JSONL ? tml_jsonl_next(r, err) : tml_csv_next(r, err);
+    if (rc == 1) *fields = r->fields;
+    return rc;
+}
+
+/* ---- whole-file table ------------------------------------------------------------------------ */
+
+/* While reading, cells[] holds offsets into the text block (which moves as it grows); they become
+ * pointers once the block is final. cells[0] is then the block's start, which tml_table_free frees. */
+TmlTable *tml_table_read(const char *path, TmlFileFormat format, TmlError *err) {
+    TmlReader *r = tml_reader_open(path, format, err);
+    if (!r) return NULL;
+    TmlTable *t = calloc(1, sizeof *t);
+    char *text = NULL;
+    size_t text_len = 0, text_cap = 0;
+    int64_t rows_cap = 0;
+    if (!t) goto oom;
+    t->path = strdup(path);
+    t->n_cols = r->n_cols;
+    t->col_names = calloc((size_t)r->n_cols, sizeof *t->col_names);
+    if (!t->path || !t->col_names) goto oom;
+    for (int c = 0; c < r->n_cols; c++)
+        if (!(t->col_names[c] = strdup(r->col_names[c]))) goto oom;
+    const char *const *f;
+    int rc;
+    while ((rc = tml_reader_next(r, &f, err)) == 1) {
+        if (t->n_rows == rows_cap) {
+            rows_cap = rows_cap ? rows_cap * 2 : 1024;
+            char **nc = realloc(t->cells, (size_t)rows_cap * (size_t)t->n_cols * sizeof *nc);
+            if (!nc) goto oom;
+            t->cells = nc;
+            int64_t *nl = realloc(t->lines, (size_t)rows_cap * sizeof *nl);
+            if (!nl) goto oom;
+            t->lines = nl;
+        }
+        /* the record's fields lie back to back in r->rec, NULs included */
+        size_t n = r->rec_len;
+        if (text_len + n > text_cap) {
+            size_t cap = text_cap ? text_cap : 1 << 16;
+            while (cap < text_len + n) cap *= 2;
+            char *nt = realloc(text, cap);
+            if (!nt) goto oom;
+            text = nt;
+            text_cap = cap;
+        }
+        memcpy(text + text_len, r->rec, n);
+        for (int c = 0; c < t->n_cols; c++)
+            t->cells[t->n_rows * t->n_cols + c] = (char *)(uintptr_t)(text_len + r->rec_off[c]);
+        text_len += n;
+        t->lines[t->n_rows++] = r->rec_line;
+    }
+    if (rc < 0) goto fail;
+    if (t->n_rows == 0) {
+        tml_fail(err, "%s: no records after the header; the file needs at least one data row", path);
+        goto fail;
+    }
+    for (int64_t i = 0; i < t->n_rows * t->n_cols; i++) t->cells[i] = text + (uintptr_t)t->cells[i];
+    tml_reader_close(r);
+    return t;
+oom:
+    tml_fail(err, "%s: out of memory reading the file", path);
+fail:
+    free(text);
+    if (t) {
+        t->n_rows = 0; /* cells hold offsets, not pointers: nothing in them to free */
+        tml_table_free(t);
+    }
+    tml_reader_close(r);
+    return NULL;
+}
+
+void tml_table_free(TmlTable *t) {
+    if (!t) return;
+    if (t->n_rows > 0 && t->n_cols > 0 && t->cells) free(t->cells[0]);
+    if (t->col_names)
+        for (int c = 0; c < t->n_cols; c++) free(t->col_names[c]);
+    free(t->col_names);
+    free(t->cells);
+    free(t->lines);
+    free(t->path);
+    free(t);
+}
+
+int tml_table_col(const TmlTable *t, const char *name, TmlError *err) {
+    for (int c = 0; c < t->n_cols; c++)
+        if (strcmp(t->col_names[c], name) == 0) return c;
+    if (err) {
+        char list[TML_ERROR_MSG_MAX / 2];
+        size_t n = 0;
+        list[0] = 0;
+        for (int c = 0; c < t->n_cols && n + 8 < sizeof list; c++) {
+            int w = snprintf(list + n, sizeof list - n, "%s%s", c ? ", " : "", t->col_names[c]);
+            if (w < 0 || (size_t)w >= sizeof list - n) {
+                snprintf(list + n, sizeof list - n, ", ...");
+                break;
+            }
+            n += (size_t)w;
+        }
+        tml_fail(err, "%s: no column \"%s\"; the file has: %s; fix the name in the config or the file's header",
+                 t->path, name, list);
+    }
+    return -1;
+}

@@ -1,0 +1,470 @@
+/* textfeat.c — the fitted text featurizer: vocabulary (open-addressing hash table, deterministic
+ * ids), smooth idf, and per-document feature ids in the fastText layout (words, then hashed word
+ * n-grams and character n-grams in [n_words, n_words + buckets)), with optional TF-IDF weights.
+ * Tokenization lives in textfeat_tokenize.c; the serving library links this same code. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/textfeat_internal.h"
+
+/* String -> id table: words packed in one pool, ids in insertion order, open addressing. */
+typedef struct StrTab {
+    char *pool;
+    size_t pool_len, pool_cap;
+    size_t *off;      /* (n) word start in pool */
+    uint32_t *hash;   /* (n) tml_hash_bytes of the word */
+    int64_t *count;   /* (n) */
+    int64_t n, cap;
+    int32_t *slots;   /* (mask + 1) id or -1 */
+    size_t mask;
+} StrTab;
+
+struct TmlTextFeaturizer {
+    TmlTextConfig cfg;
+    StrTab vocab;
+    float *idf; /* (n_words + buckets) when tfidf, else NULL */
+};
+
+uint32_t tml_hash_bytes(const char *s, size_t len) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* FNV-1a of a NUL-terminated string, also returning its length (one pass). */
+static inline uint32_t hash_cstr(const char *s, size_t *len) {
+    uint32_t h = 2166136261u;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        h ^= *p++;
+        h *= 16777619u;
+    }
+    *len = (size_t)(p - (const unsigned char *)s);
+    return h;
+}
+
+static void strtab_free(StrTab *t) {
+    free(t->pool);
+    free(t->off);
+    free(t->hash);
+    free(t->count);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+static int strtab_rehash(StrTab *t, size_t nslots) {
+    int32_t *s = (int32_t *)malloc(nslots * sizeof *s);
+    if (!s) return -1;
+    memset(s, 0xFF, nslots * sizeof *s);
+    size_t mask = nslots - 1;
+    for (int64_t id = 0; id < t->n; id++) {
+        size_t k = tml_hash_mix(t->hash[id]) & mask;
+        while (s[k] >= 0) k = (k + 1) & mask;
+        s[k] = (int32_t)id;
+    }
+    free(t->slots);
+    t->slots = s;
+    t->mask = mask;
+    return 0;
+}
+
+static int64_t strtab_find(const StrTab *t, const char *w, size_t len, uint32_t h) {
+    if (!t->slots) return -1;
+    size_t k = tml_hash_mix(h) & t->mask;
+    for (;;) {
+        int32_t id = t->slots[k];
+        if (id < 0) return -1;
+        if (t->hash[id] == h) {
+            const char *p = t->pool + t->off[id];
+            if (!memcmp(p, w, len) && p[len] == '\0') return id;
+        }
+        k = (k + 1) & t->mask;
+    }
+}
+
+/* Adds a word known to be absent; returns its id or -1 on allocation failure. */
+static int64_t strtab_add(StrTab *t, const char *w, size_t len, uint32_t h, int64_t count) {
+    if (t->n >= INT32_MAX - 1) return -1;
+    if (t->n == t->cap) {
+        int64_t c = t->cap ? 2 * t->cap : 1024;
+        size_t *o = (size_t *)realloc(t->off, (size_t)c * sizeof *o);
+        if (!o) return -1;
+        t->off = o;
+        uint32_t *hh = (uint32_t *)realloc(t->hash, (size_t)c * sizeof *hh);
+        if (!hh) return -1;
+        t->hash = hh;
+        int64_t *cc = (int64_t *)realloc(t->count, (size_t)c * sizeof *cc);
+        if (!cc) return -1;
+        t->count = cc;
+        t->cap = c;
+    }
+    if (t->pool_len + len + 1 > t->pool_cap) {
+        size_t c = t->pool_cap ? t->pool_cap : 16384;
+        while (c < t->pool_len + len + 1) c *= 2;
+        char *p = (char *)realloc(t->pool, c);
+        if (!p) return -1;
+        t->pool = p;
+        t->pool_cap = c;
+    }
+    /* keep the load factor under 1/2 */
+    if (!t->slots || (size_t)(t->n + 1) * 2 > t->mask + 1)
+        if (strtab_rehash(t, t->slots ? 2 * (t->mask + 1) : 2048)) return -1;
+    int64_t id = t->n++;
+    t->off[id] = t->pool_len;
+    memcpy(t->pool + t->pool_len, w, len);
+    t->pool[t->pool_len + len] = '\0';
+    t->pool_len += len + 1;
+    t->hash[id] = h;
+    t->count[id] = count;
+    size_t k = tml_hash_mix(h) & t->mask;
+    while (t->slots[k] >= 0) k = (k + 1) & t->mask;
+    t->slots[k] = (int32_t)id;
+    return id;
+}
+
+TmlTextFeaturizer *tml_textfeat_new(const TmlTextConfig *c) {
+    TmlTextFeaturizer *f = (TmlTextFeaturizer *)calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->cfg = *c;
+    if (f->cfg.word_ngrams < 1) f->cfg.word_ngrams = 1;
+    if (f->cfg.word_ngrams > TML_TEXT_MAX_WORD_NGRAMS) f->cfg.word_ngrams = TML_TEXT_MAX_WORD_NGRAMS;
+    if (f->cfg.buckets < 0) f->cfg.buckets = 0;
+    if (f->cfg.minn < 0 || f->cfg.maxn < f->cfg.minn) f->cfg.minn = f->cfg.maxn = 0;
+    return f;
+}
+
+void tml_textfeat_free(TmlTextFeaturizer *f) {
+    if (!f) return;
+    strtab_free(&f->vocab);
+    free(f->idf);
+    free(f);
+}
+
+const TmlTextConfig *tml_textfeat_config(const TmlTextFeaturizer *f) { return &f->cfg; }
+int64_t tml_textfeat_n_words(const TmlTextFeaturizer *f) { return f->vocab.n; }
+int64_t tml_textfeat_dim(const TmlTextFeaturizer *f) { return f->vocab.n + f->cfg.buckets; }
+const float *tml_textfeat_idf(const TmlTextFeaturizer *f) { return f->idf; }
+const int64_t *tml_textfeat_counts(const TmlTextFeaturizer *f) { return f->vocab.count; }
+
+const char *tml_textfeat_word(const TmlTextFeaturizer *f, int64_t id) {
+    if (id < 0 || id >= f->vocab.n) return NULL;
+    return f->vocab.pool + f->vocab.off[id];
+}
+
+int64_t tml_textfeat_word_id(const TmlTextFeaturizer *f, const char *token) {
+    size_t len;
+    uint32_t h = hash_cstr(token, &len);
+    return strtab_find(&f->vocab, token, len, h);
+}
+
+/* Makes room for `more` entries in the output arrays (ids, and w when with_w). */
+static int reserve(int32_t **ids, float **w, int64_t n, int64_t *cap, int64_t more, int with_w) {
+    if (n + more <= *cap) return 0;
+    int64_t c = *cap > 0 ? *cap : 256;
+    while (c < n + more) c *= 2;
+    int32_t *ni = (int32_t *)realloc(*ids, (size_t)c * sizeof *ni);
+    if (!ni) return -1;
+    *ids = ni;
+    if (with_w) {
+        float *nw = (float *)realloc(*w, (size_t)c * sizeof *nw);
+        if (!nw) return -1;
+        *w = nw;
+    }
+    *cap = c;
+    return 0;
+}
+
+static inline int utf8_len(unsigned char lead) {
+    return lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+}
+
+/* Character n-grams of "<word>" (code points minn..maxn; the lone "<" and ">" skipped, as
+ * fastText does), hashed with FNV-1a over their bytes without building the strings. */
+static int64_t add_char_ngrams(const TmlTextFeaturizer *f, const char *word, size_t len, int32_t *out) {
+    const int minn = f->cfg.minn, maxn = f->cfg.maxn;
+    const uint64_t nw = (uint64_t)f->vocab.n, nb = (uint64_t)f->cfg.buckets;
+    int64_t m = 0;
+    /* start positions: -1 is the virtual '<'; then each code point start of the word */
+    for (long st = -1; st < (long)len;) {
+        uint32_t h = 2166136261u;
+        long p = st;
+        for (int k = 1; k <= maxn; k++) {
+            int end = 0;
+            if (p == -1) {
+                h = (h ^ (unsigned char)'<') * 16777619u;
+                p = 0;
+            } else if (p >= (long)len) {
+                h = (h ^ (unsigned char)'>') * 16777619u;
+                end = 1;
+            } else {
+                int cl = utf8_len((unsigned char)word[p]);
+                if (p + cl > (long)len) cl = (int)(len - (size_t)p);
+                for (int b = 0; b < cl; b++) h = (h ^ (unsigned char)word[p + b]) * 16777619u;
+                p += cl;
+            }
+            if (k >= minn && !(k == 1 && (st == -1 || end))) out[m++] = (int32_t)(nw + h % nb);
+            if (end) break;
+        }
+        st = st == -1 ? 0 : st + utf8_len((unsigned char)word[st]);
+    }
+    return m;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ids of one document, duplicates kept (fastText's bag). */
+static int64_t features_raw(const TmlTextFeaturizer *f, char *const *tokens, int n_tokens, int32_t **ids, float **w,
+                            int64_t *n, int64_t *cap, int with_w) {
+    const TmlTextConfig *c = &f->cfg;
+    const int N = c->word_ngrams;
+    const uint64_t nw = (uint64_t)f->vocab.n, nb = (uint64_t)c->buckets;
+    const int chars = c->minn > 0 && nb > 0;
+    uint32_t ring[TML_TEXT_MAX_WORD_NGRAMS]; /* hashes of the last N tokens */
+    int64_t start = *n;
+    for (int t = 0; t < n_tokens; t++) {
+        size_t len;
+        uint32_t h = hash_cstr(tokens[t], &len);
+        int64_t more = 1 + (N - 1) + (chars ? (int64_t)(len + 2) * (c->maxn - c->minn + 1) : 0);
+        if (reserve(ids, w, *n, cap, more, with_w)) return -1;
+        int32_t *out = *ids;
+        int64_t id = strtab_find(&f->vocab, tokens[t], len, h);
+        if (id >= 0) out[(*n)++] = (int32_t)id;
+        int placeholder = len > 2 && tokens[t][0] == '<' && tokens[t][len - 1] == '>';
+        if (chars && !placeholder) *n += add_char_ngrams(f, tokens[t], len, out + *n);
+        ring[t % N] = h;
+        if (nb > 0)
+            for (int g = 2; g <= N && g <= t + 1; g++) {
+                /* the n-gram tokens[t-g+1 .. t], folded left to right as fastText does */
+                uint64_t hh = ring[(t - g + 1) % N];
+                for (int j = t - g + 2; j <= t; j++) hh = hh * 116049371u + ring[j % N];
+                out[(*n)++] = (int32_t)(nw + hh % nb);
+            }
+    }
+    return *n - start;
+}
+
+int64_t tml_textfeat_features(const TmlTextFeaturizer *f, char *const *tokens, int n_tokens, int32_t **ids,
+                              float **w, int64_t *n, int64_t *cap) {
+    const int tfidf = f->cfg.tfidf && f->idf;
+    int64_t start = *n;
+    if (features_raw(f, tokens, n_tokens, ids, w, n, cap, tfidf) < 0) return -1;
+    if (!tfidf) return *n - start;
+    /* merge duplicates: sort this document's ids, one entry per id with its tf */
+    int32_t *d = *ids + start;
+    float *dw = *w + start;
+    int64_t m = *n - start, u = 0;
+    qsort(d, (size_t)m, sizeof *d, cmp_i32);
+    double norm = 0;
+    for (int64_t i = 0; i < m;) {
+        int64_t j = i + 1;
+        while (j < m && d[j] == d[i]) j++;
+        double v = (1.0 + log((double)(j - i))) * f->idf[d[i]];
+        d[u] = d[i];
+        dw[u] = (float)v;
+        norm += v * v;
+        u++;
+        i = j;
+    }
+    if (norm > 0) {
+        float inv = (float)(1.0 / sqrt(norm));
+        for (int64_t i = 0; i < u; i++) dw[i] *= inv;
+    }
+    *n = start + u;
+    return u;
+}
+
+typedef struct WordRank {
+    int64_t id, count;
+    const char *w;
+} WordRank;
+
+static int cmp_rank(const void *a, const void *b) {
+    const WordRank *x = (const WordRank *)a, *y = (const WordRank *)b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return strcmp(x->w, y->w);
+}
+
+static int check_dim(const TmlTextFeaturizer *f, int64_t n_words, TmlError *err) {
+    if (n_words + f->cfg.buckets > INT32_MAX)
+        return tml_fail(err, "feature space too large: %lld words + %lld buckets exceeds 2^31; lower [text] buckets",
+                        (long long)n_words, (long long)f->cfg.buckets);
+    return 0;
+}
+
+int tml_textfeat_fit(TmlTextFeaturizer *f, const char *const *texts, int64_t n, TmlError *err) {
+    TmlTokBuf b;
+    StrTab counter;
+    memset(&counter, 0, sizeof counter);
+    tml_tokbuf_init(&b);
+    WordRank *rank = NULL;
+    int32_t *ids = NULL, *stamp = NULL;
+    int64_t *df = NULL;
+    int rc = -1;
+    strtab_free(&f->vocab);
+    free(f->idf);
+    f->idf = NULL;
+
+    /* 1. count every token */
+    for (int64_t i = 0; i < n; i++) {
+        TmlError e;
+        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &e)) {
+            tml_fail(err, "text %lld: %s", (long long)i, e.msg);
+            goto done;
+        }
+        for (int t = 0; t < b.n; t++) {
+            size_t len;
+            uint32_t h = hash_cstr(b.tok[t], &len);
+            int64_t id = strtab_find(&counter, b.tok[t], len, h);
+            if (id >= 0) counter.count[id]++;
+            else if (strtab_add(&counter, b.tok[t], len, h, 1) < 0) goto oom;
+        }
+    }
+    /* 2. vocabulary: count >= min_count, ids by descending count, then bytewise */
+    rank = (WordRank *)malloc(((size_t)counter.n + 1) * sizeof *rank);
+    if (!rank) goto oom;
+    int64_t nv = 0;
+    for (int64_t id = 0; id < counter.n; id++)
+        if (counter.count[id] >= f->cfg.min_count)
+            rank[nv++] = (WordRank){id, counter.count[id], counter.pool + counter.off[id]};
+    qsort(rank, (size_t)nv, sizeof *rank, cmp_rank);
+    if (check_dim(f, nv, err)) goto done;
+    for (int64_t r = 0; r < nv; r++) {
+        int64_t id = rank[r].id;
+        size_t len = strlen(rank[r].w);
+        if (strtab_add(&f->vocab, rank[r].w, len, counter.hash[id], rank[r].count) < 0) goto oom;
+    }
+    /* 3. smooth idf over every feature id, as scikit-learn: ln((1 + n) / (1 + df)) + 1 */
+    if (f->cfg.tfidf) {
+        int64_t dim = tml_textfeat_dim(f), cap = 0;
+        df = (int64_t *)calloc((size_t)dim, sizeof *df);
+        stamp = (int32_t *)malloc((size_t)dim * sizeof *stamp);
+        f->idf = (float *)malloc((size_t)dim * sizeof *f->idf);
+        if (!df || !stamp || !f->idf) goto oom;
+        memset(stamp, 0xFF, (size_t)dim * sizeof *stamp);
+        for (int64_t i = 0; i < n; i++) {
+            TmlError e;
+            if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &e)) {
+                tml_fail(err, "text %lld: %s", (long long)i, e.msg);
+                goto done;
+            }
+            int64_t m = 0;
+            if (features_raw(f, b.tok, b.n, &ids, NULL, &m, &cap, 0) < 0) goto oom;
+            int32_t doc = (int32_t)(i & INT32_MAX);
+            for (int64_t k = 0; k < m; k++)
+                if (stamp[ids[k]] != doc) {
+                    stamp[ids[k]] = doc;
+                    df[ids[k]]++;
+                }
+        }
+        for (int64_t j = 0; j < dim; j++) f->idf[j] = (float)(log((1.0 + (double)n) / (1.0 + (double)df[j])) + 1.0);
+    }
+    rc = 0;
+    goto done;
+oom:
+    tml_fail(err, "out of memory while fitting the vocabulary");
+done:
+    if (rc) {
+        strtab_free(&f->vocab);
+        free(f->idf);
+        f->idf = NULL;
+    }
+    free(rank);
+    free(ids);
+    free(stamp);
+    free(df);
+    strtab_free(&counter);
+    tml_tokbuf_free(&b);
+    return rc;
+}
+
+int tml_textfeat_transform(const TmlTextFeaturizer *f, const char *const *texts, int64_t n, int64_t **offsets,
+                           int32_t **ids, float **w, TmlError *err) {
+    *offsets = NULL;
+    *ids = NULL;
+    *w = NULL;
+    const int tfidf = f->cfg.tfidf && f->idf;
+    int64_t *off = (int64_t *)malloc(((size_t)n + 1) * sizeof *off);
+    int32_t *oi = NULL;
+    float *ow = NULL;
+    int64_t nnz = 0, cap = 0;
+    TmlTokBuf b;
+    tml_tokbuf_init(&b);
+    if (!off) goto oom;
+    off[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        TmlError e;
+        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &e)) {
+            tml_fail(err, "text %lld: %s", (long long)i, e.msg);
+            goto fail;
+        }
+        if (tml_textfeat_features(f, b.tok, b.n, &oi, &ow, &nnz, &cap) < 0) goto oom;
+        off[i + 1] = nnz;
+    }
+    if (cap == 0) { /* no ids at all: still hand back valid (empty) arrays */
+        if (reserve(&oi, &ow, 0, &cap, 1, tfidf)) goto oom;
+    }
+    tml_tokbuf_free(&b);
+    *offsets = off;
+    *ids = oi;
+    *w = tfidf ? ow : NULL;
+    return 0;
+oom:
+    tml_fail(err, "out of memory while featurizing");
+fail:
+    tml_tokbuf_free(&b);
+    free(off);
+    free(oi);
+    free(ow);
+    return -1;
+}
+
+TmlTextFeaturizer *tml_textfeat_restore(const TmlTextConfig *c, char *const *words, const int64_t *counts,
+                                        int64_t n_words, const float *idf, TmlError *err) {
+    TmlTextFeaturizer *f = tml_textfeat_new(c);
+    if (!f) {
+        tml_fail(err, "out of memory");
+        return NULL;
+    }
+    if (n_words < 0 || check_dim(f, n_words, err)) goto fail;
+    for (int64_t i = 0; i < n_words; i++) {
+        if (!words[i]) {
+            tml_fail(err, "vocabulary word %lld is missing", (long long)i);
+            goto fail;
+        }
+        size_t len;
+        uint32_t h = hash_cstr(words[i], &len);
+        if (strtab_find(&f->vocab, words[i], len, h) >= 0) {
+            tml_fail(err, "vocabulary word %lld ('%s') appears twice; the features are corrupt", (long long)i,
+                     words[i]);
+            goto fail;
+        }
+        if (strtab_add(&f->vocab, words[i], len, h, counts ? counts[i] : 0) < 0) {
+            tml_fail(err, "out of memory");
+            goto fail;
+        }
+    }
+    if (f->cfg.tfidf) {
+        if (!idf) {
+            tml_fail(err, "tfidf is on but no idf was stored; the features are incomplete");
+            goto fail;
+        }
+        int64_t dim = tml_textfeat_dim(f);
+        f->idf = (float *)malloc((size_t)(dim > 0 ? dim : 1) * sizeof *f->idf);
+        if (!f->idf) {
+            tml_fail(err, "out of memory");
+            goto fail;
+        }
+        memcpy(f->idf, idf, (size_t)dim * sizeof *f->idf);
+    }
+    return f;
+fail:
+    tml_textfeat_free(f);
+    return NULL;
+}
