@@ -50,6 +50,9 @@ typedef struct TmlDataset {
 } TmlDataset;
 
 void tml_dataset_free(TmlDataset *d);
+/* A new dataset holding the rows i with mask[i] == value, in order (deep copy; caller frees with
+ * tml_dataset_free). NULL when out of memory. */
+TmlDataset *tml_dataset_select(const TmlDataset *d, const uint8_t *mask, uint8_t value);
 
 /* The fitted featurization: everything needed to featurize new data identically. */
 typedef struct TmlFeatures {

@@ -1,0 +1,128 @@
+/* lime.c — what the text and tabular explainers share: defaults, the seeded PRNG, and
+ * lime_base.explain_instance_with_data (feature selection + ridge surrogate on the binary
+ * interpretable representation). */
+#include "eval/lime.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/ridge.h"
+
+void tml_lime_config_default(TmlLimeConfig *c) {
+    memset(c, 0, sizeof *c);
+    c->num_samples = 5000;
+    c->num_features = 10;
+    c->kernel_width = 0.0;
+    c->selection = TML_LIME_SELECT_AUTO;
+    c->batch_size = 0;
+    c->alpha = 1.0;
+    c->seed = 0;
+}
+
+void tml_lime_explanation_free(TmlLimeExplanation *e) {
+    if (!e) return;
+    for (int i = 0; i < e->n_features; i++) free(e->features[i].name);
+    free(e->features);
+    free(e->probs);
+    free(e);
+}
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void tml_lime_rng_seed(TmlLimeRng *r, uint64_t seed) {
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t tml_lime_rng_next(TmlLimeRng *r) {
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint32_t tml_lime_rng_below(TmlLimeRng *r, uint32_t n) {
+    TML_ASSERT(n >= 1);
+    uint64_t m = (tml_lime_rng_next(r) >> 32) * (uint64_t)n;
+    uint32_t lo = (uint32_t)m;
+    if (lo < n) {
+        uint32_t thresh = (uint32_t)(-n) % n;
+        while (lo < thresh) {
+            m = (tml_lime_rng_next(r) >> 32) * (uint64_t)n;
+            lo = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+double tml_lime_rng_uniform(TmlLimeRng *r) { return (double)(tml_lime_rng_next(r) >> 11) * 0x1.0p-53; }
+
+int tml_lime_fit_surrogate(const double *X, const double *y, const double *w, int n, int p,
+                           const TmlLimeConfig *cfg, TmlLimeExplanation *e, TmlError *err) {
+    TmlRidgeStats st;
+    if (tml_ridge_stats_init(&st, X, y, w, n, p, err) != 0) return -1;
+    int K = cfg->num_features;
+    TmlLimeSelect sel = cfg->selection;
+    if (sel == TML_LIME_SELECT_AUTO) sel = K <= 6 ? TML_LIME_SELECT_FORWARD : TML_LIME_SELECT_HIGHEST;
+    int *feat = malloc(((size_t)p + 1) * sizeof(int));
+    double *coef = malloc(((size_t)p + 1) * sizeof(double));
+    int k = -1;
+    if (feat && coef) {
+        if (sel == TML_LIME_SELECT_NONE) {
+            for (int j = 0; j < p; j++) feat[j] = j;
+            k = p;
+        } else if (sel == TML_LIME_SELECT_FORWARD) {
+            k = tml_ridge_select_forward(&st, K, feat);
+        } else {
+            k = tml_ridge_select_highest(&st, X, K, feat); /* row 0 is the instance: x0 */
+        }
+    }
+    double intercept = 0.0;
+    if (k < 0 || tml_ridge_fit_subset(&st, feat, k, cfg->alpha, coef, &intercept, NULL) != 0) {
+        free(feat), free(coef);
+        tml_ridge_stats_free(&st);
+        return tml_fail(err, "lime: out of memory fitting the surrogate on %d features", p);
+    }
+    tml_ridge_stats_free(&st);
+    e->intercept = intercept;
+    e->score = tml_ridge_score(X, n, p, feat, k, y, w, coef, intercept);
+    double lp = intercept;
+    for (int a = 0; a < k; a++) lp += coef[a] * X[feat[a]];
+    e->local_pred = lp;
+    e->features = calloc((size_t)k + 1, sizeof(TmlLimeFeature));
+    if (!e->features) {
+        free(feat), free(coef);
+        return tml_fail(err, "lime: out of memory");
+    }
+    for (int a = 0; a < k; a++) {
+        e->features[a].id = feat[a];
+        e->features[a].weight = coef[a];
+    }
+    e->n_features = k;
+    /* sorted(zip(used_features, coef), key=|coef|, reverse=True): stable, so ties keep the order of
+     * selection. */
+    for (int a = 1; a < k; a++) {
+        TmlLimeFeature f = e->features[a];
+        int t = a;
+        while (t > 0 && fabs(e->features[t - 1].weight) < fabs(f.weight)) {
+            e->features[t] = e->features[t - 1];
+            t--;
+        }
+        e->features[t] = f;
+    }
+    free(feat), free(coef);
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* report.c — tml_report_write: the three report files, each written in full to a temporary name
+ * in the target folder and only then renamed into place, all three after all have succeeded. */
+#include "eval/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eval/report_util.h"
+
+typedef struct {
+    const char *name;
+    TmlReportWriter write;
+} ReportFile;
+
+static const ReportFile REPORT_FILES[] = {
+    {"report.json", tml_report_write_json},
+    {"report.md", tml_report_write_md},
+    {"report.html", tml_report_write_html},
+};
+enum { N_REPORT_FILES = sizeof REPORT_FILES / sizeof REPORT_FILES[0] };
+
+/* Writes one file to a fresh temporary name in dir; on success *tmp holds that name (caller
+ * renames or unlinks it, and frees it). */
+static int write_temp(const char *dir, const ReportFile *rf, const TmlReportInput *in, char **tmp, TmlError *err) {
+    size_t n = strlen(dir) + strlen(rf->name) + 32;
+    char *path = malloc(n);
+    if (!path) return tml_fail(err, "report: out of memory");
+    snprintf(path, n, "%s/.%s.tmp.XXXXXX", dir, rf->name);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        int e = errno;
+        tml_fail(err, "%s: cannot create a file in the report folder: %s", dir, strerror(e));
+        free(path);
+        return -1;
+    }
+    fchmod(fd, 0644); /* mkstemp makes 0600; a report is meant to be read by CI and people */
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(path);
+        free(path);
+        return tml_fail(err, "%s: cannot open for writing", dir);
+    }
+    int rc = rf->write(f, in, err);
+    if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
+        int e = errno;
+        rc = tml_fail(err, "%s/%s: write failed: %s", dir, rf->name, strerror(e));
+    }
+    if (fclose(f) != 0 && rc == 0) rc = tml_fail(err, "%s/%s: write failed on close", dir, rf->name);
+    if (rc) {
+        unlink(path);
+        free(path);
+        return -1;
+    }
+    *tmp = path;
+    return 0;
+}
+
+int tml_report_write(const char *dir, const TmlReportInput *in, TmlError *err) {
+    if (tml_report_check_input(in, err)) return -1;
+    if (tml_report_mkdirs(dir, err)) return -1;
+    char *tmp[N_REPORT_FILES] = {0};
+    int rc = 0;
+    for (int i = 0; i < N_REPORT_FILES && rc == 0; i++) rc = write_temp(dir, &REPORT_FILES[i], in, &tmp[i], err);
+    for (int i = 0; i < N_REPORT_FILES && rc == 0; i++) {
+        size_t n = strlen(dir) + strlen(REPORT_FILES[i].name) + 2;
+        char *final = malloc(n);
+        if (!final) {
+            rc = tml_fail(err, "report: out of memory");
+            break;
+        }
+        snprintf(final, n, "%s/%s", dir, REPORT_FILES[i].name);
+        if (rename(tmp[i], final) != 0) {
+            int e = errno;
+            rc = tml_fail(err, "%s: cannot rename into place: %s", final, strerror(e));
+        } else {
+            free(tmp[i]);
+            tmp[i] = NULL;
+        }
+        free(final);
+    }
+    for (int i = 0; i < N_REPORT_FILES; i++) {
+        if (tmp[i]) unlink(tmp[i]);
+        free(tmp[i]);
+    }
+    return rc;
+}

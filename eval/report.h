@@ -1,0 +1,64 @@
+/* report.h — writes an evaluation into a folder as report.json (stable keys, for machines and
+ * `ticketml compare`; docs/report.md lists them), report.md (for CI logs) and report.html (one
+ * offline file with inline SVG charts). Every file goes to a temporary name first, then is renamed. */
+#ifndef TICKETML_EVAL_REPORT_H
+#define TICKETML_EVAL_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "eval/metrics.h"
+#include "ticketml/error.h"
+
+/* One explanation to render (the hook for LIME output): words with signed weights toward label.
+ * The HTML highlights each word where it occurs in the text (green supports the label, red speaks
+ * against it, stronger colour = larger |weight|) and lists the weights as bars. Tabular
+ * explanations (rules such as "tenure <= 9") have no text and render as bars only. */
+typedef struct TmlReportExplanation {
+    int64_t row;                 /* row in the evaluated data (for the caption and its text), or -1 */
+    int label;                   /* explained class index */
+    double prob;                 /* the model's probability for label; NaN when not known */
+    const char *text;            /* text to highlight; NULL: TmlReportInput.texts[row] when given */
+    int n_words;
+    const char *const *words;    /* (n_words) words or rules */
+    const float *weights;        /* (n_words) signed weights */
+} TmlReportExplanation;
+
+typedef struct TmlReportInput {
+    const TmlMetrics *metrics;          /* required */
+    const char *const *label_names;     /* (metrics->n_classes) required */
+    const char *title;                  /* optional heading; NULL: "ticketml evaluation" */
+
+    const char *model_path, *model_kind, *model_fingerprint; /* optional (NULL -> JSON null) */
+    const char *data_path, *data_fingerprint;                /* optional */
+    int64_t data_rows;                  /* rows read from the data; < 0: metrics->n_rows */
+
+    /* Optional per-row inputs for example tickets in the most-confused pairs: the same probs and
+     * labels the metrics were computed from, and each row's text (NULL: examples show row numbers,
+     * or are left out when probs is NULL too). */
+    int64_t n_rows;                     /* rows in probs/labels/texts */
+    const float *probs;                 /* (n_rows, C) */
+    const int32_t *labels;              /* (n_rows) */
+    const char *const *texts;           /* (n_rows) or NULL */
+    int examples_per_pair;              /* example tickets per confused pair; <= 0: 3 */
+
+    int n_explanations;
+    const TmlReportExplanation *explanations; /* (n_explanations) or NULL */
+} TmlReportInput;
+
+/* Writes dir/report.json, dir/report.md and dir/report.html, creating dir (and parents) when
+ * missing. Each file is written to a temporary name in dir and renamed, so a reader never sees a
+ * half file; on failure no new report file is left behind. Returns 0, or -1 with err set. */
+int tml_report_write(const char *dir, const TmlReportInput *in, TmlError *err);
+
+/* The report.json document (caller frees with json_decref), or NULL with err set. */
+json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err);
+
+/* The single writers, each to an open stream (the caller handles temp-and-rename). 0 or -1. */
+int tml_report_write_json(FILE *f, const TmlReportInput *in, TmlError *err);
+int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err);
+int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err);
+
+#endif

@@ -1,0 +1,272 @@
+/* backend.c — the public face of kernels/: picks a backend at run time (CPU or CUDA), describes
+ * the build and the devices, and forwards every op through the backend's function table.
+ * The only place outside kernels/cuda that knows whether CUDA was compiled in. */
+#include <cblas.h>
+#include <hdf5.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kernels/backend.h"
+#include "kernels/backend_impl.h"
+
+/* Appends printf-style text to buf (size n), truncating safely. */
+static void buf_append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void buf_append(char *buf, size_t n, const char *fmt, ...) {
+    size_t len = strnlen(buf, n);
+    if (len + 1 >= n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, n - len, fmt, ap);
+    va_end(ap);
+}
+
+int tml_device_parse(const char *s, TmlDeviceKind *out, TmlError *err) {
+    if (s && !strcasecmp(s, "auto")) *out = TML_DEVICE_AUTO;
+    else if (s && !strcasecmp(s, "cpu")) *out = TML_DEVICE_CPU;
+    else if (s && (!strcasecmp(s, "cuda") || !strcasecmp(s, "gpu"))) *out = TML_DEVICE_CUDA;
+    else return tml_fail(err, "unknown device '%s'; use auto, cpu or cuda", s ? s : "(null)");
+    return 0;
+}
+
+void tml_adamw_bias_corrections(float b1, float b2, int t, float *c1, float *c2) {
+    TML_ASSERT(t >= 1);
+    *c1 = (float)(1.0 - pow((double)b1, (double)t));
+    *c2 = (float)(1.0 - pow((double)b2, (double)t));
+}
+
+int tml_backend_have_cuda_build(void) {
+#ifdef TML_HAVE_CUDA
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int tml_backend_cuda_device_count(void) {
+#ifdef TML_HAVE_CUDA
+    char why[256];
+    return cuda_probe_devices(why, sizeof why);
+#else
+    return 0;
+#endif
+}
+
+static TmlBackend *backend_new_cpu(void) {
+    TmlBackend *be = calloc(1, sizeof *be);
+    if (!be) return NULL;
+    be->ops = &tml_cpu_ops;
+    snprintf(be->device, sizeof be->device, "cpu (%d threads)", omp_get_max_threads());
+    return be;
+}
+
+TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
+    if (kind == TML_DEVICE_CPU) {
+        TmlBackend *be = backend_new_cpu();
+        if (!be) tml_fail(err, "out of memory creating the CPU backend");
+        return be;
+    }
+    char why[TML_ERROR_MSG_MAX] = "";
+#ifdef TML_HAVE_CUDA
+    int ndev = cuda_probe_devices(why, sizeof why);
+    if (ndev > 0) {
+        TmlBackend *be = calloc(1, sizeof *be);
+        if (!be) {
+            tml_fail(err, "out of memory creating the CUDA backend");
+            return NULL;
+        }
+        TmlError cerr = {{0}};
+        be->ctx = cuda_ctx_create(0, be->device, sizeof be->device, &cerr);
+        if (be->ctx) {
+            be->ops = &tml_cuda_ops;
+            return be;
+        }
+        free(be);
+        snprintf(why, sizeof why, "%s", cerr.msg);
+    }
+#else
+    snprintf(why, sizeof why, "this ticketml was built without CUDA: nvcc was not found at build time");
+#endif
+    if (kind == TML_DEVICE_CUDA) {
+        tml_fail(err, "--device cuda: no usable CUDA device (%s); use --device cpu or --device auto", why);
+        return NULL;
+    }
+    TmlBackend *be = backend_new_cpu();
+    if (!be) {
+        tml_fail(err, "out of memory creating the CPU backend");
+        return NULL;
+    }
+    if (!quiet) fprintf(stderr, "ticketml: no CUDA device found (%s); using the CPU\n", why);
+    return be;
+}
+
+void tml_backend_free(TmlBackend *be) {
+    if (!be) return;
+    if (be->ops->ctx_free) be->ops->ctx_free(be->ctx);
+    free(be);
+}
+
+const char *tml_backend_name(const TmlBackend *be) { return be->ops->name; }
+const char *tml_backend_device(const TmlBackend *be) { return be->device; }
+int tml_backend_is_gpu(const TmlBackend *be) { return be->ops->is_gpu; }
+double tml_backend_peak_gbps(const TmlBackend *be) {
+    return be->ops->peak_gbps ? be->ops->peak_gbps(be->ctx) : 0.0;
+}
+
+void tml_backend_describe_build(char *buf, size_t n) {
+    if (!n) return;
+    buf[0] = '\0';
+    buf_append(buf, n, "backends: cpu%s\n", tml_backend_have_cuda_build() ? ", cuda" : " (built without CUDA)");
+    const char *cfg = openblas_get_config();
+    buf_append(buf, n, "cpu: %s, OpenMP %d\n", cfg ? cfg : "OpenBLAS (unknown)", _OPENMP);
+    unsigned maj = 0, min = 0, rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    buf_append(buf, n, "hdf5: %u.%u.%u (compiled against %d.%d.%d)\n", maj, min, rel, H5_VERS_MAJOR,
+               H5_VERS_MINOR, H5_VERS_RELEASE);
+#ifdef TML_HAVE_CUDA
+    cuda_describe_build(buf, n);
+#endif
+}
+
+void tml_backend_describe_devices(char *buf, size_t n) {
+    if (!n) return;
+    buf[0] = '\0';
+    buf_append(buf, n, "cpu: %d OpenMP threads, %d OpenBLAS threads\n", omp_get_max_threads(),
+               openblas_get_num_threads());
+#ifdef TML_HAVE_CUDA
+    cuda_describe_devices(buf, n);
+    buf_append(buf, n, "--device auto uses: %s\n", tml_backend_cuda_device_count() > 0 ? "cuda" : "cpu");
+#else
+    buf_append(buf, n, "cuda: not built in (nvcc was not found at build time)\n--device auto uses: cpu\n");
+#endif
+}
+
+/* ---- memory ---------------------------------------------------------------------------------- */
+void *tml_alloc(TmlBackend *be, size_t bytes) { return be->ops->alloc(be->ctx, bytes); }
+void tml_free(TmlBackend *be, void *p) {
+    if (p) be->ops->free(be->ctx, p);
+}
+void tml_upload(TmlBackend *be, void *dst_dev, const void *src_host, size_t bytes) {
+    if (bytes) be->ops->upload(be->ctx, dst_dev, src_host, bytes);
+}
+void tml_download(TmlBackend *be, void *dst_host, const void *src_dev, size_t bytes) {
+    if (bytes) be->ops->download(be->ctx, dst_host, src_dev, bytes);
+    else be->ops->sync(be->ctx);
+}
+void tml_copy(TmlBackend *be, void *dst_dev, const void *src_dev, size_t bytes) {
+    if (bytes) be->ops->copy(be->ctx, dst_dev, src_dev, bytes);
+}
+void tml_zero(TmlBackend *be, void *dst_dev, size_t bytes) {
+    if (bytes) be->ops->zero(be->ctx, dst_dev, bytes);
+}
+void tml_fill(TmlBackend *be, float *x, size_t n, float value) {
+    if (n) be->ops->fill(be->ctx, x, n, value);
+}
+void tml_sync(TmlBackend *be) { be->ops->sync(be->ctx); }
+
+/* ---- dense algebra --------------------------------------------------------------------------- */
+void tml_sgemm(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+               int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    TML_ASSERT(M >= 0 && N >= 0 && K >= 0);
+    if (M == 0 || N == 0) return;
+    TML_ASSERT(ldc >= N);
+    if (K > 0) {
+        TML_ASSERT(lda >= (trans_a ? M : K));
+        TML_ASSERT(ldb >= (trans_b ? K : N));
+    }
+    be->ops->sgemm(be->ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+void tml_scale(TmlBackend *be, float *x, size_t n, float alpha) {
+    if (n) be->ops->scale(be->ctx, x, n, alpha);
+}
+void tml_axpy(TmlBackend *be, float *y, const float *x, size_t n, float alpha) {
+    if (n) be->ops->axpy(be->ctx, y, x, n, alpha);
+}
+double tml_sum_squares(TmlBackend *be, const float *x, size_t n) {
+    if (!n) return 0.0;
+    return be->ops->sum_squares(be->ctx, x, n);
+}
+
+/* ---- layers ---------------------------------------------------------------------------------- */
+void tml_bias_add_forward(TmlBackend *be, float *y, const float *b, int B, int N) {
+    TML_ASSERT(B >= 0 && N >= 0);
+    if (B && N) be->ops->bias_add_forward(be->ctx, y, b, B, N);
+}
+void tml_bias_add_backward(TmlBackend *be, float *db, const float *dy, int B, int N) {
+    TML_ASSERT(B >= 0 && N >= 0);
+    if (B && N) be->ops->bias_add_backward(be->ctx, db, dy, B, N);
+}
+void tml_relu_forward(TmlBackend *be, float *y, const float *x, size_t n) {
+    if (n) be->ops->relu_forward(be->ctx, y, x, n);
+}
+void tml_relu_backward(TmlBackend *be, float *dx, const float *dy, const float *y, size_t n) {
+    if (n) be->ops->relu_backward(be->ctx, dx, dy, y, n);
+}
+void tml_embbag_forward(TmlBackend *be, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
+                        const float *w, int B, int D, TmlBagMode mode) {
+    TML_ASSERT(B >= 0 && D >= 0);
+    if (B && D) be->ops->embbag_forward(be->ctx, out, E, offsets, ids, w, B, D, mode);
+}
+void tml_embbag_backward(TmlBackend *be, float *dE, const float *dout, const int64_t *offsets,
+                         const int32_t *ids, const float *w, int B, int D, TmlBagMode mode) {
+    TML_ASSERT(B >= 0 && D >= 0);
+    if (B && D) be->ops->embbag_backward(be->ctx, dE, dout, offsets, ids, w, B, D, mode);
+}
+
+/* ---- losses ---------------------------------------------------------------------------------- */
+void tml_softmax_xent_forward(TmlBackend *be, float *probs, float *losses, const float *logits,
+                              const int32_t *labels, const float *cw, float smoothing, int B, int C) {
+    TML_ASSERT(B >= 0 && C > 0);
+    if (B) be->ops->softmax_xent_forward(be->ctx, probs, losses, logits, labels, cw, smoothing, B, C);
+}
+void tml_softmax_xent_backward(TmlBackend *be, float *dlogits, const float *probs, const int32_t *labels,
+                               const float *cw, float smoothing, int B, int C, float scale) {
+    TML_ASSERT(B >= 0 && C > 0 && (labels || B == 0));
+    if (B) be->ops->softmax_xent_backward(be->ctx, dlogits, probs, labels, cw, smoothing, B, C, scale);
+}
+void tml_sigmoid_bce_forward(TmlBackend *be, float *probs, float *losses, const float *logits,
+                             const float *targets, const float *pw, size_t n) {
+    if (n) be->ops->sigmoid_bce_forward(be->ctx, probs, losses, logits, targets, pw, n);
+}
+void tml_sigmoid_bce_backward(TmlBackend *be, float *dlogits, const float *probs, const float *targets,
+                              const float *pw, size_t n, float scale) {
+    if (n) be->ops->sigmoid_bce_backward(be->ctx, dlogits, probs, targets, pw, n, scale);
+}
+
+/* ---- optimizers ------------------------------------------------------------------------------ */
+void tml_sgd_update(TmlBackend *be, float *w, const float *g, size_t n, float lr, float wd) {
+    if (n) be->ops->sgd_update(be->ctx, w, g, n, lr, wd);
+}
+void tml_adamw_update(TmlBackend *be, float *w, const float *g, float *m, float *v, size_t n, float lr,
+                      float b1, float b2, float eps, float wd, int t) {
+    TML_ASSERT(t >= 1);
+    if (n) be->ops->adamw_update(be->ctx, w, g, m, v, n, lr, b1, b2, eps, wd, t);
+}
+void tml_sgd_update_rows(TmlBackend *be, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
+                         float wd) {
+    TML_ASSERT(n_rows >= 0 && D >= 0);
+    if (n_rows && D) be->ops->sgd_update_rows(be->ctx, W, G, rows, n_rows, D, lr, wd);
+}
+void tml_adamw_update_rows(TmlBackend *be, float *W, float *G, float *M, float *Vv, const int32_t *rows,
+                           int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t) {
+    TML_ASSERT(n_rows >= 0 && D >= 0 && t >= 1);
+    if (n_rows && D) be->ops->adamw_update_rows(be->ctx, W, G, M, Vv, rows, n_rows, D, lr, b1, b2, eps, wd, t);
+}
+
+/* ---- row reductions -------------------------------------------------------------------------- */
+void tml_row_sum(TmlBackend *be, float *out, const float *x, int B, int N) {
+    TML_ASSERT(B >= 0 && N >= 0);
+    if (B) be->ops->row_sum(be->ctx, out, x, B, N);
+}
+void tml_row_argmax(TmlBackend *be, int32_t *out, const float *x, int B, int N) {
+    TML_ASSERT(B >= 0 && N > 0);
+    if (B) be->ops->row_argmax(be->ctx, out, x, B, N);
+}
+void tml_row_topk(TmlBackend *be, int32_t *idx, float *val, const float *x, int B, int N, int k) {
+    TML_ASSERT(B >= 0 && k >= 0 && k <= N);
+    if (B && k) be->ops->row_topk(be->ctx, idx, val, x, B, N, k);
+}

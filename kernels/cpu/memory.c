@@ -1,0 +1,40 @@
+/* memory.c — CPU backend memory: "device" memory is host memory, 64-byte aligned so vectorised
+ * loops and the float4 assumptions of the CUDA side hold for CPU buffers too. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cpu/cpu_ops.h"
+
+/* Returns NULL on out-of-memory; zero bytes still gives a unique pointer. Caller frees with free_cpu. */
+void *alloc_cpu(void *ctx, size_t bytes) {
+    size_t n = (bytes + 63) / 64 * 64;
+    if (n == 0) n = 64;
+    if (n < bytes) return NULL; /* overflow */
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n) != 0) return NULL;
+    return p;
+}
+
+void free_cpu(void *ctx, void *p) { free(p); }
+
+void upload_cpu(void *ctx, void *dst, const void *src, size_t bytes) {
+    if (bytes) memmove(dst, src, bytes);
+}
+
+void download_cpu(void *ctx, void *dst, const void *src, size_t bytes) {
+    if (bytes) memmove(dst, src, bytes);
+}
+
+void copy_cpu(void *ctx, void *dst, const void *src, size_t bytes) {
+    if (bytes) memmove(dst, src, bytes);
+}
+
+void zero_cpu(void *ctx, void *dst, size_t bytes) {
+    if (bytes) memset(dst, 0, bytes);
+}
+
+void fill_cpu(void *ctx, float *x, size_t n, float value) {
+    for (size_t i = 0; i < n; i++) x[i] = value;
+}
+
+void sync_cpu(void *ctx) {}

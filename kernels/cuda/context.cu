@@ -1,0 +1,164 @@
+/* context.cu — CUDA backend life cycle: device probing (which must fail gracefully without a driver:
+ * cudart is linked statically so the same binary runs on CPU-only machines), the per-backend
+ * context (one stream, one cuBLAS handle, scratch), memory ops, and the build/device descriptions. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "kernels/cuda/cuda_common.cuh"
+
+static void append(char *buf, size_t n, const char *fmt, ...) {
+    size_t len = strnlen(buf, n);
+    if (len + 1 >= n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, n - len, fmt, ap);
+    va_end(ap);
+}
+
+extern "C" int cuda_probe_devices(char *why, size_t n) {
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError(); /* not sticky: clear it so later calls start clean */
+        snprintf(why, n, "%s: %s", cudaGetErrorName(e), cudaGetErrorString(e));
+        return 0;
+    }
+    if (count == 0) snprintf(why, n, "the CUDA driver reports no devices");
+    return count;
+}
+
+/* Peak DRAM bandwidth from the memory clock (kHz) and bus width (bits); DDR so x2. */
+static double device_peak_gbps(int dev) {
+    int clk_khz = 0, bus_bits = 0;
+    if (cudaDeviceGetAttribute(&clk_khz, cudaDevAttrMemoryClockRate, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, dev) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0.0;
+    }
+    return 2.0 * (double)clk_khz * 1e3 * (bus_bits / 8.0) / 1e9;
+}
+
+extern "C" void *cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err) {
+    cudaDeviceProp prop;
+    cudaError_t e = cudaSetDevice(dev);
+    if (e == cudaSuccess) e = cudaGetDeviceProperties(&prop, dev);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        tml_fail(err, "CUDA device %d unusable: %s", dev, cudaGetErrorString(e));
+        return NULL;
+    }
+    TmlCudaCtx *c = (TmlCudaCtx *)calloc(1, sizeof *c);
+    if (!c) {
+        tml_fail(err, "out of memory creating the CUDA context");
+        return NULL;
+    }
+    c->dev = dev;
+    c->sm_count = prop.multiProcessorCount > 0 ? prop.multiProcessorCount : 1;
+    c->peak_gbps = device_peak_gbps(dev);
+    CUDA_CHECK(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
+    CUBLAS_CHECK(cublasCreate(&c->blas));
+    CUBLAS_CHECK(cublasSetStream(c->blas, c->stream));
+    /* Plain FP32 (no TF32): the CPU parity tolerances assume it. */
+    CUBLAS_CHECK(cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH));
+    CUDA_CHECK(cudaMalloc(&c->d_partial, sizeof(double) * (TML_SS_BLOCKS + 1)));
+    CUDA_CHECK(cudaMallocHost(&c->h_result, sizeof(double)));
+    snprintf(name, name_n, "%s (cuda:%d, %.1f GiB, %d SMs)", prop.name, dev,
+             prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.multiProcessorCount);
+    return c;
+}
+
+extern "C" void ctx_free_cuda(void *ctx) {
+    TmlCudaCtx *c = cuda_ctx(ctx);
+    if (!c) return;
+    CUDA_CHECK(cudaStreamSynchronize(c->stream));
+    CUDA_CHECK(cudaFree(c->d_partial));
+    CUDA_CHECK(cudaFreeHost(c->h_result));
+    CUBLAS_CHECK(cublasDestroy(c->blas));
+    CUDA_CHECK(cudaStreamDestroy(c->stream));
+    free(c);
+}
+
+extern "C" double peak_gbps_cuda(void *ctx) { return cuda_ctx(ctx)->peak_gbps; }
+
+/* NULL when out of memory (a recoverable error for the caller); the failed call's error is
+ * cleared so it does not surface at the next launch check. */
+extern "C" void *alloc_cuda(void *ctx, size_t bytes) {
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return p;
+}
+
+/* cudaFree synchronises the device, so pending ops that use p finish first. */
+extern "C" void free_cuda(void *ctx, void *p) { CUDA_CHECK(cudaFree(p)); }
+
+/* From pageable memory the call returns once src has been staged, so the caller may reuse src. */
+extern "C" void upload_cuda(void *ctx, void *dst, const void *src, size_t bytes) {
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_ctx(ctx)->stream));
+}
+
+extern "C" void download_cuda(void *ctx, void *dst, const void *src, size_t bytes) {
+    TmlCudaCtx *c = cuda_ctx(ctx);
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c->stream));
+    CUDA_CHECK(cudaStreamSynchronize(c->stream));
+}
+
+extern "C" void copy_cuda(void *ctx, void *dst, const void *src, size_t bytes) {
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_ctx(ctx)->stream));
+}
+
+extern "C" void zero_cuda(void *ctx, void *dst, size_t bytes) {
+    CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, cuda_ctx(ctx)->stream));
+}
+
+extern "C" void sync_cuda(void *ctx) { CUDA_CHECK(cudaStreamSynchronize(cuda_ctx(ctx)->stream)); }
+
+#define TML_STR2(...) #__VA_ARGS__
+#define TML_STR(...) TML_STR2(__VA_ARGS__)
+
+extern "C" void cuda_describe_build(char *buf, size_t n) {
+    int cublas_ver = 0;
+    cublasGetProperty(MAJOR_VERSION, &cublas_ver);
+    int cmin = 0, cpatch = 0;
+    cublasGetProperty(MINOR_VERSION, &cmin);
+    cublasGetProperty(PATCH_LEVEL, &cpatch);
+#ifdef __CUDA_ARCH_LIST__
+    const char *archs = TML_STR(__CUDA_ARCH_LIST__);
+#else
+    const char *archs = "unknown";
+#endif
+    append(buf, n, "cuda: runtime %d.%d (static), cuBLAS %d.%d.%d, compiled for compute %s\n",
+           CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10, cublas_ver, cmin, cpatch, archs);
+}
+
+extern "C" void cuda_describe_devices(char *buf, size_t n) {
+    int drv = 0;
+    if (cudaDriverGetVersion(&drv) != cudaSuccess || drv == 0) {
+        (void)cudaGetLastError();
+        append(buf, n, "cuda driver: none found\n");
+    } else {
+        append(buf, n, "cuda driver: %d.%d\n", drv / 1000, (drv % 1000) / 10);
+    }
+    char why[256] = "";
+    int count = cuda_probe_devices(why, sizeof why);
+    if (count == 0) {
+        append(buf, n, "cuda: no device (%s)\n", why);
+        return;
+    }
+    for (int d = 0; d < count; d++) {
+        cudaDeviceProp p;
+        if (cudaGetDeviceProperties(&p, d) != cudaSuccess) {
+            (void)cudaGetLastError();
+            append(buf, n, "cuda:%d: properties unavailable\n", d);
+            continue;
+        }
+        double peak = device_peak_gbps(d);
+        append(buf, n, "cuda:%d: %s, compute %d.%d, %.1f GiB, %d SMs, peak memory bandwidth ", d, p.name, p.major,
+               p.minor, p.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), p.multiProcessorCount);
+        if (peak > 0) append(buf, n, "%.0f GB/s\n", peak);
+        else append(buf, n, "n/a\n");
+    }
+}

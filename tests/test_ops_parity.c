@@ -1,0 +1,823 @@
+/* test_ops_parity.c — every op in kernels/backend.h on every backend present, against the CPU
+ * reference (and the CPU sgemm against a naive loop). Random inputs of awkward shapes (odd sizes,
+ * one-row batches, empty bags, CSR windows whose offsets do not start at 0, unaligned rows), guard
+ * bytes after every device buffer to catch out-of-bounds writes, and NaN/Inf propagation checks.
+ * CUDA cases skip with a message on machines without a device, so `make test` passes anywhere. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/backend.h"
+#include "tests/util_test.h"
+
+/* Tolerances (atol + rtol*|ref|), per op family:
+ *  - element-wise ops without reductions (scale, axpy, relu, bias forward, optimizers, sigmoid):
+ *    the same float formula on both sides, but nvcc contracts a*b+c into one FMA (one rounding
+ *    instead of two) and CUDA's expf/logf/sqrtf may differ from glibc by an ulp or two:
+ *    EW_ATOL/EW_RTOL = a few ulps of values of size ~1.
+ *  - sums of K terms in a different order (sgemm, embedding bag, bias backward, row sums, softmax
+ *    denominators): the float rounding error grows like sqrt(K) * 2^-24 * sum|terms| in practice and
+ *    K * 2^-24 * sum|terms| at worst; with inputs in [-1,1] and K <= ~100 that is <= ~1e-5 typical,
+ *    so SUM_ATOL scales with K (sum_atol) and SUM_RTOL covers the relative part.
+ *  - sum of squares: accumulated in double on every backend, only the order differs: 1e-9 relative. */
+#define EW_ATOL 1e-6
+#define EW_RTOL 1e-5
+#define SUM_RTOL 1e-5
+static double sum_atol(int k) { return 2e-6 * (k > 1 ? k : 1); }
+
+static TmlBackend *g_cpu, *g_cuda;
+static const int KIND_CPU = TML_DEVICE_CPU, KIND_CUDA = TML_DEVICE_CUDA;
+
+static int group_setup(void **state) {
+    TmlError err;
+    g_cpu = tml_backend_create(TML_DEVICE_CPU, 1, &err);
+    if (!g_cpu) {
+        fprintf(stderr, "cannot create the CPU backend: %s\n", err.msg);
+        return -1;
+    }
+    if (tml_backend_cuda_device_count() > 0) {
+        g_cuda = tml_backend_create(TML_DEVICE_CUDA, 1, &err);
+        if (!g_cuda) {
+            fprintf(stderr, "a CUDA device is listed but the backend failed: %s\n", err.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int group_teardown(void **state) {
+    tml_backend_free(g_cuda);
+    tml_backend_free(g_cpu);
+    return 0;
+}
+
+/* The backend a test runs on (its prestate), or skip() when that is CUDA and no device exists. */
+static TmlBackend *backend_under_test(void **state) {
+    int kind = *(const int *)*state;
+    if (kind == TML_DEVICE_CUDA) {
+        if (!g_cuda) {
+            printf("no CUDA device: CUDA parity not run\n");
+            skip();
+        }
+        return g_cuda;
+    }
+    return g_cpu;
+}
+
+/* ---- device buffers with guard regions ------------------------------------------------------ */
+#define GUARD_BYTES 256
+#define GUARD_BYTE 0xA5
+#define POISON_BYTE 0x7F /* 0x7F7F7F7F = 3.4e38: an output never written cannot look right */
+#define MAX_BUFS 16
+
+typedef struct Arena {
+    TmlBackend *be;
+    char *p[MAX_BUFS];
+    size_t bytes[MAX_BUFS];
+    const char *name[MAX_BUFS];
+    int n;
+} Arena;
+
+static char *arena_alloc(Arena *a, const char *name, size_t bytes) {
+    assert_true(a->n < MAX_BUFS);
+    char *p = tml_alloc(a->be, bytes + GUARD_BYTES);
+    assert_non_null(p);
+    unsigned char g[GUARD_BYTES];
+    memset(g, GUARD_BYTE, sizeof g);
+    tml_upload(a->be, p + bytes, g, GUARD_BYTES);
+    a->p[a->n] = p;
+    a->bytes[a->n] = bytes;
+    a->name[a->n] = name;
+    a->n++;
+    return p;
+}
+
+/* Device copy of host data followed by a guard; NULL host gives NULL (an absent optional input). */
+static void *arena_in(Arena *a, const char *name, const void *host, size_t bytes) {
+    if (!host) return NULL;
+    char *p = arena_alloc(a, name, bytes);
+    tml_upload(a->be, p, host, bytes);
+    return p;
+}
+
+/* Output-only buffer, filled with poison. */
+static void *arena_out(Arena *a, const char *name, size_t bytes) {
+    char *p = arena_alloc(a, name, bytes);
+    unsigned char *h = tu_xmalloc(bytes);
+    memset(h, POISON_BYTE, bytes);
+    tml_upload(a->be, p, h, bytes);
+    free(h);
+    return p;
+}
+
+/* Checks every guard (an op wrote past a buffer's end?) and frees everything. */
+static void arena_finish(Arena *a) {
+    unsigned char g[GUARD_BYTES];
+    int bad = 0;
+    for (int i = 0; i < a->n; i++) {
+        tml_download(a->be, g, a->p[i] + a->bytes[i], GUARD_BYTES);
+        for (int j = 0; j < GUARD_BYTES; j++)
+            if (g[j] != GUARD_BYTE) {
+                fprintf(stderr, "  %s: out-of-bounds write %d bytes after '%s' (%zu bytes)\n",
+                        tml_backend_name(a->be), j, a->name[i], a->bytes[i]);
+                bad = 1;
+                break;
+            }
+        tml_free(a->be, a->p[i]);
+    }
+    a->n = 0;
+    assert_false(bad);
+}
+
+static float *host_floats(size_t n) { return tu_xmalloc(sizeof(float) * (n ? n : 1)); }
+
+/* ---- backend selection ---------------------------------------------------------------------- */
+static void test_device_parse_and_create(void **state) {
+    TmlDeviceKind k;
+    TmlError err;
+    assert_int_equal(tml_device_parse("auto", &k, &err), 0);
+    assert_int_equal(k, TML_DEVICE_AUTO);
+    assert_int_equal(tml_device_parse("CPU", &k, &err), 0);
+    assert_int_equal(k, TML_DEVICE_CPU);
+    assert_int_equal(tml_device_parse("cuda", &k, &err), 0);
+    assert_int_equal(k, TML_DEVICE_CUDA);
+    assert_int_equal(tml_device_parse("tpu", &k, &err), -1);
+    assert_non_null(strstr(err.msg, "tpu"));
+
+    TmlBackend *be = tml_backend_create(TML_DEVICE_AUTO, 1, &err);
+    assert_non_null(be);
+    assert_int_equal(tml_backend_is_gpu(be), tml_backend_cuda_device_count() > 0);
+    assert_string_equal(tml_backend_name(be), tml_backend_is_gpu(be) ? "cuda" : "cpu");
+    assert_true(strlen(tml_backend_device(be)) > 0);
+    tml_backend_free(be);
+
+    if (tml_backend_cuda_device_count() == 0) {
+        err.msg[0] = '\0';
+        assert_null(tml_backend_create(TML_DEVICE_CUDA, 1, &err));
+        assert_non_null(strstr(err.msg, "CUDA"));
+        assert_non_null(strstr(err.msg, "--device cpu"));
+    }
+    char buf[2048];
+    tml_backend_describe_build(buf, sizeof buf);
+    assert_non_null(strstr(buf, "OpenBLAS"));
+    assert_non_null(strstr(buf, "hdf5"));
+    tml_backend_describe_devices(buf, sizeof buf);
+    assert_non_null(strstr(buf, "cpu:"));
+    assert_non_null(strstr(buf, "cuda"));
+    tml_backend_describe_build(buf, 8); /* truncation must be safe */
+    assert_true(strlen(buf) < 8);
+}
+
+/* ---- sgemm ---------------------------------------------------------------------------------- */
+typedef struct GemmCase {
+    int ta, tb, M, N, K, pad; /* pad: extra columns in every leading dimension */
+    float alpha, beta;
+} GemmCase;
+
+static void run_sgemm(TmlBackend *be, const GemmCase *c, const float *A, int lda, const float *B, int ldb,
+                      float *C /* in/out */, int ldc) {
+    size_t a_n = (size_t)(c->ta ? c->K : c->M) * lda, b_n = (size_t)(c->tb ? c->N : c->K) * ldb,
+           c_n = (size_t)c->M * ldc;
+    Arena ar = {.be = be};
+    float *dA = arena_in(&ar, "A", A, sizeof(float) * a_n);
+    float *dB = arena_in(&ar, "B", B, sizeof(float) * b_n);
+    float *dC = arena_in(&ar, "C", C, sizeof(float) * c_n);
+    tml_sgemm(be, c->ta, c->tb, c->M, c->N, c->K, c->alpha, dA, lda, dB, ldb, c->beta, dC, ldc);
+    tml_download(be, C, dC, sizeof(float) * c_n);
+    arena_finish(&ar);
+}
+
+static void test_sgemm(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const GemmCase cases[] = {
+        {0, 0, 1, 1, 1, 0, 1.0f, 0.0f},   {0, 0, 7, 5, 3, 0, 1.0f, 0.0f},    {1, 0, 7, 5, 3, 2, 0.5f, 1.0f},
+        {0, 1, 33, 17, 65, 1, 1.0f, 0.25f}, {1, 1, 33, 17, 65, 3, -1.0f, 2.0f}, {0, 1, 1, 100, 37, 0, 1.0f, 0.0f},
+        {1, 0, 64, 64, 0, 0, 1.0f, 0.5f}, {0, 0, 64, 1, 128, 5, 1.0f, 1.0f},  {0, 1, 0, 5, 3, 0, 1.0f, 0.0f},
+    };
+    TuRng r;
+    tu_rng_seed(&r, 1);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const GemmCase *c = &cases[ci];
+        int a_rows = c->ta ? c->K : c->M, a_cols = c->ta ? c->M : c->K;
+        int b_rows = c->tb ? c->N : c->K, b_cols = c->tb ? c->K : c->N;
+        int lda = a_cols + c->pad, ldb = b_cols + c->pad, ldc = c->N + c->pad;
+        if (lda < 1) lda = 1;
+        if (ldb < 1) ldb = 1;
+        size_t a_n = (size_t)a_rows * lda, b_n = (size_t)b_rows * ldb, c_n = (size_t)c->M * ldc;
+        float *A = host_floats(a_n), *B = host_floats(b_n), *C0 = host_floats(c_n);
+        float *Cref = host_floats(c_n), *Cbe = host_floats(c_n), *Cnaive = host_floats(c_n);
+        tu_fill_uniform(&r, A, a_n, -1, 1);
+        tu_fill_uniform(&r, B, b_n, -1, 1);
+        tu_fill_uniform(&r, C0, c_n, -1, 1);
+        /* naive reference in double; padding columns of C must stay as they were */
+        for (int i = 0; i < c->M; i++)
+            for (int j = 0; j < ldc; j++) {
+                size_t o = (size_t)i * ldc + j;
+                if (j >= c->N) {
+                    Cnaive[o] = C0[o];
+                    continue;
+                }
+                double s = 0.0;
+                for (int k = 0; k < c->K; k++) {
+                    double a = c->ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                    double b = c->tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                    s += a * b;
+                }
+                Cnaive[o] = (float)(c->alpha * s + (c->beta == 0.0f ? 0.0 : c->beta * (double)C0[o]));
+            }
+        memcpy(Cref, C0, sizeof(float) * c_n);
+        memcpy(Cbe, C0, sizeof(float) * c_n);
+        run_sgemm(g_cpu, c, A, lda, B, ldb, Cref, ldc);
+        run_sgemm(be, c, A, lda, B, ldb, Cbe, ldc);
+        char what[96];
+        snprintf(what, sizeof what, "sgemm case %zu cpu vs naive", ci);
+        assert_int_equal(tu_count_mismatch(what, Cref, Cnaive, c_n, sum_atol(c->K), SUM_RTOL), 0);
+        snprintf(what, sizeof what, "sgemm case %zu %s vs cpu", ci, tml_backend_name(be));
+        assert_int_equal(tu_count_mismatch(what, Cbe, Cref, c_n, sum_atol(c->K), SUM_RTOL), 0);
+        free(A), free(B), free(C0), free(Cref), free(Cbe), free(Cnaive);
+    }
+}
+
+/* ---- element-wise ops ----------------------------------------------------------------------- */
+typedef struct EwOut {
+    float *scaled, *axpy, *filled, *relu, *relu_bwd, *relu_bwd_inplace;
+    double ss;
+} EwOut;
+
+static void run_elementwise(TmlBackend *be, size_t n, const float *x, const float *y, EwOut *o) {
+    Arena ar = {.be = be};
+    size_t bytes = sizeof(float) * n;
+    float *dx = arena_in(&ar, "x", x, bytes), *dy = arena_in(&ar, "y", y, bytes);
+    float *t = arena_out(&ar, "t", bytes), *u = arena_out(&ar, "u", bytes);
+    tml_copy(be, t, dx, bytes);
+    tml_scale(be, t, n, -1.5f);
+    tml_download(be, o->scaled, t, bytes);
+    tml_copy(be, t, dy, bytes);
+    tml_axpy(be, t, dx, n, 0.75f);
+    tml_download(be, o->axpy, t, bytes);
+    tml_fill(be, t, n, 3.25f);
+    tml_download(be, o->filled, t, bytes);
+    tml_relu_forward(be, t, dx, n);
+    tml_download(be, o->relu, t, bytes);
+    tml_relu_backward(be, u, dy, t, n);
+    tml_download(be, o->relu_bwd, u, bytes);
+    tml_copy(be, u, dy, bytes);
+    tml_relu_backward(be, u, u, t, n); /* dx may alias dy */
+    tml_download(be, o->relu_bwd_inplace, u, bytes);
+    o->ss = tml_sum_squares(be, dx, n);
+    arena_finish(&ar);
+}
+
+static void ew_alloc(EwOut *o, size_t n) {
+    o->scaled = host_floats(n), o->axpy = host_floats(n), o->filled = host_floats(n);
+    o->relu = host_floats(n), o->relu_bwd = host_floats(n), o->relu_bwd_inplace = host_floats(n);
+}
+static void ew_free(EwOut *o) {
+    free(o->scaled), free(o->axpy), free(o->filled), free(o->relu), free(o->relu_bwd), free(o->relu_bwd_inplace);
+}
+
+static void test_elementwise(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const size_t sizes[] = {1, 7, 1000, 70001};
+    TuRng r;
+    tu_rng_seed(&r, 2);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        float *x = host_floats(n), *y = host_floats(n);
+        tu_fill_uniform(&r, x, n, -1, 1);
+        tu_fill_uniform(&r, y, n, -1, 1);
+        int special = n >= 8;
+        if (special) x[1] = NAN, x[2] = INFINITY, x[3] = -INFINITY;
+        EwOut ref, got;
+        ew_alloc(&ref, n);
+        ew_alloc(&got, n);
+        run_elementwise(g_cpu, n, x, y, &ref);
+        run_elementwise(be, n, x, y, &got);
+        /* the specification itself: ReLU keeps NaN and +Inf, clamps -Inf; sum of squares in double */
+        if (special) {
+            assert_true(isnan(ref.relu[1]));
+            assert_true(isinf(ref.relu[2]) && ref.relu[2] > 0);
+            assert_true(ref.relu[3] == 0.0f);
+            assert_true(isnan(ref.ss));
+        } else {
+            double ss = 0;
+            for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+            assert_true(fabs(ref.ss - ss) <= 1e-9 * ss);
+        }
+        for (size_t i = 0; i < n; i++) assert_true(ref.filled[i] == 3.25f);
+        assert_int_equal(tu_count_mismatch("scale", got.scaled, ref.scaled, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("axpy", got.axpy, ref.axpy, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("fill", got.filled, ref.filled, n, 0, 0), 0);
+        assert_int_equal(tu_count_mismatch("relu", got.relu, ref.relu, n, 0, 0), 0);
+        assert_int_equal(tu_count_mismatch("relu_bwd", got.relu_bwd, ref.relu_bwd, n, 0, 0), 0);
+        assert_int_equal(tu_count_mismatch("relu_bwd_inplace", got.relu_bwd_inplace, ref.relu_bwd, n, 0, 0), 0);
+        if (special) assert_true(isnan(got.ss));
+        else assert_true(fabs(got.ss - ref.ss) <= 1e-9 * ref.ss);
+        ew_free(&ref), ew_free(&got), free(x), free(y);
+    }
+}
+
+/* ---- bias ----------------------------------------------------------------------------------- */
+static void run_bias(TmlBackend *be, int B, int N, const float *y0, const float *b, const float *db0, float *y,
+                     float *db) {
+    Arena ar = {.be = be};
+    float *dy = arena_in(&ar, "y", y0, sizeof(float) * B * N);
+    float *dbias = arena_in(&ar, "b", b, sizeof(float) * N);
+    float *ddb = arena_in(&ar, "db", db0, sizeof(float) * N);
+    tml_bias_add_forward(be, dy, dbias, B, N);
+    tml_download(be, y, dy, sizeof(float) * B * N);
+    tml_bias_add_backward(be, ddb, dy, B, N); /* accumulates into db0 */
+    tml_download(be, db, ddb, sizeof(float) * N);
+    arena_finish(&ar);
+}
+
+static void test_bias(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const int shapes[][2] = {{1, 1}, {3, 7}, {64, 77}, {257, 33}, {1, 1000}};
+    TuRng r;
+    tu_rng_seed(&r, 3);
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        int B = shapes[si][0], N = shapes[si][1];
+        size_t BN = (size_t)B * N;
+        float *y0 = host_floats(BN), *b = host_floats(N), *db0 = host_floats(N);
+        float *y_ref = host_floats(BN), *y_got = host_floats(BN), *db_ref = host_floats(N), *db_got = host_floats(N);
+        tu_fill_uniform(&r, y0, BN, -1, 1);
+        tu_fill_uniform(&r, b, N, -1, 1);
+        tu_fill_uniform(&r, db0, N, -1, 1);
+        run_bias(g_cpu, B, N, y0, b, db0, y_ref, db_ref);
+        run_bias(be, B, N, y0, b, db0, y_got, db_got);
+        assert_int_equal(tu_count_mismatch("bias fwd", y_got, y_ref, BN, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("bias bwd", db_got, db_ref, N, sum_atol(B), SUM_RTOL), 0);
+        free(y0), free(b), free(db0), free(y_ref), free(y_got), free(db_ref), free(db_got);
+    }
+}
+
+/* ---- embedding bag -------------------------------------------------------------------------- */
+typedef struct BagCase {
+    int B, D, V, max_len, base; /* base: offsets[0], ids before it belong to other batches */
+    int weighted, misalign;     /* misalign: E and dE start one float past an aligned address */
+    TmlBagMode mode;
+} BagCase;
+
+typedef struct BagData {
+    int64_t *offsets;
+    int32_t *ids;
+    float *w, *E, *dout, *dE0;
+    size_t nnz_total; /* base + nnz */
+} BagData;
+
+static void bag_make(TuRng *r, const BagCase *c, BagData *d) {
+    d->offsets = tu_xmalloc(sizeof(int64_t) * (c->B + 1));
+    d->offsets[0] = c->base;
+    for (int b = 0; b < c->B; b++) {
+        int len = tu_rng_int(r, c->max_len + 1);
+        if (b % 4 == 1) len = 0; /* empty bags */
+        d->offsets[b + 1] = d->offsets[b] + len;
+    }
+    d->nnz_total = (size_t)d->offsets[c->B];
+    d->ids = tu_xmalloc(sizeof(int32_t) * (d->nnz_total + 1));
+    for (size_t j = 0; j < d->nnz_total; j++) d->ids[j] = tu_rng_int(r, c->V);
+    d->w = NULL;
+    if (c->weighted) {
+        d->w = host_floats(d->nnz_total);
+        tu_fill_uniform(r, d->w, d->nnz_total, -2, 2);
+    }
+    size_t VD = (size_t)c->V * c->D, BD = (size_t)c->B * c->D;
+    d->E = host_floats(VD), d->dE0 = host_floats(VD), d->dout = host_floats(BD);
+    tu_fill_uniform(r, d->E, VD, -1, 1);
+    tu_fill_uniform(r, d->dE0, VD, -1, 1);
+    tu_fill_uniform(r, d->dout, BD, -1, 1);
+}
+
+static void bag_free(BagData *d) { free(d->offsets), free(d->ids), free(d->w), free(d->E), free(d->dout), free(d->dE0); }
+
+static void run_embbag(TmlBackend *be, const BagCase *c, const BagData *d, float *out, float *dE) {
+    Arena ar = {.be = be};
+    size_t VD = (size_t)c->V * c->D, BD = (size_t)c->B * c->D, m = c->misalign ? 1 : 0;
+    float *dEmb = arena_out(&ar, "E", sizeof(float) * (VD + m));
+    float *dGrad = arena_out(&ar, "dE", sizeof(float) * (VD + m));
+    tml_upload(be, dEmb + m, d->E, sizeof(float) * VD);
+    tml_upload(be, dGrad + m, d->dE0, sizeof(float) * VD);
+    int64_t *doff = arena_in(&ar, "offsets", d->offsets, sizeof(int64_t) * (c->B + 1));
+    int32_t *dids = arena_in(&ar, "ids", d->ids, sizeof(int32_t) * d->nnz_total);
+    float *dw = arena_in(&ar, "w", d->w, sizeof(float) * d->nnz_total);
+    float *dout = arena_out(&ar, "out", sizeof(float) * BD);
+    float *dgo = arena_in(&ar, "dout", d->dout, sizeof(float) * BD);
+    tml_embbag_forward(be, dout, dEmb + m, doff, dids, dw, c->B, c->D, c->mode);
+    tml_download(be, out, dout, sizeof(float) * BD);
+    tml_embbag_backward(be, dGrad + m, dgo, doff, dids, dw, c->B, c->D, c->mode);
+    tml_download(be, dE, dGrad + m, sizeof(float) * VD);
+    arena_finish(&ar);
+}
+
+static void test_embbag(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const BagCase cases[] = {
+        {1, 1, 5, 3, 0, 0, 0, TML_BAG_SUM},     {5, 3, 50, 40, 7, 1, 0, TML_BAG_MEAN},
+        {64, 16, 50, 40, 0, 0, 0, TML_BAG_MEAN}, {64, 100, 50, 40, 13, 1, 0, TML_BAG_SUM},
+        {64, 100, 200, 40, 5, 0, 1, TML_BAG_MEAN}, {33, 37, 1000, 9, 2, 1, 0, TML_BAG_MEAN},
+        {17, 256, 30, 60, 1, 1, 0, TML_BAG_SUM}, {4, 4, 3, 0, 3, 0, 0, TML_BAG_MEAN}, /* all bags empty */
+    };
+    TuRng r;
+    tu_rng_seed(&r, 4);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const BagCase *c = &cases[ci];
+        BagData d;
+        bag_make(&r, c, &d);
+        size_t VD = (size_t)c->V * c->D, BD = (size_t)c->B * c->D;
+        float *out_ref = host_floats(BD), *out_got = host_floats(BD), *dE_ref = host_floats(VD),
+              *dE_got = host_floats(VD);
+        run_embbag(g_cpu, c, &d, out_ref, dE_ref);
+        run_embbag(be, c, &d, out_got, dE_got);
+        /* spec checks on the reference: empty bags are zero rows; bag 0 by hand */
+        for (int b = 0; b < c->B; b++)
+            if (d.offsets[b + 1] == d.offsets[b])
+                for (int k = 0; k < c->D; k++) assert_true(out_ref[(size_t)b * c->D + k] == 0.0f);
+        for (int k = 0; k < c->D; k++) {
+            double s = 0;
+            int64_t lo = d.offsets[0], hi = d.offsets[1];
+            for (int64_t j = lo; j < hi; j++) s += (d.w ? d.w[j] : 1.0) * d.E[(size_t)d.ids[j] * c->D + k];
+            if (c->mode == TML_BAG_MEAN && hi > lo) s /= (double)(hi - lo);
+            assert_true(fabs(out_ref[k] - s) <= sum_atol(c->max_len) * 2 + 1e-5 * fabs(s));
+        }
+        char what[96];
+        snprintf(what, sizeof what, "embbag fwd case %zu", ci);
+        assert_int_equal(tu_count_mismatch(what, out_got, out_ref, BD, sum_atol(c->max_len) * 2, SUM_RTOL), 0);
+        /* dE rows collect contributions from every bag that holds the id: up to B*max_len terms */
+        snprintf(what, sizeof what, "embbag bwd case %zu", ci);
+        assert_int_equal(tu_count_mismatch(what, dE_got, dE_ref, VD, sum_atol(c->max_len * 4) * 2, SUM_RTOL), 0);
+        free(out_ref), free(out_got), free(dE_ref), free(dE_got);
+        bag_free(&d);
+    }
+}
+
+/* The CPU backward must give the same bits whatever the thread count (reproducible training). */
+static void test_embbag_backward_deterministic(void **state) {
+    BagCase c = {512, 100, 300, 40, 3, 1, 0, TML_BAG_MEAN};
+    TuRng r;
+    tu_rng_seed(&r, 5);
+    BagData d;
+    bag_make(&r, &c, &d);
+    size_t VD = (size_t)c.V * c.D, BD = (size_t)c.B * c.D;
+    float *out1 = host_floats(BD), *dE1 = host_floats(VD), *out2 = host_floats(BD), *dE2 = host_floats(VD);
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    run_embbag(g_cpu, &c, &d, out1, dE1);
+    omp_set_num_threads(threads > 1 ? threads : 2);
+    run_embbag(g_cpu, &c, &d, out2, dE2);
+    omp_set_num_threads(threads);
+    assert_memory_equal(out1, out2, sizeof(float) * BD);
+    assert_memory_equal(dE1, dE2, sizeof(float) * VD);
+    free(out1), free(dE1), free(out2), free(dE2);
+    bag_free(&d);
+}
+
+/* ---- softmax cross-entropy ------------------------------------------------------------------ */
+typedef struct XentCase {
+    int B, C, with_cw, with_ignored;
+    float smoothing;
+} XentCase;
+
+static void run_xent(TmlBackend *be, const XentCase *c, const float *logits, const int32_t *labels, const float *cw,
+                     float *probs, float *losses, float *dlogits, float *dlogits_inplace) {
+    Arena ar = {.be = be};
+    size_t BC = (size_t)c->B * c->C;
+    float *dlg = arena_in(&ar, "logits", logits, sizeof(float) * BC);
+    int32_t *dlab = arena_in(&ar, "labels", labels, sizeof(int32_t) * c->B);
+    float *dcw = arena_in(&ar, "cw", cw, sizeof(float) * c->C);
+    float *dp = arena_out(&ar, "probs", sizeof(float) * BC);
+    float *dl = arena_out(&ar, "losses", sizeof(float) * c->B);
+    float *dg = arena_out(&ar, "dlogits", sizeof(float) * BC);
+    tml_softmax_xent_forward(be, dp, dl, dlg, dlab, dcw, c->smoothing, c->B, c->C);
+    tml_download(be, probs, dp, sizeof(float) * BC);
+    tml_download(be, losses, dl, sizeof(float) * c->B);
+    tml_softmax_xent_backward(be, dg, dp, dlab, dcw, c->smoothing, c->B, c->C, 0.5f);
+    tml_download(be, dlogits, dg, sizeof(float) * BC);
+    tml_softmax_xent_backward(be, dp, dp, dlab, dcw, c->smoothing, c->B, c->C, 0.5f); /* aliasing allowed */
+    tml_download(be, dlogits_inplace, dp, sizeof(float) * BC);
+    arena_finish(&ar);
+}
+
+static void test_softmax_xent(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const XentCase cases[] = {
+        {1, 1, 0, 0, 0.0f}, {1, 2, 1, 0, 0.1f}, {13, 77, 1, 1, 0.1f}, {13, 77, 0, 0, 0.0f}, {6, 300, 1, 1, 0.2f},
+    };
+    TuRng r;
+    tu_rng_seed(&r, 6);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const XentCase *c = &cases[ci];
+        size_t BC = (size_t)c->B * c->C;
+        float *logits = host_floats(BC), *cw = c->with_cw ? host_floats(c->C) : NULL;
+        int32_t *labels = tu_xmalloc(sizeof(int32_t) * c->B);
+        tu_fill_uniform(&r, logits, BC, -5, 5);
+        if (cw) tu_fill_uniform(&r, cw, c->C, 0.2f, 3);
+        for (int b = 0; b < c->B; b++) labels[b] = tu_rng_int(&r, c->C);
+        int nan_row = -1, big_row = -1;
+        if (c->B >= 4) {
+            nan_row = 1, big_row = 2;
+            logits[(size_t)nan_row * c->C] = NAN;
+            for (int k = 0; k < c->C; k++) logits[(size_t)big_row * c->C + k] = k % 2 ? 80.0f : -80.0f;
+        }
+        if (c->with_ignored) labels[0] = -1;
+        float *p_ref = host_floats(BC), *l_ref = host_floats(c->B), *g_ref = host_floats(BC), *gi_ref = host_floats(BC);
+        float *p_got = host_floats(BC), *l_got = host_floats(c->B), *g_got = host_floats(BC), *gi_got = host_floats(BC);
+        run_xent(g_cpu, c, logits, labels, cw, p_ref, l_ref, g_ref, gi_ref);
+        run_xent(be, c, logits, labels, cw, p_got, l_got, g_got, gi_got);
+        /* specification checks on the reference, against a double computation */
+        for (int b = 0; b < c->B; b++) {
+            const float *x = logits + (size_t)b * c->C;
+            if (b == nan_row) {
+                assert_true(isnan(l_ref[b]));
+                for (int k = 0; k < c->C; k++) assert_true(isnan(p_ref[(size_t)b * c->C + k]));
+                continue;
+            }
+            double mx = -INFINITY, s = 0, psum = 0;
+            for (int k = 0; k < c->C; k++) mx = x[k] > mx ? x[k] : mx;
+            for (int k = 0; k < c->C; k++) s += exp((double)x[k] - mx);
+            double lse = mx + log(s), loss = 0;
+            for (int k = 0; k < c->C; k++) {
+                psum += p_ref[(size_t)b * c->C + k];
+                double t = c->smoothing / c->C + (k == labels[b] ? 1.0 - c->smoothing : 0.0);
+                loss += t * (lse - x[k]);
+            }
+            if (labels[b] < 0) loss = 0;
+            else if (cw) loss *= cw[labels[b]];
+            assert_true(fabs(psum - 1.0) < 1e-5);
+            assert_true(isfinite(l_ref[b]));
+            /* big_row has |x| = 80 with log-sum-exp ~ 80: the float loss carries ~80 * 2^-24 error */
+            assert_true(fabs(l_ref[b] - loss) <= 1e-5 + 1e-5 * fabs(loss) + (b == big_row ? 1e-4 * c->C : 0));
+            if (labels[b] < 0)
+                for (int k = 0; k < c->C; k++) assert_true(g_ref[(size_t)b * c->C + k] == 0.0f);
+        }
+        assert_int_equal(tu_count_mismatch("xent inplace (cpu)", gi_ref, g_ref, BC, 0, 0), 0);
+        /* probabilities: expf differs by <= 2 ulp and the denominator is a C-term sum */
+        assert_int_equal(tu_count_mismatch("xent probs", p_got, p_ref, BC, EW_ATOL, SUM_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("xent losses", l_got, l_ref, c->B, sum_atol(c->C) * 10, SUM_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("xent dlogits", g_got, g_ref, BC, EW_ATOL * 3, SUM_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("xent dlogits inplace", gi_got, g_ref, BC, EW_ATOL * 3, SUM_RTOL), 0);
+        free(logits), free(cw), free(labels), free(p_ref), free(l_ref), free(g_ref), free(gi_ref);
+        free(p_got), free(l_got), free(g_got), free(gi_got);
+    }
+}
+
+/* Without labels only probabilities come out; losses (if given) are zero. */
+static void test_softmax_no_labels(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    float logits[6] = {1, 2, 3, -1, 0, 1}, probs[6], losses[2];
+    Arena ar = {.be = be};
+    float *dlg = arena_in(&ar, "logits", logits, sizeof logits);
+    float *dp = arena_out(&ar, "probs", sizeof probs), *dl = arena_out(&ar, "losses", sizeof losses);
+    tml_softmax_xent_forward(be, dp, dl, dlg, NULL, NULL, 0.0f, 2, 3);
+    tml_softmax_xent_forward(be, dp, NULL, dlg, NULL, NULL, 0.0f, 2, 3);
+    tml_download(be, probs, dp, sizeof probs);
+    tml_download(be, losses, dl, sizeof losses);
+    arena_finish(&ar);
+    double e0 = exp(1.0) + exp(2.0) + exp(3.0), e1 = exp(-1.0) + exp(0.0) + exp(1.0);
+    assert_true(fabs(probs[2] - exp(3.0) / e0) < 1e-6);
+    assert_true(fabs(probs[5] - exp(1.0) / e1) < 1e-6);
+    assert_true(losses[0] == 0.0f && losses[1] == 0.0f);
+}
+
+/* ---- sigmoid BCE ---------------------------------------------------------------------------- */
+static void run_bce(TmlBackend *be, size_t n, const float *x, const float *t, const float *pw, float *p, float *l,
+                    float *g) {
+    Arena ar = {.be = be};
+    size_t bytes = sizeof(float) * n;
+    float *dx = arena_in(&ar, "logits", x, bytes), *dt = arena_in(&ar, "targets", t, bytes);
+    float *dpw = arena_in(&ar, "pw", pw, bytes);
+    float *dp = arena_out(&ar, "probs", bytes), *dl = arena_out(&ar, "losses", bytes), *dg = arena_out(&ar, "d", bytes);
+    tml_sigmoid_bce_forward(be, dp, dl, dx, dt, dpw, n);
+    tml_sigmoid_bce_backward(be, dg, dp, dt, dpw, n, 0.25f);
+    tml_download(be, p, dp, bytes);
+    tml_download(be, l, dl, bytes);
+    tml_download(be, g, dg, bytes);
+    arena_finish(&ar);
+}
+
+static void test_sigmoid_bce(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const size_t sizes[] = {1, 9, 1000, 50001};
+    TuRng r;
+    tu_rng_seed(&r, 7);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        float *x = host_floats(n), *t = host_floats(n), *pw = si % 2 ? host_floats(n) : NULL;
+        tu_fill_uniform(&r, x, n, -30, 30);
+        tu_fill_uniform(&r, t, n, 0, 1);
+        if (pw) tu_fill_uniform(&r, pw, n, 0.1f, 5);
+        if (n >= 9) {
+            x[0] = NAN;
+            x[1] = 100.0f, t[1] = 1.0f;  /* confident and right: loss ~ 0, not NaN */
+            x[2] = -100.0f, t[2] = 1.0f; /* confident and wrong: loss = 100, not Inf */
+            x[3] = INFINITY, t[3] = 0.5f; /* Inf logit: prob 1, loss Inf */
+        }
+        float *p_ref = host_floats(n), *l_ref = host_floats(n), *g_ref = host_floats(n);
+        float *p_got = host_floats(n), *l_got = host_floats(n), *g_got = host_floats(n);
+        run_bce(g_cpu, n, x, t, pw, p_ref, l_ref, g_ref);
+        run_bce(be, n, x, t, pw, p_got, l_got, g_got);
+        for (size_t i = 0; i < n; i++) {
+            if (n >= 9 && i < 4) continue;
+            double p = 1.0 / (1.0 + exp(-(double)x[i]));
+            double l = (pw ? pw[i] : 1.0) * ((x[i] > 0 ? x[i] : 0) - (double)x[i] * t[i] + log1p(exp(-fabs((double)x[i]))));
+            assert_true(fabs(p_ref[i] - p) <= 1e-6 + 1e-6 * p);
+            assert_true(fabs(l_ref[i] - l) <= 1e-5 + 1e-5 * fabs(l) + 30 * 6e-8 * (pw ? pw[i] : 1.0));
+        }
+        if (n >= 9) {
+            assert_true(isnan(p_ref[0]) && isnan(l_ref[0]) && isnan(p_got[0]) && isnan(l_got[0]));
+            assert_true(l_ref[1] >= 0.0f && l_ref[1] < 1e-20f);
+            assert_true(fabs(l_ref[2] - 100.0f * (pw ? pw[2] : 1.0f)) <= 1e-3f * (pw ? pw[2] : 1.0f));
+            assert_true(p_ref[3] == 1.0f && isinf(l_ref[3]));
+        }
+        assert_int_equal(tu_count_mismatch("bce probs", p_got, p_ref, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("bce losses", l_got, l_ref, n, 1e-5, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("bce dlogits", g_got, g_ref, n, EW_ATOL * 5, EW_RTOL), 0);
+        free(x), free(t), free(pw), free(p_ref), free(l_ref), free(g_ref), free(p_got), free(l_got), free(g_got);
+    }
+}
+
+/* ---- optimizers ----------------------------------------------------------------------------- */
+typedef struct OptState {
+    float *w, *g, *m, *v;
+} OptState;
+
+/* Two steps of each optimizer on copies of the same state. */
+static void run_optim_dense(TmlBackend *be, size_t n, const OptState *in, OptState *sgd, OptState *adam) {
+    Arena ar = {.be = be};
+    size_t bytes = sizeof(float) * n;
+    float *w = arena_in(&ar, "w", in->w, bytes), *g = arena_in(&ar, "g", in->g, bytes);
+    float *m = arena_in(&ar, "m", in->m, bytes), *v = arena_in(&ar, "v", in->v, bytes);
+    float *w2 = arena_in(&ar, "w2", in->w, bytes);
+    tml_sgd_update(be, w2, g, n, 0.1f, 0.01f);
+    tml_sgd_update(be, w2, g, n, 0.1f, 0.0f);
+    tml_download(be, sgd->w, w2, bytes);
+    tml_adamw_update(be, w, g, m, v, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 1);
+    tml_adamw_update(be, w, g, m, v, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 2);
+    tml_download(be, adam->w, w, bytes);
+    tml_download(be, adam->m, m, bytes);
+    tml_download(be, adam->v, v, bytes);
+    arena_finish(&ar);
+}
+
+static void opt_alloc(OptState *s, size_t n) {
+    s->w = host_floats(n), s->g = host_floats(n), s->m = host_floats(n), s->v = host_floats(n);
+}
+static void opt_free(OptState *s) { free(s->w), free(s->g), free(s->m), free(s->v); }
+
+static void test_optim_dense(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const size_t sizes[] = {1, 7, 10001};
+    TuRng r;
+    tu_rng_seed(&r, 8);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        OptState in, s_ref, a_ref, s_got, a_got;
+        opt_alloc(&in, n), opt_alloc(&s_ref, n), opt_alloc(&a_ref, n), opt_alloc(&s_got, n), opt_alloc(&a_got, n);
+        tu_fill_uniform(&r, in.w, n, -1, 1);
+        tu_fill_uniform(&r, in.g, n, -1, 1);
+        tu_fill_uniform(&r, in.m, n, -0.1f, 0.1f);
+        tu_fill_uniform(&r, in.v, n, 0, 0.01f);
+        run_optim_dense(g_cpu, n, &in, &s_ref, &a_ref);
+        run_optim_dense(be, n, &in, &s_got, &a_got);
+        assert_int_equal(tu_count_mismatch("sgd w", s_got.w, s_ref.w, n, EW_ATOL, EW_RTOL), 0);
+        /* AdamW divides by sqrt(vhat)+eps: a relative error of a few ulps in v moves w by ~lr*ulps */
+        assert_int_equal(tu_count_mismatch("adamw w", a_got.w, a_ref.w, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("adamw m", a_got.m, a_ref.m, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("adamw v", a_got.v, a_ref.v, n, EW_ATOL, EW_RTOL), 0);
+        opt_free(&in), opt_free(&s_ref), opt_free(&a_ref), opt_free(&s_got), opt_free(&a_got);
+    }
+}
+
+static void run_optim_rows(TmlBackend *be, int V, int D, const int32_t *rows, int n_rows, const OptState *in,
+                           OptState *sgd, OptState *adam) {
+    Arena ar = {.be = be};
+    size_t bytes = sizeof(float) * V * D;
+    int32_t *dr = arena_in(&ar, "rows", rows, sizeof(int32_t) * n_rows);
+    float *W = arena_in(&ar, "W", in->w, bytes), *G = arena_in(&ar, "G", in->g, bytes);
+    float *M = arena_in(&ar, "M", in->m, bytes), *Vv = arena_in(&ar, "V", in->v, bytes);
+    float *W2 = arena_in(&ar, "W2", in->w, bytes), *G2 = arena_in(&ar, "G2", in->g, bytes);
+    tml_sgd_update_rows(be, W2, G2, dr, n_rows, D, 0.1f, 0.01f);
+    tml_download(be, sgd->w, W2, bytes);
+    tml_download(be, sgd->g, G2, bytes);
+    tml_adamw_update_rows(be, W, G, M, Vv, dr, n_rows, D, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 3);
+    tml_download(be, adam->w, W, bytes);
+    tml_download(be, adam->g, G, bytes);
+    tml_download(be, adam->m, M, bytes);
+    tml_download(be, adam->v, Vv, bytes);
+    arena_finish(&ar);
+}
+
+static void test_optim_rows(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const int dims[] = {1, 3, 100};
+    TuRng r;
+    tu_rng_seed(&r, 9);
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+        int V = 50, D = dims[di];
+        size_t n = (size_t)V * D;
+        int32_t rows[20];
+        int n_rows = 0;
+        for (int v = V - 1; v >= 0 && n_rows < 20; v -= 3) rows[n_rows++] = v; /* unique, unsorted order */
+        OptState in, s_ref, a_ref, s_got, a_got;
+        opt_alloc(&in, n), opt_alloc(&s_ref, n), opt_alloc(&a_ref, n), opt_alloc(&s_got, n), opt_alloc(&a_got, n);
+        tu_fill_uniform(&r, in.w, n, -1, 1);
+        tu_fill_uniform(&r, in.g, n, -1, 1);
+        tu_fill_uniform(&r, in.m, n, -0.1f, 0.1f);
+        tu_fill_uniform(&r, in.v, n, 0, 0.01f);
+        run_optim_rows(g_cpu, V, D, rows, n_rows, &in, &s_ref, &a_ref);
+        run_optim_rows(be, V, D, rows, n_rows, &in, &s_got, &a_got);
+        assert_int_equal(tu_count_mismatch("sgd rows W", s_got.w, s_ref.w, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("sgd rows G", s_got.g, s_ref.g, n, 0, 0), 0);
+        assert_int_equal(tu_count_mismatch("adamw rows W", a_got.w, a_ref.w, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("adamw rows G", a_got.g, a_ref.g, n, 0, 0), 0);
+        assert_int_equal(tu_count_mismatch("adamw rows M", a_got.m, a_ref.m, n, EW_ATOL, EW_RTOL), 0);
+        assert_int_equal(tu_count_mismatch("adamw rows V", a_got.v, a_ref.v, n, EW_ATOL, EW_RTOL), 0);
+        opt_free(&in), opt_free(&s_ref), opt_free(&a_ref), opt_free(&s_got), opt_free(&a_got);
+    }
+}
+
+/* ---- row reductions ------------------------------------------------------------------------- */
+static void run_reduce(TmlBackend *be, int B, int N, int k, const float *x, float *sum, int32_t *amax, int32_t *ti,
+                       float *tv) {
+    Arena ar = {.be = be};
+    float *dx = arena_in(&ar, "x", x, sizeof(float) * B * N);
+    float *ds = arena_out(&ar, "sum", sizeof(float) * B);
+    int32_t *da = arena_out(&ar, "argmax", sizeof(int32_t) * B);
+    int32_t *di = arena_out(&ar, "topk idx", sizeof(int32_t) * B * k);
+    float *dv = arena_out(&ar, "topk val", sizeof(float) * B * k);
+    tml_row_sum(be, ds, dx, B, N);
+    tml_row_argmax(be, da, dx, B, N);
+    tml_row_topk(be, di, dv, dx, B, N, k);
+    tml_download(be, sum, ds, sizeof(float) * B);
+    tml_download(be, amax, da, sizeof(int32_t) * B);
+    tml_download(be, ti, di, sizeof(int32_t) * B * k);
+    tml_download(be, tv, dv, sizeof(float) * B * k);
+    arena_finish(&ar);
+}
+
+static void test_reduce(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const int shapes[][3] = {{1, 1, 1}, {5, 2, 2}, {100, 77, 3}, {7, 1000, 5}, {3, 40, 40}, {2, 33, 0}};
+    TuRng r;
+    tu_rng_seed(&r, 10);
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        int B = shapes[si][0], N = shapes[si][1], k = shapes[si][2];
+        size_t BN = (size_t)B * N, Bk = (size_t)B * k;
+        float *x = host_floats(BN);
+        for (size_t i = 0; i < BN; i++) x[i] = (float)(tu_rng_int(&r, 7) - 3); /* small integers: many ties */
+        float *s_ref = host_floats(B), *s_got = host_floats(B), *v_ref = host_floats(Bk), *v_got = host_floats(Bk);
+        int32_t *a_ref = tu_xmalloc(4 * B), *a_got = tu_xmalloc(4 * B), *i_ref = tu_xmalloc(4 * (Bk + 1)),
+                *i_got = tu_xmalloc(4 * (Bk + 1));
+        run_reduce(g_cpu, B, N, k, x, s_ref, a_ref, i_ref, v_ref);
+        run_reduce(be, B, N, k, x, s_got, a_got, i_got, v_got);
+        for (int b = 0; b < B; b++) { /* spec: first maximum; top-k descending, ties by lower index */
+            const float *row = x + (size_t)b * N;
+            int best = 0;
+            double s = 0;
+            for (int j = 0; j < N; j++) {
+                s += row[j];
+                if (row[j] > row[best]) best = j;
+            }
+            assert_int_equal(a_ref[b], best);
+            assert_true(s_ref[b] == (float)s); /* integer sums are exact */
+            for (int j = 1; j < k; j++) {
+                float hi = v_ref[(size_t)b * k + j - 1], lo = v_ref[(size_t)b * k + j];
+                assert_true(hi > lo || (hi == lo && i_ref[(size_t)b * k + j - 1] < i_ref[(size_t)b * k + j]));
+            }
+            if (k) assert_int_equal(i_ref[(size_t)b * k], best);
+        }
+        assert_int_equal(tu_count_mismatch("row_sum", s_got, s_ref, B, 0, 0), 0);
+        assert_int_equal(tu_count_mismatch_i32("argmax", a_got, a_ref, B), 0);
+        assert_int_equal(tu_count_mismatch_i32("topk idx", i_got, i_ref, Bk), 0);
+        assert_int_equal(tu_count_mismatch("topk val", v_got, v_ref, Bk, 0, 0), 0);
+        free(x), free(s_ref), free(s_got), free(v_ref), free(v_got), free(a_ref), free(a_got), free(i_ref), free(i_got);
+    }
+}
+
+#define ON_BOTH(f) cmocka_unit_test_prestate(f, (void *)&KIND_CPU), cmocka_unit_test_prestate(f, (void *)&KIND_CUDA)
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_device_parse_and_create),
+        ON_BOTH(test_sgemm),
+        ON_BOTH(test_elementwise),
+        ON_BOTH(test_bias),
+        ON_BOTH(test_embbag),
+        cmocka_unit_test(test_embbag_backward_deterministic),
+        ON_BOTH(test_softmax_xent),
+        ON_BOTH(test_softmax_no_labels),
+        ON_BOTH(test_sigmoid_bce),
+        ON_BOTH(test_optim_dense),
+        ON_BOTH(test_optim_rows),
+        ON_BOTH(test_reduce),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,171 @@
+/* modelfile.c — saving and loading model / checkpoint files (HDF5), atomically. */
+#include "trainer/modelfile.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trainer/h5io.h"
+
+static int save_state(hid_t file, const TmlTrainState *st, TmlError *err) {
+    hid_t g = H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return tml_fail(err, "HDF5: cannot create group 'state'");
+    int rc = (tml_h5_attr_write_i64(g, "epoch", st->epoch, err) || tml_h5_attr_write_i64(g, "step", st->step, err) ||
+              tml_h5_attr_write_i64(g, "total_steps", st->total_steps, err) ||
+              tml_h5_attr_write_f64(g, "best_metric", st->best_metric, err) ||
+              tml_h5_attr_write_i64(g, "best_epoch", st->best_epoch, err) ||
+              tml_h5_attr_write_i64(g, "bad_epochs", st->bad_epochs, err) ||
+              tml_h5_attr_write_i64(g, "finished", st->finished, err) ||
+              tml_h5_attr_write_i64(g, "batch_pos", st->batch_pos, err) ||
+              tml_h5_write_u64(g, "rng", st->rng.s, 4, err))
+                 ? -1
+                 : 0;
+    H5Gclose(g);
+    return rc;
+}
+
+static int load_state(hid_t file, TmlTrainState *st, TmlError *err) {
+    hid_t g = H5Gopen2(file, "state", H5P_DEFAULT);
+    if (g < 0) return tml_fail(err, "group 'state' is missing");
+    int64_t epoch = 0, best_epoch = -1, bad = 0, finished = 0;
+    int rc = (tml_h5_attr_read_i64(g, "epoch", &epoch, err) || tml_h5_attr_read_i64(g, "step", &st->step, err) ||
+              tml_h5_attr_read_i64(g, "total_steps", &st->total_steps, err) ||
+              tml_h5_attr_read_f64(g, "best_metric", &st->best_metric, err) ||
+              tml_h5_attr_read_i64(g, "best_epoch", &best_epoch, err) ||
+              tml_h5_attr_read_i64(g, "bad_epochs", &bad, err) ||
+              tml_h5_attr_read_i64(g, "finished", &finished, err) ||
+              tml_h5_attr_read_i64(g, "batch_pos", &st->batch_pos, err) || tml_h5_read_u64(g, "rng", st->rng.s, 4, err))
+                 ? -1
+                 : 0;
+    st->epoch = (int)epoch;
+    st->best_epoch = (int)best_epoch;
+    st->bad_epochs = (int)bad;
+    st->finished = (int)finished;
+    H5Gclose(g);
+    return rc;
+}
+
+int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
+                       const TmlModel *m, const TmlTrainState *state, int with_optim, TmlError *err) {
+    tml_h5_quiet();
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) return tml_fail(err, "out of memory");
+    snprintf(tmp, n, "%s.tmp", path);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0) {
+        tml_fail(err, "%s: cannot create file (does the directory exist and is it writable?)", path);
+        free(tmp);
+        return -1;
+    }
+    char *cfg_text = tml_config_to_string(cfg);
+    int rc = 0;
+    TmlError e2;
+    if (tml_h5_attr_write_str(file, "format", TML_MODEL_FORMAT, &e2) ||
+        tml_h5_attr_write_i64(file, "format_version", TML_MODEL_FORMAT_VERSION, &e2) ||
+        tml_h5_attr_write_str(file, "task", task ? task : "", &e2) ||
+        tml_h5_attr_write_str(file, "config", cfg_text ? cfg_text : "", &e2) ||
+        tml_model_spec_save(&m->spec, file, &e2) || tml_features_save(file, "features", f, &e2) ||
+        tml_model_save_weights(m, file, with_optim, &e2) || (state && save_state(file, state, &e2)))
+        rc = tml_fail(err, "%s: cannot write model: %s", path, e2.msg);
+    free(cfg_text);
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == 0) rc = tml_fail(err, "%s: flush failed (disk full?)", path);
+    if (H5Fclose(file) < 0 && rc == 0) rc = tml_fail(err, "%s: close failed (disk full?)", path);
+    if (rc == 0) {
+        int fd = open(tmp, O_RDONLY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+        if (rename(tmp, path) != 0) rc = tml_fail(err, "%s: cannot rename %s into place", path, tmp);
+    }
+    if (rc != 0) unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* FNV-1a over the file's bytes: a cheap, stable fingerprint for reports and compare. */
+char *tml_file_fingerprint(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return strdup("unknown");
+    uint64_t h = 1469598103934665603ull;
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; i++) h = (h ^ buf[i]) * 1099511628211ull;
+    fclose(f);
+    char *s = malloc(17);
+    if (s) snprintf(s, 17, "%016llx", (unsigned long long)h);
+    return s;
+}
+
+TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_optim, TmlError *err) {
+    tml_h5_quiet();
+    if (access(path, R_OK) != 0) {
+        tml_fail(err, "%s: cannot open model file (no such file or not readable)", path);
+        return NULL;
+    }
+    if (H5Fis_hdf5(path) <= 0) {
+        tml_fail(err, "%s: not a ticketml model (not an HDF5 file, or truncated); train one with `ticketml train`", path);
+        return NULL;
+    }
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        tml_fail(err, "%s: cannot open model file (corrupt or truncated?)", path);
+        return NULL;
+    }
+    TmlLoadedModel *lm = calloc(1, sizeof *lm);
+    TmlError e2;
+    char *format = tml_h5_attr_read_str(file, "format", &e2);
+    int64_t version = 0;
+    char *cfg_text = NULL;
+    if (!lm) goto fail_msg;
+    if (!format || strcmp(format, TML_MODEL_FORMAT) != 0) {
+        tml_fail(err, "%s: not a ticketml model file (format attribute '%s')", path, format ? format : "missing");
+        goto fail;
+    }
+    if (tml_h5_attr_read_i64(file, "format_version", &version, &e2)) goto fail_msg;
+    if (version > TML_MODEL_FORMAT_VERSION || version < 1) {
+        tml_fail(err, "%s: model format version %lld is not supported by this ticketml (reads up to %d); upgrade ticketml",
+                 path, (long long)version, TML_MODEL_FORMAT_VERSION);
+        goto fail;
+    }
+    lm->task = tml_h5_attr_read_str(file, "task", &e2);
+    cfg_text = tml_h5_attr_read_str(file, "config", &e2);
+    if (!lm->task || !cfg_text) goto fail_msg;
+    if (!(lm->config = tml_config_parse(cfg_text, path, &e2))) goto fail_msg;
+    if (!(lm->features = tml_features_load(file, "features", &e2))) goto fail_msg;
+    TmlModelSpec spec;
+    if (tml_model_spec_load(&spec, file, &e2)) goto fail_msg;
+    if (!(lm->model = tml_model_create(be, &spec, 0, &e2))) goto fail_msg;
+    if (tml_model_load_weights(lm->model, file, with_optim, &e2)) goto fail_msg;
+    if (tml_h5_exists(file, "state")) {
+        if (load_state(file, &lm->state, &e2)) goto fail_msg;
+        lm->has_state = 1;
+    }
+    lm->fingerprint = tml_file_fingerprint(path);
+    free(format);
+    free(cfg_text);
+    H5Fclose(file);
+    return lm;
+fail_msg:
+    tml_fail(err, "%s: cannot load model: %s", path, lm ? e2.msg : "out of memory");
+fail:
+    free(format);
+    free(cfg_text);
+    tml_loaded_model_free(lm);
+    H5Fclose(file);
+    return NULL;
+}
+
+void tml_loaded_model_free(TmlLoadedModel *lm) {
+    if (!lm) return;
+    tml_config_free(lm->config);
+    tml_features_free(lm->features);
+    tml_model_free(lm->model);
+    free(lm->task);
+    free(lm->fingerprint);
+    free(lm);
+}
