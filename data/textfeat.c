@@ -412,7 +412,7 @@ int tml_textfeat_fit(TmlTextFeaturizer *f, const char *const *texts, int64_t n, 
 
     /* 1. count every token: per-thread tables, merged into the first */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
     for (int t = 0; t < nt; t++) fit_count_part(f, texts, n * t / nt, n * (t + 1) / nt, &parts[t]);
     if (fit_parts_check(parts, nt, err)) goto done;
@@ -449,7 +449,7 @@ int tml_textfeat_fit(TmlTextFeaturizer *f, const char *const *texts, int64_t n, 
         if (!df || !f->idf) goto oom;
         TML_ASSERT(n < INT32_MAX);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
         for (int t = 0; t < nt; t++) fit_df_part(f, texts, n * t / nt, n * (t + 1) / nt, df, &parts[t]);
         if (fit_parts_check(parts, nt, err)) goto done;
@@ -520,7 +520,7 @@ int tml_textfeat_transform_rows(const TmlTextFeaturizer *f, const char *const *t
     if (!off || !parts) goto oom;
     off[0] = 0;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
     for (int t = 0; t < nt; t++) transform_part(f, texts, n * t / nt, n * (t + 1) / nt, off, &parts[t]);
     for (int t = 0; t < nt; t++) { /* parts stop at their first bad text: the lowest one is the first */
