@@ -255,6 +255,9 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
         goto done;
     }
     g_interrupted = 0;
+    /* Tests interrupt at an exact step through the real signal path (TICKETML_INTERRUPT_AT_STEP). */
+    const char *ia = getenv("TICKETML_INTERRUPT_AT_STEP");
+    int64_t interrupt_at = ia ? strtoll(ia, NULL, 10) : 0;
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_int);
@@ -321,6 +324,7 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
                     break;
                 }
             }
+            if (interrupt_at > 0 && st->step == interrupt_at) raise(SIGINT);
             if (g_interrupted) {
                 /* Save where we are: this epoch's starting RNG and how many batches are done. */
                 TmlTrainState snap = *st;
