@@ -264,6 +264,7 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
     sigaction(SIGTERM, &sa, &old_term);
     Progress pr = {isatty(2), o->quiet, 0, now_s()};
     double t_start = now_s();
+    double t_aside = 0; /* validation, checkpoints and model saves: not training throughput */
     int64_t samples_done = 0, tokens_done = 0;
     int stop = 0;
     /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated. */
@@ -314,11 +315,13 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
             progress_show(&pr, 0, st->epoch + 1, o->epochs, (double)(bi + 1) / (double)batches,
                           loss_n ? loss_sum / (double)loss_n : 0, lr, rate, (double)tokens_done / (el > 0 ? el : 1e-9), eta);
             if (valid && o->eval_every > 0 && st->step % o->eval_every == 0) {
+                double ta = now_s();
                 int r = validate(m, valid, o, st, loss_n ? loss_sum / (double)loss_n : 0, el, err);
                 if (r < 0) {
                     rc = -1;
                     goto restore;
                 }
+                t_aside += now_s() - ta;
                 if (r == 1) {
                     stop = 1;
                     break;
@@ -336,7 +339,8 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
             }
         }
         st->batch_pos = 0;
-        double el = now_s() - t_start;
+        double ta = now_s();
+        double el = ta - t_start;
         double tl = loss_n ? loss_sum / (double)loss_n : 0;
         if (valid && o->eval_every == 0 && !stop) {
             int r = validate(m, valid, o, st, tl, el, err);
@@ -363,6 +367,7 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
             rc = -1;
             goto restore;
         }
+        t_aside += now_s() - ta;
     }
     st->finished = 1;
     if (valid && st->best_epoch >= 0 && o->out_path) {
@@ -371,11 +376,12 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
         rc = tml_modelfile_save(o->out_path, o->cfg, o->task, o->features, m, NULL, 0, err);
     }
     if (!o->quiet && rc == 0) {
-        double el = now_s() - t_start;
+        double total = now_s() - t_start, el = total - t_aside;
         fprintf(stderr, "trained %lld steps in %.1fs (%.0f samples/s", (long long)st->step, el,
                 (double)samples_done / (el > 0 ? el : 1e-9));
         if (tokens_done > 0) fprintf(stderr, ", %.2fM tokens/s", (double)tokens_done / (el > 0 ? el : 1e-9) / 1e6);
-        fprintf(stderr, ")%s\n", valid ? "; best weights restored" : "");
+        fprintf(stderr, "); %.1fs more for validation, checkpoints and saving%s\n", total - el,
+                valid ? "; best weights restored" : "");
     }
 restore:
     sigaction(SIGINT, &old_int, NULL);
