@@ -68,7 +68,8 @@ typedef struct TmlFeatures {
     char **history_names;     /* (history_dim) */
     TmlLabelMap *labels;
     int positive;             /* index of the positive class for binary models, else -1 */
-    int64_t dim;              /* text: feature ids; tabular: dense width (tab->dim + history_dim) */
+    int64_t dim;              /* text: feature ids; tabular: dense width = tab->dim (the history
+                               * columns are tab's last history_dim input columns, see tabular.h) */
 } TmlFeatures;
 
 /* Reads the config's data files, fits features on the train rows only, and featurizes train,

@@ -28,6 +28,7 @@ int tml_rd_rec_putc(TmlReader *r, char c) {
 }
 
 int tml_rd_rec_puts(TmlReader *r, const char *s, size_t n) {
+    if (n == 0) return 0; /* rec may still be NULL: no pointer arithmetic on it */
     if (rec_reserve(r, n) < 0) return -1;
     memcpy(r->rec + r->rec_len, s, n);
     r->rec_len += n;

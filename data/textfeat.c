@@ -8,6 +8,10 @@
 
 #include "data/textfeat_internal.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* String -> id table: words packed in one pool, ids in insertion order, open addressing. */
 typedef struct StrTab {
     char *pool;
@@ -255,12 +259,24 @@ int64_t tml_textfeat_features(const TmlTextFeaturizer *f, char *const *tokens, i
     const int tfidf = f->cfg.tfidf && f->idf;
     int64_t start = *n;
     if (features_raw(f, tokens, n_tokens, ids, w, n, cap, tfidf) < 0) return -1;
-    if (!tfidf) return *n - start;
+    if (!tfidf || *n == start) return *n - start;
     /* merge duplicates: sort this document's ids, one entry per id with its tf */
     int32_t *d = *ids + start;
     float *dw = *w + start;
     int64_t m = *n - start, u = 0;
-    qsort(d, (size_t)m, sizeof *d, cmp_i32);
+    if (m <= 64) { /* typical tickets: insertion sort beats qsort's call overhead */
+        for (int64_t i = 1; i < m; i++) {
+            int32_t v = d[i];
+            int64_t j = i;
+            while (j > 0 && d[j - 1] > v) {
+                d[j] = d[j - 1];
+                j--;
+            }
+            d[j] = v;
+        }
+    } else {
+        qsort(d, (size_t)m, sizeof *d, cmp_i32);
+    }
     double norm = 0;
     for (int64_t i = 0; i < m;) {
         int64_t j = i + 1;
@@ -384,45 +400,116 @@ done:
     return rc;
 }
 
-int tml_textfeat_transform(const TmlTextFeaturizer *f, const char *const *texts, int64_t n, int64_t **offsets,
-                           int32_t **ids, float **w, TmlError *err) {
+/* One thread's share of a transform: a contiguous range of texts into its own arrays. */
+typedef struct Part {
+    int32_t *ids;
+    float *w;
+    int64_t nnz, cap;
+    int64_t bad; /* first text that failed to tokenize, or -1 */
+    int oom;
+    TmlError err;
+} Part;
+
+static void transform_part(const TmlTextFeaturizer *f, const char *const *texts, int64_t lo, int64_t hi,
+                           int64_t *off, Part *p) {
+    TmlTokBuf b;
+    tml_tokbuf_init(&b);
+    p->bad = -1;
+    for (int64_t i = lo; i < hi; i++) {
+        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
+            p->bad = i;
+            break;
+        }
+        if (tml_textfeat_features(f, b.tok, b.n, &p->ids, &p->w, &p->nnz, &p->cap) < 0) {
+            p->oom = 1;
+            break;
+        }
+        off[i + 1] = p->nnz; /* relative to the part; rebased after the merge */
+    }
+    tml_tokbuf_free(&b);
+}
+
+int tml_textfeat_transform_rows(const TmlTextFeaturizer *f, const char *const *texts, int64_t n, int64_t **offsets,
+                                int32_t **ids, float **w, int64_t *bad, TmlError *err) {
     *offsets = NULL;
     *ids = NULL;
     *w = NULL;
+    *bad = -1;
     const int tfidf = f->cfg.tfidf && f->idf;
+    int nt = 1;
+#ifdef _OPENMP
+    if (n >= 4096) nt = omp_get_max_threads();
+    if (nt > 64) nt = 64;
+#endif
     int64_t *off = (int64_t *)malloc(((size_t)n + 1) * sizeof *off);
-    int32_t *oi = NULL;
-    float *ow = NULL;
-    int64_t nnz = 0, cap = 0;
-    TmlTokBuf b;
-    tml_tokbuf_init(&b);
-    if (!off) goto oom;
+    Part *parts = (Part *)calloc((size_t)nt, sizeof *parts);
+    int rc = -1;
+    if (!off || !parts) goto oom;
     off[0] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        TmlError e;
-        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &e)) {
-            tml_fail(err, "text %lld: %s", (long long)i, e.msg);
-            goto fail;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+#endif
+    for (int t = 0; t < nt; t++) transform_part(f, texts, n * t / nt, n * (t + 1) / nt, off, &parts[t]);
+    for (int t = 0; t < nt; t++) { /* parts stop at their first bad text: the lowest one is the first */
+        if (parts[t].bad >= 0) {
+            *bad = parts[t].bad;
+            tml_fail(err, "%s", parts[t].err.msg);
+            goto done;
         }
-        if (tml_textfeat_features(f, b.tok, b.n, &oi, &ow, &nnz, &cap) < 0) goto oom;
-        off[i + 1] = nnz;
+        if (parts[t].oom) goto oom;
     }
-    if (cap == 0) { /* no ids at all: still hand back valid (empty) arrays */
-        if (reserve(&oi, &ow, 0, &cap, 1, tfidf)) goto oom;
+    if (nt == 1) { /* the only part's arrays are the result */
+        if (reserve(&parts[0].ids, &parts[0].w, parts[0].nnz, &parts[0].cap, 1, tfidf)) goto oom;
+        *ids = parts[0].ids;
+        *w = tfidf ? parts[0].w : NULL;
+        if (!tfidf) free(parts[0].w);
+        parts[0].ids = NULL;
+        parts[0].w = NULL;
+    } else {
+        int64_t total = 0;
+        for (int t = 0; t < nt; t++) total += parts[t].nnz;
+        int32_t *oi = (int32_t *)malloc((size_t)(total > 0 ? total : 1) * sizeof *oi);
+        float *ow = tfidf ? (float *)malloc((size_t)(total > 0 ? total : 1) * sizeof *ow) : NULL;
+        if (!oi || (tfidf && !ow)) {
+            free(oi);
+            free(ow);
+            goto oom;
+        }
+        int64_t base = 0;
+        for (int t = 0; t < nt; t++) {
+            int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+            for (int64_t i = lo; i < hi; i++) off[i + 1] += base;
+            if (parts[t].nnz) memcpy(oi + base, parts[t].ids, (size_t)parts[t].nnz * sizeof *oi);
+            if (tfidf && parts[t].nnz) memcpy(ow + base, parts[t].w, (size_t)parts[t].nnz * sizeof *ow);
+            base += parts[t].nnz;
+        }
+        *ids = oi;
+        *w = ow;
     }
-    tml_tokbuf_free(&b);
     *offsets = off;
-    *ids = oi;
-    *w = tfidf ? ow : NULL;
-    return 0;
+    off = NULL;
+    rc = 0;
+    goto done;
 oom:
     tml_fail(err, "out of memory while featurizing");
-fail:
-    tml_tokbuf_free(&b);
+done:
+    if (parts)
+        for (int t = 0; t < nt; t++) {
+            free(parts[t].ids);
+            free(parts[t].w);
+        }
+    free(parts);
     free(off);
-    free(oi);
-    free(ow);
-    return -1;
+    return rc;
+}
+
+int tml_textfeat_transform(const TmlTextFeaturizer *f, const char *const *texts, int64_t n, int64_t **offsets,
+                           int32_t **ids, float **w, TmlError *err) {
+    int64_t bad;
+    TmlError e = {{0}};
+    if (tml_textfeat_transform_rows(f, texts, n, offsets, ids, w, &bad, &e) == 0) return 0;
+    if (bad >= 0) return tml_fail(err, "text %lld: %s", (long long)bad, e.msg);
+    return tml_fail(err, "%s", e.msg);
 }
 
 TmlTextFeaturizer *tml_textfeat_restore(const TmlTextConfig *c, char *const *words, const int64_t *counts,

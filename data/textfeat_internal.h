@@ -34,6 +34,12 @@ void tml_tokbuf_free(TmlTokBuf *b);
  * adds file:line) unless c->invalid_utf8 replaces, or on allocation failure. */
 int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_t len, TmlError *err);
 
+/* tml_textfeat_transform on all OpenMP threads (results identical to one thread). On invalid
+ * UTF-8 returns -1 with *bad = index of the first bad text and err = the tokenizer's message
+ * without a "text K:" prefix, so callers can name file:line instead. */
+int tml_textfeat_transform_rows(const TmlTextFeaturizer *f, const char *const *texts, int64_t n, int64_t **offsets,
+                                int32_t **ids, float **w, int64_t *bad, TmlError *err);
+
 /* murmur3's 32-bit finalizer: spreads FNV's weak low bits before masking into a table. */
 static inline uint32_t tml_hash_mix(uint32_t h) {
     h ^= h >> 16;

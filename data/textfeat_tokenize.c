@@ -78,12 +78,17 @@ enum { CL_SEP = 0, CL_WORD = 1, CL_CJK = 2, CL_SYMBOL = 3 };
 
 /* Letters, marks, numbers and '_' make words; "other symbols" (emoji, ©) are single tokens;
  * everything else (spaces, punctuation, math/currency signs, controls) separates. */
-static int classify(int32_t cp) {
-    if (cp < 0x80) {
-        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_')
-            return CL_WORD;
-        return CL_SEP;
-    }
+static const unsigned char ASCII_CLASS[128] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
+    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+    ['x'] = 1, ['y'] = 1, ['z'] = 1};
+
+static inline int classify(int32_t cp) {
+    if (cp < 0x80) return ASCII_CLASS[cp];
     if (is_cjk(cp)) return CL_CJK;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
@@ -272,6 +277,13 @@ static int scan(TmlTokBuf *b, const TmlTextConfig *c, const unsigned char *s, si
         int all_num = 1, curly = 0;
         int32_t last = 0;
         while (j < len) {
+            unsigned char ch = s[j];
+            if (ch < 0x80 && ASCII_CLASS[ch]) { /* fast path: ASCII letters, digits, '_' */
+                all_num &= ch >= '0' && ch <= '9';
+                last = ch;
+                j++;
+                continue;
+            }
             int32_t q;
             int kq = cp_at(s, len, j, &q);
             int cq = classify(q);
@@ -334,8 +346,10 @@ int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_
     /* 1. validate (and optionally repair) */
     int ascii = 1, bad = 0;
     for (size_t i = 0; i < len;) {
-        if (s[i] < 0x80) {
-            i++;
+        if (s[i] < 0x80) { /* skip ASCII 8 bytes at a time */
+            uint64_t w8;
+            while (i + 8 <= len && (memcpy(&w8, s + i, 8), (w8 & 0x8080808080808080ull) == 0)) i += 8;
+            while (i < len && s[i] < 0x80) i++;
             continue;
         }
         ascii = 0;
@@ -377,7 +391,7 @@ int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_
             if (grow((void **)&b->lower, &b->lower_cap, len + 1, 1)) return tml_fail(err, "out of memory");
             for (size_t i = 0; i < len; i++) {
                 unsigned char ch = s[i];
-                b->lower[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+                b->lower[i] = (char)(ch + (((unsigned)(ch - 'A') < 26u) << 5));
             }
             b->lower[len] = '\0';
             s = (const unsigned char *)b->lower;

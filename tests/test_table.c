@@ -231,6 +231,15 @@ static void test_jsonl(void **state) {
     tml_table_free(t);
 }
 
+/* found by fuzz_jsonl: a null first field appended zero bytes to a not-yet-allocated buffer */
+static void test_jsonl_null_first(void **state) {
+    (void)state;
+    TmlTable *t = read_str(".jsonl", "{\"b\": null}");
+    assert_int_equal(t->n_rows, 1);
+    assert_string_equal(tml_table_cell(t, 0, 0), "");
+    tml_table_free(t);
+}
+
 static void test_jsonl_errors(void **state) {
     (void)state;
     const char *s1 = "{\"a\": 1}\n{\"a\": {\"b\": 2}}\n";
@@ -375,7 +384,8 @@ int main(void) {
         cmocka_unit_test(test_csv_quoting),       cmocka_unit_test(test_csv_line_ends_bom_blank),
         cmocka_unit_test(test_csv_errors),        cmocka_unit_test(test_missing_column),
         cmocka_unit_test(test_csv_chunk_boundary), cmocka_unit_test(test_streaming_reader),
-        cmocka_unit_test(test_jsonl),             cmocka_unit_test(test_jsonl_errors),
+        cmocka_unit_test(test_jsonl),             cmocka_unit_test(test_jsonl_null_first),
+        cmocka_unit_test(test_jsonl_errors),
         cmocka_unit_test(test_real_banking77),    cmocka_unit_test(test_real_airline),
         cmocka_unit_test(test_real_waimai),       cmocka_unit_test(test_real_telco),
     };

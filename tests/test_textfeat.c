@@ -13,6 +13,10 @@
 
 #include "data/textfeat.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* Tokenizes text and compares with the expected tokens (NULL-terminated list). */
 static void expect_tokens(const TmlTextConfig *c, const char *text, const char *const *want) {
     char **tok;
@@ -330,6 +334,106 @@ static void test_transform_names_text_index(void **state) {
     tml_textfeat_free(f);
 }
 
+/* Random bytes (biased towards UTF-8 lead/continuation bytes, CJK, '@', digits): replace mode
+ * always succeeds with non-empty, valid UTF-8 tokens; error mode fails only with a byte offset. */
+static int valid_utf8(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        if (!n) return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static void test_random_bytes(void **state) {
+    static const char pieces[][5] = {"a", "Z", "7", "@", ".", " ", "'", "-", "\xC3", "\xA9", "\xE5", "\xA5",
+                                     "\xBD", "\xF0", "\x9F", "\x98", "\x80", "\xFF", "h", "w", ":", "/",
+                                     "\xE2\x80\x99", "\xEF\xBC\xA1", "\xE4\xB8\xAD", "\xEC\x95\x88"};
+    uint64_t x = 12345;
+    TmlTextConfig c;
+    tml_text_config_default(&c);
+    char buf[256];
+    for (int it = 0; it < 3000; it++) {
+        size_t n = 0;
+        int len = (int)(x % 40);
+        for (int k = 0; k < len; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            const char *pc = pieces[(x >> 33) % (sizeof pieces / sizeof pieces[0])];
+            size_t l = strlen(pc);
+            memcpy(buf + n, pc, l);
+            n += l;
+        }
+        buf[n] = 0;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        for (int mode = 0; mode < 2; mode++) {
+            c.invalid_utf8 = mode;
+            c.normalize = (int)(x >> 40) & 1;
+            char **tok;
+            TmlError err = {{0}};
+            int nt = tml_text_tokenize(&c, buf, &tok, &err);
+            if (nt < 0) {
+                assert_int_equal(mode, 0);
+                assert_non_null(strstr(err.msg, "invalid UTF-8 at byte"));
+                continue;
+            }
+            for (int t = 0; t < nt; t++) {
+                assert_true(tok[t][0] != 0);
+                assert_true(valid_utf8(tok[t]));
+            }
+            tml_tokens_free(tok, nt);
+        }
+    }
+}
+
+/* Large inputs are featurized on several threads; the result must not depend on how many. */
+static void test_threads_identical(void **state) {
+#ifndef _OPENMP
+    skip();
+#else
+    enum { N = 9000 };
+    static char buf[N][64];
+    const char *texts[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(buf[i], sizeof buf[i], "ticket %d about card %d 退款%d refund%s", i, i % 17, i % 5,
+                 i % 3 ? " again" : "");
+        texts[i] = buf[i];
+    }
+    TmlTextConfig c;
+    tml_text_config_default(&c);
+    c.tfidf = 1;
+    c.minn = 2;
+    c.maxn = 3;
+    c.buckets = 10007;
+    TmlTextFeaturizer *f = fit(&c, texts, N);
+    int64_t *o[2];
+    int32_t *ids[2];
+    float *w[2];
+    TmlError err = {{0}};
+    int saved = omp_get_max_threads();
+    for (int k = 0; k < 2; k++) {
+        omp_set_num_threads(k == 0 ? 1 : 4);
+        assert_int_equal(tml_textfeat_transform(f, texts, N, &o[k], &ids[k], &w[k], &err), 0);
+    }
+    assert_memory_equal(o[0], o[1], (N + 1) * sizeof(int64_t));
+    assert_memory_equal(ids[0], ids[1], (size_t)o[0][N] * sizeof(int32_t));
+    assert_memory_equal(w[0], w[1], (size_t)o[0][N] * sizeof(float));
+    /* the first bad text is named even when a later thread also hits one */
+    snprintf(buf[7000], sizeof buf[7000], "bad \xff here");
+    snprintf(buf[8500], sizeof buf[8500], "also \xff bad");
+    int64_t *o2;
+    int32_t *i2;
+    float *w2;
+    assert_int_equal(tml_textfeat_transform(f, texts, N, &o2, &i2, &w2, &err), -1);
+    assert_non_null(strstr(err.msg, "text 7000:"));
+    omp_set_num_threads(saved);
+    for (int k = 0; k < 2; k++) free(o[k]), free(ids[k]), free(w[k]);
+    tml_textfeat_free(f);
+#endif
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_english_placeholders),
@@ -342,6 +446,8 @@ int main(void) {
         cmocka_unit_test(test_tfidf_against_sklearn_formula),
         cmocka_unit_test(test_restore_identical),
         cmocka_unit_test(test_transform_names_text_index),
+        cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
