@@ -1,11 +1,152 @@
-/* cmd_synth.c — `ticketml synth`: placeholder until its issue (#3) lands; says so and fails. */
+/* cmd_synth.c — `ticketml synth`: writes a deterministic generated corpus (tickets.csv,
+ * customers.csv, README.txt) through the data/synth.h API. Argument parsing and the summary only. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cli/commands.h"
+#include "data/synth.h"
+
+static void synth_usage(FILE *f) {
+    fprintf(f,
+            "usage: ticketml synth --tickets N --customers M --out DIR [options]\n"
+            "\n"
+            "Writes a generated customer-service corpus that behaves like real tickets: DIR/tickets.csv\n"
+            "(ticket_id,customer_id,created_at,channel,lang,text,intent,sentiment,first_response_minutes),\n"
+            "DIR/customers.csv (customer_id,plan,tenure_months,monthly_charges,total_charges,contract,\n"
+            "payment_method,region,senior,churn) and DIR/README.txt. The same options and seed give the\n"
+            "same bytes on every machine. See docs/synth.md.\n"
+            "\n"
+            "  --tickets N         number of tickets, >= 1 (k/M suffix allowed: 1M)\n"
+            "  --customers M       number of customers, >= 1\n"
+            "  --out DIR           output directory (created if missing)\n"
+            "  --seed S            random seed (default 42)\n"
+            "  --start-date DATE   first day of the ticket window, YYYY-MM-DD (default 2025-01-01)\n"
+            "  --days D            window length in days (default 365)\n"
+            "  --zh-share X        expected share of Chinese tickets (default 0.15)\n"
+            "  --mixed-share X     expected share of code-switched en/zh tickets (default 0.05)\n"
+            "  --typo-rate X       per-letter typo probability (default 0.004)\n"
+            "  --label-noise X     share of intent labels flipped to a confusable intent (default 0.03)\n"
+            "  --churn-rate X      target churn rate (default 0.26)\n"
+            "  --quiet             no progress lines (they go to stderr for N >= 100000)\n"
+            "  -h, --help          this help\n");
+}
+
+/* Parses a non-negative integer with an optional k/M/G suffix; -1 on junk or overflow. */
+static int parse_count(const char *s, int64_t *out) {
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 0) return -1;
+    long long mul = 1;
+    if (*end == 'k' || *end == 'K') mul = 1000, end++;
+    else if (*end == 'm' || *end == 'M') mul = 1000000, end++;
+    else if (*end == 'g' || *end == 'G') mul = 1000000000, end++;
+    if (*end || v > INT64_MAX / mul) return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static int parse_real(const char *s, double *out) {
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno) return -1;
+    *out = v;
+    return 0;
+}
 
 int cmd_synth(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ticketml synth: not yet implemented\n");
-    return 2;
+    if (cli_wants_help(argc, argv)) {
+        synth_usage(stdout);
+        return 0;
+    }
+    TmlSynthConfig c;
+    tml_synth_config_default(&c);
+    c.n_tickets = c.n_customers = -1;
+    const char *out = NULL;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+            continue;
+        }
+        /* --key value or --key=value */
+        char key[32];
+        const char *val = NULL, *eq = strchr(a, '=');
+        if (strncmp(a, "--", 2) || (eq && (size_t)(eq - a) >= sizeof key)) {
+            fprintf(stderr, "ticketml synth: unexpected argument '%s' (see --help)\n", a);
+            return 2;
+        }
+        if (eq) {
+            memcpy(key, a, (size_t)(eq - a));
+            key[eq - a] = 0;
+            val = eq + 1;
+        } else {
+            snprintf(key, sizeof key, "%s", a);
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ticketml synth: %s needs a value (see --help)\n", a);
+                return 2;
+            }
+            val = argv[++i];
+        }
+        int bad = 0;
+        int64_t n;
+        if (!strcmp(key, "--tickets")) bad = parse_count(val, &c.n_tickets);
+        else if (!strcmp(key, "--customers")) bad = parse_count(val, &c.n_customers);
+        else if (!strcmp(key, "--out")) out = val;
+        else if (!strcmp(key, "--seed")) {
+            bad = parse_count(val, &n);
+            c.seed = (uint64_t)n;
+        } else if (!strcmp(key, "--start-date")) c.start_date = val;
+        else if (!strcmp(key, "--days")) {
+            bad = parse_count(val, &n) || n > TML_SYNTH_MAX_DAYS || n < 1;
+            c.days = (int)(bad ? 0 : n);
+        } else if (!strcmp(key, "--zh-share")) bad = parse_real(val, &c.zh_share);
+        else if (!strcmp(key, "--mixed-share")) bad = parse_real(val, &c.mixed_share);
+        else if (!strcmp(key, "--typo-rate")) bad = parse_real(val, &c.typo_rate);
+        else if (!strcmp(key, "--label-noise")) bad = parse_real(val, &c.label_noise);
+        else if (!strcmp(key, "--churn-rate")) bad = parse_real(val, &c.churn_rate);
+        else {
+            fprintf(stderr, "ticketml synth: unknown option '%s' (see --help)\n", key);
+            return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "ticketml synth: %s: bad value '%s' (see --help)\n", key, val);
+            return 2;
+        }
+    }
+    if (c.n_tickets < 0 || c.n_customers < 0 || !out) {
+        fprintf(stderr, "ticketml synth: --tickets, --customers and --out are required\n\n");
+        synth_usage(stderr);
+        return 2;
+    }
+    TmlError err = {{0}};
+    if (tml_synth_config_check(&c, &err)) {
+        fprintf(stderr, "ticketml %s\n", err.msg);
+        return 2;
+    }
+    c.progress = !quiet && c.n_tickets >= 100000;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    TmlSynthStats st;
+    if (tml_synth_write(&c, out, &st, &err)) {
+        fprintf(stderr, "ticketml %s\n", err.msg);
+        return 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    printf("wrote %s/tickets.csv (%lld tickets, %.1f MB) and %s/customers.csv (%lld customers, "
+           "%.1f MB) in %.1f s\n",
+           out, (long long)st.n_tickets, st.bytes_tickets / 1e6, out, (long long)st.n_customers,
+           st.bytes_customers / 1e6, secs);
+    printf("zh %.1f%%, mixed %.1f%%, negative %.1f%%, positive %.1f%%, follow-ups %.1f%%, churn "
+           "%.1f%%\n",
+           100.0 * st.n_zh / st.n_tickets, 100.0 * st.n_mixed / st.n_tickets,
+           100.0 * st.n_negative / st.n_tickets, 100.0 * st.n_positive / st.n_tickets,
+           100.0 * st.n_followups / st.n_tickets, 100.0 * st.n_churn / st.n_customers);
+    return 0;
 }

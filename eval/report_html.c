@@ -86,8 +86,10 @@ static void cards(FILE *f, const TmlMetrics *m) {
     card(f, "accuracy", m->accuracy, 4);
     card(f, "macro F1", m->macro.f1, 4);
     card(f, "weighted F1", m->weighted.f1, 4);
-    snprintf(k, sizeof k, "top-%d accuracy", m->options.top_k);
-    card(f, k, m->top_k_accuracy, 4);
+    if (m->options.top_k < m->n_classes) { /* top-C accuracy is always 1: not worth a card */
+        snprintf(k, sizeof k, "top-%d accuracy", m->options.top_k);
+        card(f, k, m->top_k_accuracy, 4);
+    }
     if (m->is_binary) {
         card(f, "ROC-AUC", m->binary.roc_auc, 4);
         card(f, "PR-AUC", m->binary.pr_auc, 4);
@@ -95,7 +97,16 @@ static void cards(FILE *f, const TmlMetrics *m) {
     card(f, "log loss", m->log_loss, 4);
     card(f, "ECE", m->ece, 4);
     snprintf(k, sizeof k, "auto-handled at %.0f%% accuracy", 100 * m->at_target.target);
-    card(f, k, m->at_target.coverage, 3);
+    fputs("<div class=\"card\"><div class=\"v\">", f);
+    if (m->at_target.reached) {
+        put_num(f, 100 * m->at_target.coverage, 1);
+        fputs("%", f);
+    } else {
+        fputs("none", f);
+    }
+    fputs("</div><div class=\"k\">", f);
+    tml_report_put_html(f, k);
+    fputs("</div></div>\n", f);
     fputs("</section>\n", f);
 }
 
@@ -103,8 +114,10 @@ static void summary(FILE *f, const TmlMetrics *m) {
     char k[96];
     fputs("<section><h2>Summary</h2><table>\n", f);
     kv_row(f, "accuracy", m->accuracy, 4);
-    snprintf(k, sizeof k, "top-%d accuracy", m->options.top_k);
-    kv_row(f, k, m->top_k_accuracy, 4);
+    if (m->options.top_k < m->n_classes) {
+        snprintf(k, sizeof k, "top-%d accuracy", m->options.top_k);
+        kv_row(f, k, m->top_k_accuracy, 4);
+    }
     kv_row(f, "macro F1", m->macro.f1, 4);
     fputs("<tr><th>macro precision, recall</th><td class=\"n\">", f);
     put_num(f, m->macro.precision, 4);

@@ -88,7 +88,8 @@ void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#b0651f\" stroke-dasharray=\"5 3\"/>\n",
                 p.left, py(&p, c->hline), p.left + p.w, py(&p, c->hline));
         if (c->hline_label) {
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#b0651f\" font-size=\"11\">", p.left + 4, py(&p, c->hline) - 4);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#b0651f\" font-size=\"11\">",
+                    p.left + p.w - 4, py(&p, c->hline) - 4);
             tml_report_put_html(f, c->hline_label);
             fputs("</text>\n", f);
         }
@@ -177,7 +178,8 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
     double fs = cell >= 16 ? 12 : cell - 2;
     double lw = label_width(names, C, fs);
     double left = lw + 20, top = lw * 0.87 + 34; /* column labels rotated -60 degrees */
-    int W = (int)(left + C * cell + 20), H = (int)(top + C * cell + 24);
+    /* Rotated column labels reach lw/2 past their column; the caption needs ~130 px. */
+    int W = (int)(left + fmax(C * cell + lw * 0.5 + 12, 140)), H = (int)(top + C * cell + 24);
     svg_open(f, W, H, "confusion matrix");
     fprintf(f, "<text x=\"%.1f\" y=\"14\" fill=\"#333\">predicted label &#8594;</text>\n", left);
     fprintf(f, "<text transform=\"translate(12 %.1f) rotate(-90)\" text-anchor=\"end\" fill=\"#333\">true label "

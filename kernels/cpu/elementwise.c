@@ -26,9 +26,17 @@ double sum_squares_cpu(void *ctx, const float *x, size_t n) {
     for (int c = 0; c < SS_CHUNKS; c++) {
         size_t lo = (size_t)c * chunk, hi = lo + chunk;
         if (hi > n) hi = n;
-        double s = 0.0;
-        for (size_t i = lo; i < hi; i++) s += (double)x[i] * (double)x[i];
-        part[c] = s;
+        /* four accumulators break the add dependency chain; the order is still fixed */
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        size_t i = lo;
+        for (; i + 4 <= hi; i += 4) {
+            s0 += (double)x[i] * x[i];
+            s1 += (double)x[i + 1] * x[i + 1];
+            s2 += (double)x[i + 2] * x[i + 2];
+            s3 += (double)x[i + 3] * x[i + 3];
+        }
+        for (; i < hi; i++) s0 += (double)x[i] * x[i];
+        part[c] = (s0 + s1) + (s2 + s3);
     }
     double s = 0.0;
     for (int c = 0; c < SS_CHUNKS; c++) s += part[c];

@@ -2,9 +2,20 @@
  * Forward is parallel over bags (each output row has one writer). Backward scatters into shared
  * rows of dE, so it is parallel over column ranges instead: every dE element is accumulated by one
  * thread in bag order, which keeps CPU training bit-reproducible for any thread count. */
+#include <omp.h>
 #include <string.h>
 
 #include "kernels/cpu/cpu_ops.h"
+
+/* Rows are gathered at random from a table far larger than the caches, so each row costs a DRAM
+ * round trip; prefetching the row EB_PREFETCH ids ahead keeps several in flight. */
+#define EB_PREFETCH 4
+static inline void prefetch_row(const float *row, int D, int write) {
+    for (int d = 0; d < D; d += 16) {
+        if (write) __builtin_prefetch(row + d, 1, 1);
+        else __builtin_prefetch(row + d, 0, 1);
+    }
+}
 
 /* Scale a bag's sum by: 1 for SUM, 1/len for MEAN (empty bags are zero rows either way). */
 static inline float bag_scale(TmlBagMode mode, int64_t len) {
@@ -19,6 +30,7 @@ void embbag_forward_cpu(void *ctx, float *out, const float *E, const int64_t *of
         memset(o, 0, sizeof(float) * (size_t)D);
         int64_t lo = offsets[b], hi = offsets[b + 1];
         for (int64_t j = lo; j < hi; j++) {
+            if (j + EB_PREFETCH < hi) prefetch_row(E + (size_t)ids[j + EB_PREFETCH] * D, D, 0);
             const float *e = E + (size_t)ids[j] * D;
             float wj = w ? w[j] : 1.0f;
             for (int d = 0; d < D; d++) o[d] += wj * e[d];
@@ -29,22 +41,27 @@ void embbag_forward_cpu(void *ctx, float *out, const float *E, const int64_t *of
     }
 }
 
-/* Columns per thread slice: a multiple of 16 floats (one 64-byte cache line) so threads do not
- * share lines of dE. */
+/* Each thread owns a slice of columns, a multiple of 16 floats (one 64-byte cache line) so threads
+ * do not share lines of dE. Every dE element is still summed in bag order by exactly one thread,
+ * so the bits do not depend on how many slices there are. */
 #define EB_COL_ALIGN 16
 
 void embbag_backward_cpu(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                          const int32_t *ids, const float *w, int B, int D, TmlBagMode mode) {
     int64_t nnz = B > 0 ? offsets[B] - offsets[0] : 0;
-    int nslices = (D + EB_COL_ALIGN - 1) / EB_COL_ALIGN;
-#pragma omp parallel for schedule(static) if (nnz * D >= 65536 && nslices > 1)
+    int threads = nnz * D >= 65536 ? omp_get_max_threads() : 1;
+    int width = (D + threads - 1) / threads;
+    width = (width + EB_COL_ALIGN - 1) / EB_COL_ALIGN * EB_COL_ALIGN;
+    int nslices = (D + width - 1) / width;
+#pragma omp parallel for schedule(static) num_threads(nslices) if (nslices > 1)
     for (int s = 0; s < nslices; s++) {
-        int d0 = s * EB_COL_ALIGN, d1 = d0 + EB_COL_ALIGN < D ? d0 + EB_COL_ALIGN : D;
+        int d0 = s * width, d1 = d0 + width < D ? d0 + width : D;
         for (int b = 0; b < B; b++) {
             int64_t lo = offsets[b], hi = offsets[b + 1];
             const float *g = dout + (size_t)b * D;
             float sc = bag_scale(mode, hi - lo);
             for (int64_t j = lo; j < hi; j++) {
+                if (j + EB_PREFETCH < hi) prefetch_row(dE + (size_t)ids[j + EB_PREFETCH] * D + d0, d1 - d0, 1);
                 float *de = dE + (size_t)ids[j] * D;
                 float wj = (w ? w[j] : 1.0f) * sc;
                 for (int d = d0; d < d1; d++) de[d] += wj * g[d];
