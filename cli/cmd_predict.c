@@ -59,7 +59,10 @@ static void print_row(const Out *o, const char *id, const float *p) {
     top_k(p, o->C, k, idx);
     if (o->json) {
         json_t *row = json_object(), *top = json_array();
-        if (id) json_object_set_new(row, "id", json_string(id) ? json_string(id) : json_string("?"));
+        if (id) {
+            json_t *js = json_string(id); /* NULL when the id is not valid UTF-8 */
+            json_object_set_new(row, "id", js ? js : json_string("?"));
+        }
         json_object_set_new(row, "label", json_string(tml_serve_label_name(o->m, idx[0])));
         json_object_set_new(row, "probability", json_real(p[idx[0]]));
         for (int i = 0; i < k; i++) {
