@@ -687,6 +687,10 @@ static void test_check_export_py(void **state) {
         printf("  skipped: no ticketml binary at %s (build it, or set TICKETML)\n", exe);
         skip();
     }
+    if (access("scripts/check_export.py", R_OK) != 0) {
+        printf("  skipped: scripts/check_export.py not found (run the tests from the repository root)\n");
+        skip();
+    }
     if (system("python3 -c 'import numpy, h5py' >/dev/null 2>&1") != 0) {
         printf("  skipped: python3 with numpy and h5py is not available (pip install numpy h5py)\n");
         skip();
