@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "data/history.h"
 #include "data/table.h"
 #include "serve/ticketml_serve.h"
 
@@ -26,6 +27,8 @@ static void usage(void) {
            "  --json                JSON lines: {\"id\", \"label\", \"probability\", \"top\": [{label, probability}]}\n"
            "  --top K               also print the K most probable labels (default 1)\n"
            "  --threads N           text DATA: predict with N threads (default 1)\n"
+           "  --tickets FILE        tabular models with ticket-history features: compute them from this\n"
+           "                        tickets file (joined on the customer id, as of the training cutoff)\n"
            "  --dump-features FILE  write the features of every row as CSV row,index,value (text: feature id\n"
            "                        and weight; tabular: dense column and value), for cross-checks\n\n"
            "Exit status: 0 ok, 1 failure, 2 bad usage or bad input.\n");
@@ -242,28 +245,91 @@ static int predict_text_file(const TmlServeModel *m, const TmlTable *t, const Ou
     return rc;
 }
 
-static int predict_tabular_file(const TmlServeModel *m, const TmlTable *t, const Out *o, Dump *d) {
-    /* every field the model needs must be a column; name them all at once */
-    int missing = 0, nf = tml_serve_n_fields(m);
-    for (int k = 0; k < nf; k++)
-        if (tml_table_col(t, tml_serve_field_name(m, k), NULL) < 0) {
-            fprintf(stderr, "%s\"%s\"", missing++ ? ", " : "ticketml predict: missing columns: ",
-                    tml_serve_field_name(m, k));
+/* History features of every row of customers t from the tickets file, computed with the export's
+ * settings and written as "%.9g" text, as the trainer's joined table holds them: values
+ * (n_rows, h) strings in one block. -1 with a message on error. */
+static int history_fields(const TmlServeModel *m, const TmlTable *t, const char *tickets_path, char **block,
+                          char ***values) {
+    int h = tml_serve_history_dim(m);
+    TmlHistoryConfig hc;
+    tml_history_config_default(&hc);
+    hc.customer_col = tml_serve_history_setting(m, "customer_column");
+    hc.time_col = tml_serve_history_setting(m, "time_column");
+    hc.sentiment_col = tml_serve_history_setting(m, "sentiment_column");
+    hc.intent_col = tml_serve_history_setting(m, "intent_column");
+    hc.response_col = tml_serve_history_setting(m, "response_column");
+    const char *cutoff = tml_serve_history_setting(m, "cutoff");
+    hc.cutoff = cutoff && cutoff[0] ? cutoff : NULL;
+    TmlError err;
+    TmlTable *tk = tml_table_read(tickets_path, TML_FORMAT_AUTO, &err);
+    float *out = NULL;
+    int dim = 0;
+    char **names = NULL;
+    if (!tk || tml_history_features(&hc, t, tk, &out, &dim, &names, &err) < 0) {
+        fprintf(stderr, "ticketml predict: %s\n", err.msg);
+        tml_table_free(tk);
+        return -1;
+    }
+    tml_table_free(tk);
+    size_t n = (size_t)(t->n_rows > 0 ? t->n_rows : 1) * (size_t)h;
+    *block = malloc(n * 24);
+    *values = malloc(n * sizeof(char *));
+    int rc = *block && *values ? 0 : -1;
+    for (int j = 0; rc == 0 && j < h; j++) {
+        int src = -1; /* an intent the tickets never mention: 0, as the trainer does */
+        for (int k = 0; k < dim; k++)
+            if (!strcmp(names[k], tml_serve_history_name(m, j))) src = k;
+        for (int64_t r = 0; r < t->n_rows; r++) {
+            char *cell = *block + ((size_t)r * h + j) * 24;
+            snprintf(cell, 24, "%.9g", src >= 0 ? (double)out[(size_t)r * dim + src] : 0.0);
+            (*values)[(size_t)r * h + j] = cell;
         }
-    if (missing) {
-        fprintf(stderr, " in %s; the model was trained with them%s\n", t->path,
-                tml_serve_history_dim(m) > 0 ? " (ticket-history features are read as columns too)" : "");
+    }
+    for (int k = 0; k < dim; k++) free(names[k]);
+    free(names);
+    free(out);
+    if (rc) fprintf(stderr, "ticketml predict: out of memory\n");
+    return rc;
+}
+
+static int predict_tabular_file(const TmlServeModel *m, const TmlTable *t, const char *tickets, const Out *o,
+                                Dump *d) {
+    int h = tickets ? tml_serve_history_dim(m) : 0;
+    if (tickets && h == 0) {
+        fprintf(stderr, "ticketml predict: --tickets: this model uses no ticket-history features\n");
         return 2;
     }
+    /* every field the model needs must be a column (or come from --tickets); name them all at once */
+    int missing = 0, nf = tml_serve_n_fields(m);
+    for (int k = 0; k < nf; k++) {
+        const char *name = tml_serve_field_name(m, k);
+        int from_tickets = 0;
+        for (int j = 0; j < h && !from_tickets; j++) from_tickets = !strcmp(name, tml_serve_history_name(m, j));
+        if (!from_tickets && tml_table_col(t, name, NULL) < 0)
+            fprintf(stderr, "%s\"%s\"", missing++ ? ", " : "ticketml predict: missing columns: ", name);
+    }
+    if (missing) {
+        fprintf(stderr, " in %s; the model was trained with them%s\n", t->path,
+                tml_serve_history_dim(m) > 0 && !tickets
+                    ? " (ticket-history features: give the tickets file with --tickets, or add them as columns)"
+                    : "");
+        return 2;
+    }
+    char *hist_block = NULL, **hist = NULL;
+    if (h > 0 && history_fields(m, t, tickets, &hist_block, &hist) < 0) return 2;
     int idc = tml_serve_id_column(m)[0] ? tml_table_col(t, tml_serve_id_column(m), NULL) : -1;
-    const int C = tml_serve_n_labels(m), dim = tml_serve_dense_dim(m);
+    const int C = tml_serve_n_labels(m), dim = tml_serve_dense_dim(m), nn = h + t->n_cols;
     float *p = malloc((size_t)C * sizeof *p), *x = malloc((size_t)(dim > 0 ? dim : 1) * sizeof *x);
-    const char **vals = malloc((size_t)t->n_cols * sizeof *vals);
-    int rc = p && x && vals ? 0 : 1;
+    /* computed history fields first: the first field of a name wins over a column of the file */
+    const char **names = malloc((size_t)nn * sizeof *names), **vals = malloc((size_t)nn * sizeof *vals);
+    int rc = p && x && names && vals ? 0 : 1;
+    for (int j = 0; rc == 0 && j < h; j++) names[j] = tml_serve_history_name(m, j);
+    for (int c = 0; rc == 0 && c < t->n_cols; c++) names[h + c] = t->col_names[c];
     for (int64_t r = 0; r < t->n_rows && rc == 0; r++) {
-        for (int c = 0; c < t->n_cols; c++) vals[c] = tml_table_cell(t, r, c);
+        for (int j = 0; j < h; j++) vals[j] = hist[(size_t)r * h + j];
+        for (int c = 0; c < t->n_cols; c++) vals[h + c] = tml_table_cell(t, r, c);
         TmlError err;
-        if (tml_serve_row_features(m, (const char *const *)t->col_names, vals, t->n_cols, x, &err) < 0 ||
+        if (tml_serve_row_features(m, names, vals, nn, x, &err) < 0 ||
             tml_serve_predict_features(m, NULL, NULL, 0, x, p, NULL, &err) < 0) {
             fprintf(stderr, "ticketml predict: %s:%lld: %s\n", t->path, (long long)t->lines[r], err.msg);
             rc = 2;
@@ -276,7 +342,10 @@ static int predict_tabular_file(const TmlServeModel *m, const TmlTable *t, const
     }
     free(p);
     free(x);
+    free(names);
     free(vals);
+    free(hist);
+    free(hist_block);
     return rc;
 }
 
@@ -285,14 +354,14 @@ int cmd_predict(int argc, char **argv) {
         usage();
         return 0;
     }
-    const char *text = NULL, *top_s = NULL, *threads_s = NULL, *dump_path = NULL, *pos[2];
+    const char *text = NULL, *top_s = NULL, *threads_s = NULL, *dump_path = NULL, *tickets = NULL, *pos[2];
     int n_pos = 0, json = 0;
     CliOpt opts[] = {
         {"--text", &text, NULL, NULL, NULL, 0},         {"--top", &top_s, NULL, NULL, NULL, 0},
         {"--threads", &threads_s, NULL, NULL, NULL, 0}, {"--dump-features", &dump_path, NULL, NULL, NULL, 0},
-        {"--json", NULL, &json, NULL, NULL, 0},
+        {"--json", NULL, &json, NULL, NULL, 0},         {"--tickets", &tickets, NULL, NULL, NULL, 0},
     };
-    if (cli_parse("predict", argc, argv, opts, 5, pos, 2, &n_pos) < 0) return 2;
+    if (cli_parse("predict", argc, argv, opts, 6, pos, 2, &n_pos) < 0) return 2;
     if (n_pos < 1 || (n_pos == 2) == (text != NULL)) {
         fprintf(stderr, "ticketml predict: needs EXPORT and either --text \"...\" or a DATA file (see --help)\n");
         return 2;
@@ -339,7 +408,7 @@ int cmd_predict(int argc, char **argv) {
             rc = 2;
             goto done;
         }
-        rc = tml_serve_is_text(m) ? predict_text_file(m, t, &o, threads, &d) : predict_tabular_file(m, t, &o, &d);
+        rc = tml_serve_is_text(m) ? predict_text_file(m, t, &o, threads, &d) : predict_tabular_file(m, t, tickets, &o, &d);
     }
 done:
     if (fflush(stdout) != 0 && rc == 0) rc = 1;

@@ -121,6 +121,20 @@ const char *tml_serve_field_name(const TmlServeModel *m, int k) {
     return k >= 0 && k < m->n_fields ? m->fields[k] : NULL;
 }
 int tml_serve_history_dim(const TmlServeModel *m) { return m->ex->history_enabled ? (int)m->ex->history_dim : 0; }
+const char *tml_serve_history_name(const TmlServeModel *m, int k) {
+    return k >= 0 && k < tml_serve_history_dim(m) ? m->ex->history_features[k] : NULL;
+}
+const char *tml_serve_history_setting(const TmlServeModel *m, const char *key) {
+    const TmlExport *e = m->ex;
+    if (!e->history_enabled || !key) return NULL;
+    if (!strcmp(key, "customer_column")) return e->hist_customer;
+    if (!strcmp(key, "time_column")) return e->hist_time;
+    if (!strcmp(key, "sentiment_column")) return e->hist_sentiment;
+    if (!strcmp(key, "intent_column")) return e->hist_intent;
+    if (!strcmp(key, "response_column")) return e->hist_response;
+    if (!strcmp(key, "cutoff")) return e->hist_cutoff;
+    return NULL;
+}
 int tml_serve_dense_dim(const TmlServeModel *m) { return m->text ? 0 : m->tab.dim; }
 
 /* ---- forward ---------------------------------------------------------------------------------- */

@@ -43,6 +43,12 @@ const char *tml_serve_id_column(const TmlServeModel *m);
 int tml_serve_n_fields(const TmlServeModel *m);
 const char *tml_serve_field_name(const TmlServeModel *m, int k);
 int tml_serve_history_dim(const TmlServeModel *m);               /* ticket-history fields among them */
+/* Their names (k < tml_serve_history_dim), and the settings they were computed with, so a caller
+ * can compute them from a tickets file the same way (data/history.h): key "customer_column",
+ * "time_column", "sentiment_column", "intent_column", "response_column" or "cutoff" ("" = latest
+ * ticket). NULL for an unknown key or a model without history features. */
+const char *tml_serve_history_name(const TmlServeModel *m, int k);
+const char *tml_serve_history_setting(const TmlServeModel *m, const char *key);
 
 /* Text models: probabilities of every label into probs_out (n_labels floats; softmax sums to 1,
  * one-vs-all gives independent sigmoids) and the argmax into *top_label (may be NULL). */

@@ -678,6 +678,41 @@ static void test_export_atomic(void **state) {
     tml_serve_free(sm);
 }
 
+/* `ticketml predict DATA --tickets FILE` computes the history features itself and prints the
+ * trainer's probabilities (6 decimals). */
+static void test_predict_cli_tickets(void **state) {
+    const char *exe = getenv("TICKETML");
+    if (!exe) exe = "./ticketml";
+    if (access(exe, X_OK) != 0) {
+        printf("  skipped: no ticketml binary at %s (build it, or set TICKETML)\n", exe);
+        skip();
+    }
+    const Trained *t = &g_m[M_TAB];
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s predict %s %s/cust_test.csv --tickets %s/tickets.csv --top 2", exe, t->dir_h5, g_tmp,
+             g_tmp);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[1024];
+    int r = 0;
+    while (fgets(line, sizeof line, p)) {
+        char id[64], l1[32], l2[32];
+        double p1, p2;
+        assert_int_equal(sscanf(line, "%63s %31s %lf %31s %lf", id, l1, &p1, l2, &p2), 5);
+        assert_true(r < t->n_test);
+        int k1 = !strcmp(l1, "Yes"); /* labels sorted: No = 0, Yes = 1 */
+        assert_true(fabs(p1 - t->ref[(size_t)r * 2 + k1]) < 1e-5);
+        assert_true(fabs(p2 - t->ref[(size_t)r * 2 + !k1]) < 1e-5);
+        r++;
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(r, t->n_test);
+    /* without the tickets the missing history columns are named, exit 2 */
+    snprintf(cmd, sizeof cmd, "%s predict %s %s/cust_test.csv >/dev/null 2>&1", exe, t->dir_h5, g_tmp);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+}
+
 /* ---- the independent Python reader ------------------------------------------------------------ */
 
 static void test_check_export_py(void **state) {
@@ -715,7 +750,8 @@ int main(void) {
         cmocka_unit_test(test_features_api),          cmocka_unit_test(test_threads),
         cmocka_unit_test(test_reject_edited_weights), cmocka_unit_test(test_reject_truncated),
         cmocka_unit_test(test_reject_version),        cmocka_unit_test(test_reject_foreign_and_missing),
-        cmocka_unit_test(test_export_atomic),         cmocka_unit_test(test_check_export_py),
+        cmocka_unit_test(test_export_atomic),         cmocka_unit_test(test_predict_cli_tickets),
+        cmocka_unit_test(test_check_export_py),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
