@@ -1,6 +1,7 @@
 /* ticketml_serve.h — the serving library: load an export written by `ticketml export` and predict
  * intents, sentiment or churn on the CPU with plain C loops. No CUDA, no compute backend: link
- * libticketml_serve.a with hdf5, jansson, libutf8proc and libm. Featurization reuses the trainer's
+ * libticketml_serve.a with hdf5, jansson, libutf8proc, libm and OpenMP (-fopenmp; batches only).
+ * Featurization reuses the trainer's
  * own code (data/textfeat.c, data/tabular.c), so features are bit-identical to training.
  *
  * Thread safety: a loaded model is read-only; any number of threads may call the predict and
