@@ -62,6 +62,11 @@ TUTIL_SRC := $(wildcard tests/util_*.c)
 BENCH_SRC := $(wildcard tests/bench_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz_*.c)
 
+ifeq ($(NVCC),)
+  # CPU-only objects live apart from CUDA ones, so switching NO_CUDA never mixes the two
+  BUILD    := $(BUILD)-cpu
+endif
+
 ifneq ($(NVCC),)
   CFLAGS   += -DTML_HAVE_CUDA=1
   NVFLAGS  += -DTML_HAVE_CUDA=1
@@ -84,19 +89,24 @@ BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
 
-.PHONY: all test bench demo fuzz deps clean help info
+.PHONY: all test bench demo fuzz deps clean help info ticketml
 all: info ticketml $(TESTS) $(BENCHES)
 
 info:
 	@echo "ticketml build: cc=$(CC) cuda=$(CUDA_MSG) openblas=$(shell pkg-config --modversion openblas 2>/dev/null || echo missing) hdf5=$(shell pkg-config --modversion hdf5 2>/dev/null || echo missing)$(if $(filter 1,$(DEBUG)), debug=asan+ubsan)"
 
-ticketml: $(CLI_OBJ) $(LIB) $(SERVE_LIB)
+# linked inside the build folder, copied to ./ticketml on every make: the copy always matches the
+# configuration (CUDA or not, DEBUG or not) of the last make
+ticketml: $(BUILD)/ticketml
+	$(Q)cp -f $< $@
+
+$(BUILD)/ticketml: $(CLI_OBJ) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -o $@ $(CLI_OBJ) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
 $(SERVE_LIB): $(SERVE_OBJ) $(filter $(BUILD)/data/%,$(LIB_OBJ))
 	@echo "  AR      $@"

@@ -150,7 +150,9 @@ int cmd_data(int argc, char **argv) {
             goto done;
         }
     }
-    fprintf(stderr, "data: reading and featurizing %s\n", tml_config_str(cfg, "data.train", "?"));
+    char *shown = tml_data_path(tml_config_str(cfg, "data.train", "?"));
+    fprintf(stderr, "data: reading and featurizing %s\n", shown ? shown : "?");
+    free(shown);
     if (tml_features_fit(cfg, &f, &ds[0], &ds[1], &ds[2], &err)) goto fail;
     double t1 = now_s();
     fprintf(stderr, "data: featurized %lld train rows in %.2f s; writing %s\n", (long long)ds[0]->n_rows, t1 - t0,

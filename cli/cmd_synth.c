@@ -134,7 +134,8 @@ int cmd_synth(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     TmlSynthStats st;
     if (tml_synth_write(&c, out, &st, &err)) {
-        fprintf(stderr, "ticketml %s\n", err.msg);
+        /* library messages start with "synth:" or with the path that failed */
+        fprintf(stderr, "ticketml %s%s\n", strncmp(err.msg, "synth:", 6) ? "synth: " : "", err.msg);
         return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -130,8 +130,10 @@ static void customers_make(Gen *g, double *rate) {
         cu->contract = u < 0.55 ? CONTRACT_M2M : u < 0.76 ? CONTRACT_ONE : CONTRACT_TWO;
         int t;
         if (cu->contract == CONTRACT_M2M) t = 1 + (int)(-16.0 * synth_log(1.0 - synth_rng_unif(&r)));
-        else if (cu->contract == CONTRACT_ONE)
-            t = 6 + (int)((synth_rng_below(&r, 67) + synth_rng_below(&r, 67)) / 2);
+        else if (cu->contract == CONTRACT_ONE) {
+            int a = (int)synth_rng_below(&r, 67); /* triangular: mean of two uniforms */
+            t = 6 + (a + (int)synth_rng_below(&r, 67)) / 2;
+        }
         else t = 72 - (int)(-14.0 * synth_log(1.0 - synth_rng_unif(&r)));
         if (t > 72) t = 72;
         if (t < 1) t = 1;

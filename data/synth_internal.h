@@ -9,7 +9,15 @@
 
 #include "ticketml/error.h"
 
-/* ---- PRNG: xoshiro256** seeded through splitmix64 (synth_rng.c) ---------------------------- */
+/* Same bits on every machine: no a*b+c -> fma contraction. GCC in -std=c11 mode already does not
+ * contract; clang does by default and honours this pragma (GCC would warn about it). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+/* ---- PRNG: xoshiro256** seeded through splitmix64 (synth_rng.c) ----------------------------
+ * Rule for callers: at most one draw per expression argument list (f(draw(), draw()) runs in a
+ * compiler-dependent order: GCC right to left, clang left to right). */
 typedef struct SynthRng {
     uint64_t s[4];
 } SynthRng;

@@ -167,8 +167,10 @@ static void slot_render(TextCtx *c, int id, int lang, char *buf) {
         static const char *const USER[] = {"jsmith", "maria.g", "dave_88", "sarah.k", "mike.t",
                                            "linda.w", "jamesb", "emma.r", "wang.wei", "li.na"};
         static const char *const DOM[] = {"example.com", "mail.example.org", "inbox.example.net"};
-        snprintf(buf, SLOT_MAX, "%s%d@%s", USER[synth_rng_below(r, 10)],
-                 (int)synth_rng_below(r, 100), DOM[synth_rng_below(r, 3)]);
+        /* one draw per statement: argument evaluation order differs between compilers */
+        const char *user = USER[synth_rng_below(r, 10)];
+        int num = (int)synth_rng_below(r, 100);
+        snprintf(buf, SLOT_MAX, "%s%d@%s", user, num, DOM[synth_rng_below(r, 3)]);
         break;
     }
     case SL_PHONE:
@@ -193,10 +195,13 @@ static void slot_render(TextCtx *c, int id, int lang, char *buf) {
     }
     case SL_BANK: snprintf(buf, SLOT_MAX, "%s", pick(r, b->bank)); break;
     case SL_COURIER: snprintf(buf, SLOT_MAX, "%s", pick(r, b->courier)); break;
-    case SL_ADDR:
-        if (lang) snprintf(buf, SLOT_MAX, "%s%d号", pick(r, b->street), 1 + (int)synth_rng_below(r, 300));
-        else snprintf(buf, SLOT_MAX, "%d %s", 1 + (int)synth_rng_below(r, 300), pick(r, b->street));
+    case SL_ADDR: {
+        int num = 1 + (int)synth_rng_below(r, 300);
+        const char *street = pick(r, b->street);
+        if (lang) snprintf(buf, SLOT_MAX, "%s%d号", street, num);
+        else snprintf(buf, SLOT_MAX, "%d %s", num, street);
         break;
+    }
     case SL_NAME: snprintf(buf, SLOT_MAX, "%s", pick(r, b->name)); break;
     case SL_ACCT:
         fmt_digits(r, d, 9);

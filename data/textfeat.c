@@ -223,6 +223,23 @@ static int cmp_i32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Sorts d[0..m) ascending (insertion sort for the typical short ticket, else qsort). */
+static void sort_ids(int32_t *d, int64_t m) {
+    if (m > 64) {
+        qsort(d, (size_t)m, sizeof *d, cmp_i32);
+        return;
+    }
+    for (int64_t i = 1; i < m; i++) {
+        int32_t v = d[i];
+        int64_t j = i;
+        while (j > 0 && d[j - 1] > v) {
+            d[j] = d[j - 1];
+            j--;
+        }
+        d[j] = v;
+    }
+}
+
 /* The ids of one document, duplicates kept (fastText's bag). */
 static int64_t features_raw(const TmlTextFeaturizer *f, char *const *tokens, int n_tokens, int32_t **ids, float **w,
                             int64_t *n, int64_t *cap, int with_w) {
@@ -264,19 +281,7 @@ int64_t tml_textfeat_features(const TmlTextFeaturizer *f, char *const *tokens, i
     int32_t *d = *ids + start;
     float *dw = *w + start;
     int64_t m = *n - start, u = 0;
-    if (m <= 64) { /* typical tickets: insertion sort beats qsort's call overhead */
-        for (int64_t i = 1; i < m; i++) {
-            int32_t v = d[i];
-            int64_t j = i;
-            while (j > 0 && d[j - 1] > v) {
-                d[j] = d[j - 1];
-                j--;
-            }
-            d[j] = v;
-        }
-    } else {
-        qsort(d, (size_t)m, sizeof *d, cmp_i32);
-    }
+    sort_ids(d, m);
     double norm = 0;
     for (int64_t i = 0; i < m;) {
         int64_t j = i + 1;
@@ -314,71 +319,140 @@ static int check_dim(const TmlTextFeaturizer *f, int64_t n_words, TmlError *err)
     return 0;
 }
 
-int tml_textfeat_fit(TmlTextFeaturizer *f, const char *const *texts, int64_t n, TmlError *err) {
-    TmlTokBuf b;
+/* One thread's share of the fit: token counts (pass 1) or document frequencies (pass 2) of a
+ * contiguous range of texts. */
+typedef struct FitPart {
     StrTab counter;
-    memset(&counter, 0, sizeof counter);
-    tml_tokbuf_init(&b);
-    WordRank *rank = NULL;
-    int32_t *ids = NULL, *stamp = NULL;
-    int64_t *df = NULL;
-    int rc = -1;
-    strtab_free(&f->vocab);
-    free(f->idf);
-    f->idf = NULL;
+    int64_t bad; /* first text that failed to tokenize, or -1 */
+    int oom;
+    TmlError err;
+} FitPart;
 
-    /* 1. count every token */
-    for (int64_t i = 0; i < n; i++) {
-        TmlError e;
-        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &e)) {
-            tml_fail(err, "text %lld: %s", (long long)i, e.msg);
-            goto done;
+static void fit_count_part(const TmlTextFeaturizer *f, const char *const *texts, int64_t lo, int64_t hi, FitPart *p) {
+    TmlTokBuf b;
+    tml_tokbuf_init(&b);
+    for (int64_t i = lo; i < hi && !p->oom; i++) {
+        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
+            p->bad = i;
+            break;
         }
         for (int t = 0; t < b.n; t++) {
             size_t len;
             uint32_t h = hash_cstr(b.tok[t], &len);
-            int64_t id = strtab_find(&counter, b.tok[t], len, h);
-            if (id >= 0) counter.count[id]++;
-            else if (strtab_add(&counter, b.tok[t], len, h, 1) < 0) goto oom;
+            int64_t id = strtab_find(&p->counter, b.tok[t], len, h);
+            if (id >= 0) p->counter.count[id]++;
+            else if (strtab_add(&p->counter, b.tok[t], len, h, 1) < 0) {
+                p->oom = 1;
+                break;
+            }
         }
     }
+    tml_tokbuf_free(&b);
+}
+
+/* df[id] += 1 for every distinct id of every text in [lo, hi) (df shared: atomic adds). */
+static void fit_df_part(const TmlTextFeaturizer *f, const char *const *texts, int64_t lo, int64_t hi, int32_t *df,
+                        FitPart *p) {
+    TmlTokBuf b;
+    tml_tokbuf_init(&b);
+    int32_t *ids = NULL;
+    int64_t cap = 0;
+    for (int64_t i = lo; i < hi; i++) {
+        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
+            p->bad = i;
+            break;
+        }
+        int64_t m = 0;
+        if (features_raw(f, b.tok, b.n, &ids, NULL, &m, &cap, 0) < 0) {
+            p->oom = 1;
+            break;
+        }
+        sort_ids(ids, m);
+        for (int64_t k = 0; k < m; k++)
+            if (k == 0 || ids[k] != ids[k - 1]) {
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
+                df[ids[k]]++;
+            }
+    }
+    free(ids);
+    tml_tokbuf_free(&b);
+}
+
+static int fit_threads(int64_t n) {
+    int nt = 1;
+#ifdef _OPENMP
+    if (n >= 4096) nt = omp_get_max_threads();
+    if (nt > 64) nt = 64;
+#endif
+    return nt;
+}
+
+/* The first failure among parts (they stop at their first bad text, so the lowest is the first). */
+static int fit_parts_check(FitPart *parts, int nt, TmlError *err) {
+    for (int t = 0; t < nt; t++) {
+        if (parts[t].bad >= 0) return tml_fail(err, "text %lld: %s", (long long)parts[t].bad, parts[t].err.msg);
+        if (parts[t].oom) return tml_fail(err, "out of memory while fitting the vocabulary");
+    }
+    return 0;
+}
+
+int tml_textfeat_fit(TmlTextFeaturizer *f, const char *const *texts, int64_t n, TmlError *err) {
+    const int nt = fit_threads(n);
+    FitPart *parts = (FitPart *)calloc((size_t)nt, sizeof *parts);
+    WordRank *rank = NULL;
+    int32_t *df = NULL;
+    int rc = -1;
+    strtab_free(&f->vocab);
+    free(f->idf);
+    f->idf = NULL;
+    if (!parts) goto oom;
+    for (int t = 0; t < nt; t++) parts[t].bad = -1;
+
+    /* 1. count every token: per-thread tables, merged into the first */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
+#endif
+    for (int t = 0; t < nt; t++) fit_count_part(f, texts, n * t / nt, n * (t + 1) / nt, &parts[t]);
+    if (fit_parts_check(parts, nt, err)) goto done;
+    StrTab *counter = &parts[0].counter;
+    for (int t = 1; t < nt; t++) {
+        StrTab *o = &parts[t].counter;
+        for (int64_t id = 0; id < o->n; id++) {
+            const char *w = o->pool + o->off[id];
+            size_t len = strlen(w);
+            int64_t k = strtab_find(counter, w, len, o->hash[id]);
+            if (k >= 0) counter->count[k] += o->count[id];
+            else if (strtab_add(counter, w, len, o->hash[id], o->count[id]) < 0) goto oom;
+        }
+        strtab_free(o);
+    }
     /* 2. vocabulary: count >= min_count, ids by descending count, then bytewise */
-    rank = (WordRank *)malloc(((size_t)counter.n + 1) * sizeof *rank);
+    rank = (WordRank *)malloc(((size_t)counter->n + 1) * sizeof *rank);
     if (!rank) goto oom;
     int64_t nv = 0;
-    for (int64_t id = 0; id < counter.n; id++)
-        if (counter.count[id] >= f->cfg.min_count)
-            rank[nv++] = (WordRank){id, counter.count[id], counter.pool + counter.off[id]};
+    for (int64_t id = 0; id < counter->n; id++)
+        if (counter->count[id] >= f->cfg.min_count)
+            rank[nv++] = (WordRank){id, counter->count[id], counter->pool + counter->off[id]};
     qsort(rank, (size_t)nv, sizeof *rank, cmp_rank);
     if (check_dim(f, nv, err)) goto done;
     for (int64_t r = 0; r < nv; r++) {
         int64_t id = rank[r].id;
-        size_t len = strlen(rank[r].w);
-        if (strtab_add(&f->vocab, rank[r].w, len, counter.hash[id], rank[r].count) < 0) goto oom;
+        if (strtab_add(&f->vocab, rank[r].w, strlen(rank[r].w), counter->hash[id], rank[r].count) < 0) goto oom;
     }
     /* 3. smooth idf over every feature id, as scikit-learn: ln((1 + n) / (1 + df)) + 1 */
     if (f->cfg.tfidf) {
-        int64_t dim = tml_textfeat_dim(f), cap = 0;
-        df = (int64_t *)calloc((size_t)dim, sizeof *df);
-        stamp = (int32_t *)malloc((size_t)dim * sizeof *stamp);
-        f->idf = (float *)malloc((size_t)dim * sizeof *f->idf);
-        if (!df || !stamp || !f->idf) goto oom;
-        memset(stamp, 0xFF, (size_t)dim * sizeof *stamp);
-        for (int64_t i = 0; i < n; i++) {
-            TmlError e;
-            if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &e)) {
-                tml_fail(err, "text %lld: %s", (long long)i, e.msg);
-                goto done;
-            }
-            int64_t m = 0;
-            if (features_raw(f, b.tok, b.n, &ids, NULL, &m, &cap, 0) < 0) goto oom;
-            int32_t doc = (int32_t)(i & INT32_MAX);
-            for (int64_t k = 0; k < m; k++)
-                if (stamp[ids[k]] != doc) {
-                    stamp[ids[k]] = doc;
-                    df[ids[k]]++;
-                }
-        }
+        int64_t dim = tml_textfeat_dim(f);
+        df = (int32_t *)calloc((size_t)(dim > 0 ? dim : 1), sizeof *df);
+        f->idf = (float *)malloc((size_t)(dim > 0 ? dim : 1) * sizeof *f->idf);
+        if (!df || !f->idf) goto oom;
+        TML_ASSERT(n < INT32_MAX);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
+#endif
+        for (int t = 0; t < nt; t++) fit_df_part(f, texts, n * t / nt, n * (t + 1) / nt, df, &parts[t]);
+        if (fit_parts_check(parts, nt, err)) goto done;
         for (int64_t j = 0; j < dim; j++) f->idf[j] = (float)(log((1.0 + (double)n) / (1.0 + (double)df[j])) + 1.0);
     }
     rc = 0;
@@ -392,11 +466,10 @@ done:
         f->idf = NULL;
     }
     free(rank);
-    free(ids);
-    free(stamp);
     free(df);
-    strtab_free(&counter);
-    tml_tokbuf_free(&b);
+    if (parts)
+        for (int t = 0; t < nt; t++) strtab_free(&parts[t].counter);
+    free(parts);
     return rc;
 }
 
@@ -447,7 +520,7 @@ int tml_textfeat_transform_rows(const TmlTextFeaturizer *f, const char *const *t
     if (!off || !parts) goto oom;
     off[0] = 0;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1)
 #endif
     for (int t = 0; t < nt; t++) transform_part(f, texts, n * t / nt, n * (t + 1) / nt, off, &parts[t]);
     for (int t = 0; t < nt; t++) { /* parts stop at their first bad text: the lowest one is the first */

@@ -17,8 +17,7 @@ typedef struct TmlTokBuf {
     size_t clean_cap;
     int32_t *u32;         /* utf8proc work buffer: code points, then the re-encoded UTF-8 */
     size_t u32_cap;       /* in int32 units */
-    char *lower;          /* ASCII fast path: lower-cased copy */
-    size_t lower_cap;
+    int lower_emit;       /* ASCII fast path: emit() lower-cases while copying */
     char *arena;          /* token bytes, each NUL-terminated */
     size_t arena_len, arena_cap;
     size_t *off;          /* (n) token start offsets into arena */

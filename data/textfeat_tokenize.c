@@ -13,7 +13,6 @@ void tml_tokbuf_init(TmlTokBuf *b) { memset(b, 0, sizeof *b); }
 void tml_tokbuf_free(TmlTokBuf *b) {
     free(b->clean);
     free(b->u32);
-    free(b->lower);
     free(b->arena);
     free(b->off);
     free(b->tok);
@@ -128,7 +127,15 @@ static int emit(TmlTokBuf *b, const char *p, size_t n) {
     if (grow((void **)&b->off, &ncap, (size_t)b->n + 1, sizeof *b->off)) return -1;
     b->cap = (int)ncap;
     b->off[b->n++] = b->arena_len;
-    memcpy(b->arena + b->arena_len, p, n);
+    if (b->lower_emit) { /* ASCII text with normalization: case-fold while copying */
+        char *o = b->arena + b->arena_len;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            o[i] = (char)(ch + (((unsigned)(ch - 'A') < 26u) << 5));
+        }
+    } else {
+        memcpy(b->arena + b->arena_len, p, n);
+    }
     b->arena_len += n;
     b->arena[b->arena_len++] = '\0';
     return 0;
@@ -231,7 +238,6 @@ static int scan(TmlTokBuf *b, const TmlTextConfig *c, const unsigned char *s, si
             size_t m = 0;
             const char *ph = NULL;
             if ((cp == 'h' || cp == 'H' || cp == 'w' || cp == 'W') && (m = match_url(s + i, len - i))) ph = "<url>";
-            else if (cl == CL_WORD && (m = match_email(s + i, len - i))) ph = "<email>";
             else if (cp == '@' && i + 1 < len) {
                 int32_t nx;
                 int k2 = cp_at(s, len, i + 1, &nx);
@@ -311,6 +317,17 @@ static int scan(TmlTokBuf *b, const TmlTextConfig *c, const unsigned char *s, si
             }
             break;
         }
+        /* An e-mail's local part is [A-Za-z0-9._%+-]+ then '@': the word can only be one when it
+         * stops at one of those characters (checked here so plain words are scanned once). */
+        if (c->placeholders && !prev_word && s[st] < 0x80 && j < len && s[j] < 0x80 && strchr("@._%+-", s[j])) {
+            size_t m = match_email(s + st, len - st);
+            if (m) {
+                if (emit(b, "<email>", 7)) return -1;
+                i = st + m;
+                prev_word = 1;
+                continue;
+            }
+        }
         if (c->placeholders && all_num) {
             if (emit(b, "<num>", 5)) return -1;
         } else if (curly && c->normalize) {
@@ -387,14 +404,8 @@ int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_
     }
     /* 2. normalize */
     if (c->normalize) {
-        if (ascii) { /* NFKC is the identity on ASCII and case folding is tolower */
-            if (grow((void **)&b->lower, &b->lower_cap, len + 1, 1)) return tml_fail(err, "out of memory");
-            for (size_t i = 0; i < len; i++) {
-                unsigned char ch = s[i];
-                b->lower[i] = (char)(ch + (((unsigned)(ch - 'A') < 26u) << 5));
-            }
-            b->lower[len] = '\0';
-            s = (const unsigned char *)b->lower;
+        if (ascii) { /* NFKC is the identity on ASCII and case folding is tolower: done in emit() */
+            b->lower_emit = 1;
         } else {
             const utf8proc_option_t opts =
                 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE;
@@ -413,7 +424,9 @@ int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_
         }
     }
     /* 3. tokens */
-    if (scan(b, c, s, len)) return tml_fail(err, "out of memory while tokenizing");
+    int rc = scan(b, c, s, len);
+    b->lower_emit = 0;
+    if (rc) return tml_fail(err, "out of memory while tokenizing");
     size_t tcap = (size_t)b->tok_cap;
     if (grow((void **)&b->tok, &tcap, (size_t)b->n, sizeof *b->tok)) return tml_fail(err, "out of memory");
     b->tok_cap = (int)tcap;

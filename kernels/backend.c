@@ -122,7 +122,8 @@ void tml_backend_describe_build(char *buf, size_t n) {
     buf[0] = '\0';
     buf_append(buf, n, "backends: cpu%s\n", tml_backend_have_cuda_build() ? ", cuda" : " (built without CUDA)");
     const char *cfg = openblas_get_config();
-    buf_append(buf, n, "cpu: %s, OpenMP %d\n", cfg ? cfg : "OpenBLAS (unknown)", _OPENMP);
+    const char *omp = _OPENMP >= 202011 ? "5.1+" : _OPENMP >= 201811 ? "5.0" : _OPENMP >= 201511 ? "4.5" : "< 4.5";
+    buf_append(buf, n, "cpu: %s, OpenMP %s\n", cfg ? cfg : "OpenBLAS (unknown)", omp);
     unsigned maj = 0, min = 0, rel = 0;
     H5get_libversion(&maj, &min, &rel);
     buf_append(buf, n, "hdf5: %u.%u.%u (compiled against %d.%d.%d)\n", maj, min, rel, H5_VERS_MAJOR,

@@ -3,8 +3,8 @@
 # customer corpus and a later "holdout" corpus, trains the intent, sentiment and churn models,
 # evaluates each on the holdout into an HTML report, explains predictions, and exports them.
 set -eu
-T=${DEMO_TICKETS:-20000}
-C=${DEMO_CUSTOMERS:-4000}
+T=${DEMO_TICKETS:-100000}
+C=${DEMO_CUSTOMERS:-20000}
 OUT=demo-out
 TML=./ticketml
 mkdir -p $OUT

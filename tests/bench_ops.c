@@ -59,7 +59,7 @@ static void report(TmlBackend *be, const char *op, const char *shape, const char
         if (p > 0) snprintf(peak, sizeof peak, "  %.0f%% of peak %.0f GB/s", 100.0 * bytes / sec / 1e9 / p, p);
         else snprintf(peak, sizeof peak, "  %% of peak: n/a");
     }
-    printf("%-18s %-5s %-34s %-9s %10.3f ms %s%s\n", op, tml_backend_name(be), shape, check, sec * 1e3, rate, peak);
+    printf("%-18s %-5s %-40s %-9s %10.3f ms %s%s\n", op, tml_backend_name(be), shape, check, sec * 1e3, rate, peak);
     fflush(stdout);
 }
 
@@ -398,7 +398,7 @@ static void bench_topk(TmlBackend *be, TmlBackend *cpu, int B, int N, int k) {
 
 static void bench_backend(TmlBackend *be, TmlBackend *cpu, int quick) {
     printf("\n# %s: %s\n", tml_backend_name(be), tml_backend_device(be));
-    printf("%-18s %-5s %-34s %-9s %13s %s\n", "op", "dev", "shape", "check", "median", "rate");
+    printf("%-18s %-5s %-40s %-9s %13s %s\n", "op", "dev", "shape", "check", "median", "rate");
     int big = tml_backend_is_gpu(be) && !quick;
     bench_sgemm(be, cpu, 0, quick ? 256 : big ? 4096 : 1024, quick ? 256 : big ? 4096 : 1024, quick ? 256 : big ? 4096 : 1024);
     bench_sgemm(be, cpu, 1, 4096, 256, 100);

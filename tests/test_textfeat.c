@@ -407,12 +407,27 @@ static void test_threads_identical(void **state) {
     c.minn = 2;
     c.maxn = 3;
     c.buckets = 10007;
+    c.placeholders = 0; /* every number its own word: a vocabulary spread over all threads */
     TmlTextFeaturizer *f = fit(&c, texts, N);
     int64_t *o[2];
     int32_t *ids[2];
     float *w[2];
     TmlError err = {{0}};
     int saved = omp_get_max_threads();
+    /* the fit (per-thread counts merged, atomic df) is the same on 1 and 4 threads */
+    omp_set_num_threads(1);
+    TmlTextFeaturizer *f1 = fit(&c, texts, N);
+    omp_set_num_threads(4);
+    TmlTextFeaturizer *f4 = fit(&c, texts, N);
+    assert_true(tml_textfeat_n_words(f1) > 9000);
+    assert_int_equal(tml_textfeat_n_words(f1), tml_textfeat_n_words(f4));
+    for (int64_t i = 0; i < tml_textfeat_n_words(f1); i++) {
+        assert_string_equal(tml_textfeat_word(f1, i), tml_textfeat_word(f4, i));
+        assert_int_equal(tml_textfeat_counts(f1)[i], tml_textfeat_counts(f4)[i]);
+    }
+    assert_memory_equal(tml_textfeat_idf(f1), tml_textfeat_idf(f4), (size_t)tml_textfeat_dim(f1) * sizeof(float));
+    tml_textfeat_free(f1);
+    tml_textfeat_free(f4);
     for (int k = 0; k < 2; k++) {
         omp_set_num_threads(k == 0 ? 1 : 4);
         assert_int_equal(tml_textfeat_transform(f, texts, N, &o[k], &ids[k], &w[k], &err), 0);
@@ -428,6 +443,10 @@ static void test_threads_identical(void **state) {
     float *w2;
     assert_int_equal(tml_textfeat_transform(f, texts, N, &o2, &i2, &w2, &err), -1);
     assert_non_null(strstr(err.msg, "text 7000:"));
+    TmlTextFeaturizer *g = tml_textfeat_new(&c);
+    assert_int_equal(tml_textfeat_fit(g, texts, N, &err), -1);
+    assert_non_null(strstr(err.msg, "text 7000:"));
+    tml_textfeat_free(g);
     omp_set_num_threads(saved);
     for (int k = 0; k < 2; k++) free(o[k]), free(ids[k]), free(w[k]);
     tml_textfeat_free(f);

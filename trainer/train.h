@@ -5,7 +5,7 @@
  * Config keys read here ([model], [train]; see docs/config.md):
  *   [model] task, type = linear|embedding|mlp|logistic, dim, hidden, loss = softmax|ova, bag = auto|mean|sum
  *   [train] optimizer = adamw|sgd, lr, schedule = linear|cosine|constant, warmup, epochs, batch_size,
- *           weight_decay, clip, label_smoothing, class_weight = none|balanced, seed,
+ *           weight_decay, clip, label_smoothing, class_weight = none|balanced|sqrt_balanced, seed,
  *           metric = accuracy|macro_f1|roc_auc|log_loss, patience, eval_every, freeze_embeddings */
 #ifndef TICKETML_TRAINER_TRAIN_H
 #define TICKETML_TRAINER_TRAIN_H
@@ -27,7 +27,7 @@ typedef struct TmlTrainOptions {
     int epochs, batch_size;
     uint64_t seed;
     double label_smoothing;
-    int class_weight_balanced;
+    int class_weight_balanced; /* 0 none, 1 balanced, 2 sqrt_balanced */
     char metric[32];           /* validation metric name */
     int higher_is_better;      /* derived from metric */
     int patience;              /* evaluations without improvement before stopping; 0 = never stop early */

@@ -48,7 +48,6 @@ void softmax_xent_forward_cpu(void *ctx, float *probs, float *losses, const floa
  * each element is read once before it is written. */
 void softmax_xent_backward_cpu(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
                                const float *cw, float smoothing, int B, int C, float scale) {
-#pragma omp parallel for schedule(static) if ((size_t)B * C >= 65536)
     for (int b = 0; b < B; b++) {
         const float *p = probs + (size_t)b * C;
         float *g = dlogits + (size_t)b * C;
@@ -67,13 +66,6 @@ void softmax_xent_backward_cpu(void *ctx, float *dlogits, const float *probs, co
     }
 }
 
-/* sigmoid without overflow: exp of a non-positive number only. */
-static inline float sigmoid_stable(float x) {
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
 /* loss = pw * (max(x,0) - x t + log1p(exp(-|x|))), the softplus form of
  * -(t log p + (1-t) log(1-p)); exact for large |x| where p rounds to 0 or 1. max(x,0) - x t is
  * written x (1-t) for x > 0 and -x t otherwise, so an infinite logit gives an infinite loss
@@ -83,20 +75,20 @@ void sigmoid_bce_forward_cpu(void *ctx, float *probs, float *losses, const float
 #pragma omp parallel for schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
         float x = logits[i];
-        probs[i] = sigmoid_stable(x);
+        float e = expf(-fabsf(x)); /* shared by probability and loss; never overflows; NaN stays NaN */
+        probs[i] = x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
         if (!losses) continue;
         if (!targets) {
             losses[i] = 0.0f;
             continue;
         }
         float t = targets[i];
-        float l = (x > 0.0f ? x * (1.0f - t) : -x * t) + log1pf(expf(-fabsf(x)));
+        float l = (x > 0.0f ? x * (1.0f - t) : -x * t) + log1pf(e);
         losses[i] = (pw ? pw[i] : 1.0f) * l;
     }
 }
 
 void sigmoid_bce_backward_cpu(void *ctx, float *dlogits, const float *probs, const float *targets,
                               const float *pw, size_t n, float scale) {
-#pragma omp parallel for schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) dlogits[i] = scale * (pw ? pw[i] : 1.0f) * (probs[i] - targets[i]);
 }

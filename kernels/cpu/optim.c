@@ -8,7 +8,6 @@
 #include "kernels/cpu/cpu_ops.h"
 
 void sgd_update_cpu(void *ctx, float *w, const float *g, size_t n, float lr, float wd) {
-#pragma omp parallel for schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) w[i] -= lr * (g[i] + wd * w[i]);
 }
 
@@ -33,7 +32,6 @@ void adamw_update_cpu(void *ctx, float *w, const float *g, float *m, float *v, s
 
 void sgd_update_rows_cpu(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
                          float wd) {
-#pragma omp parallel for schedule(static) if ((size_t)n_rows * D >= 65536)
     for (int r = 0; r < n_rows; r++) {
         size_t o = (size_t)rows[r] * D;
         for (int d = 0; d < D; d++) W[o + d] -= lr * (G[o + d] + wd * W[o + d]);

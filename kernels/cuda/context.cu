@@ -116,21 +116,20 @@ extern "C" void zero_cuda(void *ctx, void *dst, size_t bytes) {
 
 extern "C" void sync_cuda(void *ctx) { CUDA_CHECK(cudaStreamSynchronize(cuda_ctx(ctx)->stream)); }
 
-#define TML_STR2(...) #__VA_ARGS__
-#define TML_STR(...) TML_STR2(__VA_ARGS__)
-
 extern "C" void cuda_describe_build(char *buf, size_t n) {
     int cublas_ver = 0;
     cublasGetProperty(MAJOR_VERSION, &cublas_ver);
     int cmin = 0, cpatch = 0;
     cublasGetProperty(MINOR_VERSION, &cmin);
     cublasGetProperty(PATCH_LEVEL, &cpatch);
+    char archs[128] = "";
 #ifdef __CUDA_ARCH_LIST__
-    const char *archs = TML_STR(__CUDA_ARCH_LIST__);
+    static const int list[] = {__CUDA_ARCH_LIST__};
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) append(archs, sizeof archs, "%ssm_%d", i ? " " : "", list[i] / 10);
 #else
-    const char *archs = "unknown";
+    append(archs, sizeof archs, "unknown");
 #endif
-    append(buf, n, "cuda: runtime %d.%d (static), cuBLAS %d.%d.%d, compiled for compute %s\n",
+    append(buf, n, "cuda: runtime %d.%d (static), cuBLAS %d.%d.%d, kernels for %s\n",
            CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10, cublas_ver, cmin, cpatch, archs);
 }
 

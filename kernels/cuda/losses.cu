@@ -89,24 +89,19 @@ extern "C" void softmax_xent_backward_cuda(void *ctx, float *dlogits, const floa
     CUDA_LAUNCH_CHECK();
 }
 
-__device__ __forceinline__ float sigmoid_stable(float x) {
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
 __global__ void sigmoid_bce_forward_kernel(float *probs, float *losses, const float *logits, const float *targets,
                                            const float *pw, size_t n) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         float x = logits[i];
-        probs[i] = sigmoid_stable(x);
+        float e = expf(-fabsf(x)); /* shared by probability and loss; never overflows; NaN stays NaN */
+        probs[i] = x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
         if (!losses) continue;
         if (!targets) {
             losses[i] = 0.0f;
             continue;
         }
         float t = targets[i];
-        float l = (x > 0.0f ? x * (1.0f - t) : -x * t) + log1pf(expf(-fabsf(x)));
+        float l = (x > 0.0f ? x * (1.0f - t) : -x * t) + log1pf(e);
         losses[i] = (pw ? pw[i] : 1.0f) * l;
     }
 }

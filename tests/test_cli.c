@@ -1,0 +1,238 @@
+/* test_cli.c — the `ticketml` command end to end on a small generated corpus: train, eval with a
+ * report, compare, explain, finetune with a new label, Ctrl-C + --resume giving the same model as
+ * an uninterrupted run, and bad input (config typo, missing file, corrupt or truncated model,
+ * empty data) failing with one message, exit 2 and no output file. Skips when ./ticketml is absent. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <hdf5.h>
+#include <jansson.h>
+
+static char g_dir[256];
+static const char *g_bin;
+
+/* Runs a shell command line with stdout+stderr captured into g_dir/out.txt; returns the exit code. */
+static int run(const char *fmt, ...) {
+    char cmd[4096], line[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof line, "cd %s && %s >out.txt 2>&1", g_dir, cmd);
+    int st = system(line);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = calloc(1, (size_t)n + 1);
+    if (fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
+    fclose(f);
+    return s;
+}
+
+static int exists(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static void write_file(const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void expect_output(const char *needle) {
+    char *out = slurp("out.txt");
+    if (!out || !strstr(out, needle)) fail_msg("expected '%s' in output:\n%s", needle, out ? out : "(none)");
+    free(out);
+}
+
+static const char *CONFIG =
+    "[data]\nkind = text\ntrain = corpus/tickets.csv\ntext = text\nlabel = intent\nid = ticket_id\n"
+    "valid_frac = 0.1\ntest_frac = 0.1\nseed = 3\n[text]\nword_ngrams = 2\nbuckets = 20000\ntfidf = true\n"
+    "[model]\ntask = intent\ntype = linear\n[train]\noptimizer = adamw\nlr = 0.02\nepochs = 3\nbatch_size = 32\n"
+    "patience = 0\nseed = 3\n";
+
+static int setup(void **state) {
+    (void)state;
+    g_bin = getenv("TICKETML");
+    if (!g_bin) g_bin = "./ticketml";
+    static char abs_bin[512];
+    if (!realpath(g_bin, abs_bin)) return 0; /* tests skip */
+    g_bin = abs_bin;
+    snprintf(g_dir, sizeof g_dir, "/tmp/ticketml-cli-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    write_file("intent.ini", CONFIG);
+    if (run("%s synth --tickets 3000 --customers 500 --seed 5 --out corpus", g_bin) != 0) return -1;
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    if (g_dir[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+        if (system(cmd) != 0) return -1;
+    }
+    return 0;
+}
+
+#define NEED_BINARY()                                                                    \
+    do {                                                                                 \
+        if (access(g_bin, X_OK) != 0) {                                                  \
+            printf("ticketml binary not found (%s): CLI tests not run\n", g_bin); \
+            skip();                                                                      \
+        }                                                                                \
+    } while (0)
+
+static void test_train_eval_compare_explain(void **state) {
+    (void)state;
+    NEED_BINARY();
+    assert_int_equal(run("%s train intent.ini --out m.h5 --log-json log.jsonl --quiet", g_bin), 0);
+    expect_output("test: accuracy");
+    assert_true(exists("m.h5"));
+    assert_false(exists("m.h5.ckpt")); /* a finished run removes its checkpoint */
+    assert_false(exists("m.h5.tmp"));
+    char *log = slurp("log.jsonl");
+    assert_non_null(log);
+    assert_non_null(strstr(log, "\"epoch\": 3"));
+    free(log);
+    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep --explain 1 --samples 200", g_bin), 0);
+    json_error_t je;
+    char path[512];
+    snprintf(path, sizeof path, "%s/rep/report.json", g_dir);
+    json_t *r = json_load_file(path, 0, &je);
+    assert_non_null(r);
+    double acc = json_real_value(json_object_get(json_object_get(r, "metrics"), "accuracy"));
+    /* generated intents are learnable well above chance (1/20) even after 3 epochs */
+    assert_true(acc > 0.6 && acc <= 1.0);
+    json_decref(r);
+    assert_true(exists("rep/report.html") && exists("rep/report.md"));
+    assert_int_equal(run("%s compare rep/report.json rep/report.json --max-drop accuracy=0.01", g_bin), 0);
+    assert_int_equal(run("%s explain m.h5 --text 'my card was stolen, please block it' --samples 500 --json", g_bin), 0);
+    char *out = slurp("out.txt");
+    json_t *e = json_loads(strstr(out, "{"), JSON_DISABLE_EOF_CHECK, &je);
+    assert_non_null(e);
+    assert_true(json_array_size(json_object_get(e, "features")) > 0);
+    json_decref(e);
+    free(out);
+}
+
+/* Reads every weight of a model file into one buffer (for bit-equality checks). */
+static float *read_weights(const char *name, size_t *n_out) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    const char *names[] = {"weights/embedding", "weights/output_b"};
+    float *all = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 2; i++) {
+        hid_t ds = H5Dopen2(f, names[i], H5P_DEFAULT);
+        assert_true(ds >= 0);
+        hid_t sp = H5Dget_space(ds);
+        size_t k = (size_t)H5Sget_simple_extent_npoints(sp);
+        all = realloc(all, (n + k) * sizeof(float));
+        assert_true(H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, all + n) >= 0);
+        n += k;
+        H5Sclose(sp);
+        H5Dclose(ds);
+    }
+    H5Fclose(f);
+    *n_out = n;
+    return all;
+}
+
+static void test_resume_matches_uninterrupted(void **state) {
+    (void)state;
+    NEED_BINARY();
+    assert_int_equal(run("%s train intent.ini --out full.h5 --quiet --set train.patience=0", g_bin), 0);
+    /* 3000 rows -> 2400 train rows -> 75 steps per epoch; stop in the middle of epoch 2 */
+    assert_int_equal(run("TICKETML_INTERRUPT_AT_STEP=110 %s train intent.ini --out part.h5 --quiet", g_bin), 130);
+    assert_true(exists("part.h5.ckpt"));
+    assert_int_equal(run("%s train intent.ini --out part.h5 --resume", g_bin), 0);
+    expect_output("resuming from");
+    size_t na, nb;
+    float *a = read_weights("full.h5", &na), *b = read_weights("part.h5", &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na * sizeof(float)); /* CPU training is bit-reproducible */
+    free(a);
+    free(b);
+}
+
+static void test_finetune_adds_label(void **state) {
+    (void)state;
+    NEED_BINARY();
+    if (!exists("m.h5")) assert_int_equal(run("%s train intent.ini --out m.h5 --quiet", g_bin), 0);
+    write_file("new.csv", "ticket_id,text,intent\n"
+                          "n1,my parcel arrived crushed and wet,damaged_item\nn2,the box came broken,damaged_item\n"
+                          "n3,item arrived damaged please replace,damaged_item\nn4,I lost my card yesterday,card_lost\n"
+                          "n5,received a broken screen,damaged_item\nn6,my card is gone please block it,card_lost\n");
+    write_file("ft.ini", "[data]\nkind = text\ntrain = new.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
+                         "[train]\nlr = 0.05\nepochs = 20\nbatch_size = 4\npatience = 0\n");
+    assert_int_equal(run("%s finetune --from m.h5 ft.ini --out m2.h5", g_bin), 0);
+    expect_output("1 new label(s)");
+    assert_int_equal(run("%s explain m2.h5 --text 'parcel arrived crushed' --samples 200 --json", g_bin), 0);
+    expect_output("damaged_item");
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    NEED_BINARY();
+    write_file("typo.ini", "[train]\nepochz = 3\n");
+    assert_int_equal(run("%s train typo.ini --out t.h5", g_bin), 2);
+    expect_output("did you mean");
+    assert_false(exists("t.h5"));
+    write_file("missing.ini", "[data]\nkind = text\ntrain = nowhere.csv\ntext = text\nlabel = intent\n");
+    assert_int_equal(run("%s train missing.ini --out t.h5", g_bin), 2);
+    expect_output("nowhere.csv");
+    assert_false(exists("t.h5"));
+    write_file("empty.csv", "");
+    write_file("empty.ini", "[data]\nkind = text\ntrain = empty.csv\ntext = text\nlabel = intent\n");
+    assert_int_equal(run("%s train empty.ini --out t.h5", g_bin), 2);
+    expect_output("empty.csv");
+    assert_false(exists("t.h5"));
+    write_file("junk.h5", "this is not a model");
+    assert_int_equal(run("%s eval junk.h5 corpus/tickets.csv", g_bin), 2);
+    expect_output("not a ticketml model");
+    if (!exists("m.h5")) assert_int_equal(run("%s train intent.ini --out m.h5 --quiet", g_bin), 0);
+    assert_int_equal(run("head -c 5000 m.h5 > cut.h5 && %s eval cut.h5 corpus/tickets.csv", g_bin), 2);
+    expect_output("cut.h5");
+    write_file("wrongcols.csv", "a,b\n1,2\n");
+    assert_int_equal(run("%s eval m.h5 wrongcols.csv --report badrep", g_bin), 2);
+    expect_output("wrongcols.csv");
+    assert_false(exists("badrep/report.json"));
+    assert_int_equal(run("%s train intent.ini", g_bin), 2); /* no --out */
+    assert_int_equal(run("%s frobnicate", g_bin), 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_eval_compare_explain),
+        cmocka_unit_test(test_resume_matches_uninterrupted),
+        cmocka_unit_test(test_finetune_adds_label),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
