@@ -3,11 +3,16 @@
  * contiguous float32 (uncompressed, so h5py, numpy.memmap or a byte editor sees them as they
  * are). Layout in docs/export-format.md. */
 #include <hdf5.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "serve/export_model.h"
+
+/* HDF5 is usually built without its thread-safety option: serialize this file's HDF5 use so two
+ * threads may load (or write) exports at the same time. */
+static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
@@ -136,7 +141,7 @@ static int write_tensors(hid_t f, const TmlExport *e) {
     return 0;
 }
 
-int tml_export_write_h5(const TmlExport *e, const char *tmp, TmlError *err) {
+static int write_h5_locked(const TmlExport *e, const char *tmp, TmlError *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return tml_fail(err, "%s: cannot create the file (is the directory writable?)", tmp);
@@ -418,7 +423,7 @@ done:
     if (g >= 0) H5Gclose(g);
 }
 
-TmlExport *tml_export_read_h5(const char *path, TmlError *err) {
+static TmlExport *read_h5_locked(const char *path, TmlError *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     FILE *probe = fopen(path, "rb");
     if (!probe) {
@@ -514,4 +519,18 @@ fail:
     H5Fclose(f);
     tml_export_free(e);
     return NULL;
+}
+
+int tml_export_write_h5(const TmlExport *e, const char *tmp, TmlError *err) {
+    pthread_mutex_lock(&h5_lock);
+    int rc = write_h5_locked(e, tmp, err);
+    pthread_mutex_unlock(&h5_lock);
+    return rc;
+}
+
+TmlExport *tml_export_read_h5(const char *path, TmlError *err) {
+    pthread_mutex_lock(&h5_lock);
+    TmlExport *e = read_h5_locked(path, err);
+    pthread_mutex_unlock(&h5_lock);
+    return e;
 }

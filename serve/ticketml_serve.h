@@ -5,8 +5,9 @@
  * own code (data/textfeat.c, data/tabular.c), so features are bit-identical to training.
  *
  * Thread safety: a loaded model is read-only; any number of threads may call the predict and
- * features functions on one model at once (each call uses its own scratch memory). Load and free
- * are not concurrent with anything on the same model.
+ * features functions on one model at once (each call uses its own scratch memory). Loads of
+ * different models may run in parallel (the library serializes its HDF5 calls); free a model only
+ * when no call on it is running.
  *
  * Errors: functions that can fail take a TmlError* (may be NULL) and return -1 / NULL with a
  * message naming the file or field and what to do. */

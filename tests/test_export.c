@@ -448,6 +448,29 @@ static void *job_run(void *arg) {
     return NULL;
 }
 
+static void *load_run(void *arg) {
+    const char *dir = (const char *)arg;
+    for (int rep = 0; rep < 5; rep++) {
+        TmlError err;
+        TmlServeModel *sm = tml_serve_load(dir, &err);
+        if (!sm) return (void *)1;
+        tml_serve_free(sm);
+    }
+    return NULL;
+}
+
+/* Loads of different exports from several threads at once (HDF5 calls are serialized inside). */
+static void test_concurrent_loads(void **state) {
+    pthread_t th[4];
+    const char *dirs[4] = {g_m[M_LINEAR].dir_h5, g_m[M_EMBED].dir_h5, g_m[M_TAB].dir_h5, g_m[M_TAB].dir_st};
+    for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, load_run, (void *)dirs[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        pthread_join(th[i], &ret);
+        assert_null(ret);
+    }
+}
+
 static void test_threads(void **state) {
     for (int k = 0; k < N_MODELS; k++) {
         const Trained *t = &g_m[k];
@@ -748,6 +771,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip_linear),     cmocka_unit_test(test_round_trip_embedding),
         cmocka_unit_test(test_round_trip_tabular),    cmocka_unit_test(test_load_by_file),
         cmocka_unit_test(test_features_api),          cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_concurrent_loads),
         cmocka_unit_test(test_reject_edited_weights), cmocka_unit_test(test_reject_truncated),
         cmocka_unit_test(test_reject_version),        cmocka_unit_test(test_reject_foreign_and_missing),
         cmocka_unit_test(test_export_atomic),         cmocka_unit_test(test_predict_cli_tickets),
