@@ -1,11 +1,83 @@
-/* cmd_export.c — `ticketml export`: placeholder until its issue (#7) lands; says so and fails. */
+/* cmd_export.c — `ticketml export MODEL.h5 --out DIR [--format hdf5|safetensors]`: writes the
+ * self-contained export the serving library loads (docs/export-format.md), then loads it back
+ * through the serving library as a check before saying it is done. */
 #include <stdio.h>
+#include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "serve/ticketml_serve.h"
+#include "trainer/export.h"
+
+static void usage(void) {
+    printf("usage: ticketml export MODEL.h5 --out DIR [--format hdf5|safetensors] [--quiet]\n\n"
+           "Writes a self-contained export of a trained model for the serving library (libticketml_serve.a,\n"
+           "serve/ticketml_serve.h) and `ticketml predict`: label names, tokenizer and featurization settings\n"
+           "with the vocabulary and idf, tabular preprocessing, the weights and a SHA-256 checksum.\n\n"
+           "  --out DIR        directory to write (created when missing); files are written to temporary\n"
+           "                   names and renamed, so an error leaves no partial export\n"
+           "  --format F       hdf5 (default): DIR/model.h5\n"
+           "                   safetensors: DIR/model.safetensors + DIR/model.json\n"
+           "  --quiet          no summary line\n\n"
+           "Format: docs/export-format.md.\n");
+}
 
 int cmd_export(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ticketml export: not yet implemented\n");
-    return 2;
+    if (cli_wants_help(argc, argv)) {
+        usage();
+        return 0;
+    }
+    const char *out = NULL, *format = "hdf5", *pos[1];
+    int n_pos = 0, quiet = 0;
+    CliOpt opts[] = {
+        {"--out", &out, NULL, NULL, NULL, 0},
+        {"--format", &format, NULL, NULL, NULL, 0},
+        {"--quiet", NULL, &quiet, NULL, NULL, 0},
+    };
+    if (cli_parse("export", argc, argv, opts, 3, pos, 1, &n_pos) < 0) return 2;
+    if (n_pos != 1 || !out) {
+        fprintf(stderr, "ticketml export: needs MODEL.h5 and --out DIR (see --help)\n");
+        return 2;
+    }
+    TmlExportFormat fmt;
+    if (!strcmp(format, "hdf5") || !strcmp(format, "h5")) fmt = TML_EXPORT_HDF5;
+    else if (!strcmp(format, "safetensors")) fmt = TML_EXPORT_SAFETENSORS;
+    else {
+        fprintf(stderr, "ticketml export: --format '%s' is unknown; use hdf5 or safetensors\n", format);
+        return 2;
+    }
+    TmlError err;
+    TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &err);
+    if (!be) {
+        fprintf(stderr, "ticketml export: %s\n", err.msg);
+        return 1;
+    }
+    int rc = 1;
+    TmlExport *e = NULL;
+    TmlServeModel *check = NULL;
+    TmlLoadedModel *lm = tml_modelfile_load(pos[0], be, 0, &err);
+    if (!lm) {
+        fprintf(stderr, "ticketml export: %s\n", err.msg);
+        rc = 2;
+        goto done;
+    }
+    if (!(e = tml_export_from_model(lm, &err)) || tml_export_write(e, out, fmt, &err) < 0) {
+        fprintf(stderr, "ticketml export: %s\n", err.msg);
+        goto done;
+    }
+    if (!(check = tml_serve_load(out, &err))) {
+        fprintf(stderr, "ticketml export: the export does not load back: %s\n", err.msg);
+        goto done;
+    }
+    if (!quiet)
+        printf("exported %s %s model (%s, %d labels) to %s/%s (%s)\n", e->task[0] ? e->task : "unnamed", e->kind,
+               e->arch, tml_serve_n_labels(check), out, fmt == TML_EXPORT_HDF5 ? "model.h5" : "model.safetensors + model.json",
+               e->checksum);
+    rc = 0;
+done:
+    tml_serve_free(check);
+    tml_export_free(e);
+    tml_loaded_model_free(lm);
+    tml_backend_free(be);
+    return rc;
 }

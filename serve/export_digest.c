@@ -1,0 +1,187 @@
+/* export_digest.c — the export checksum: SHA-256 over a canonical stream of (key, value) records,
+ * one per stored field, sorted by key, so the HDF5 and the safetensors + JSON forms of one export
+ * have the same checksum and any language can recompute it (docs/export-format.md, "Checksum").
+ * Record: u32 LE key length, key bytes, u64 LE value length, value bytes. Values: integers as
+ * int64 LE, reals as float64 LE, strings as their UTF-8 bytes, string lists as (u64 LE length,
+ * bytes) per string, integer / real lists as consecutive int64 / float64 LE, float32 arrays as
+ * u64 LE ndim, u64 LE dims, then the float32 LE data. (This file assumes a little-endian host.) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve/export_model.h"
+#include "serve/sha256.h"
+
+typedef enum { R_INT, R_REAL, R_STR, R_STRS, R_INTS, R_REALS, R_F32 } RecKind;
+
+typedef struct Rec {
+    const char *key;
+    RecKind kind;
+    int64_t i;
+    const char *s;
+    char *const *strs;
+    const int64_t *ints;
+    const double *reals;
+    int64_t n;
+    const TmlExportTensor *t;
+} Rec;
+
+typedef struct Recs {
+    Rec r[96];
+    int n;
+} Recs;
+
+static Rec *add(Recs *rs, const char *key, RecKind kind) {
+    TML_ASSERT(rs->n < (int)(sizeof rs->r / sizeof rs->r[0]));
+    Rec *r = &rs->r[rs->n++];
+    memset(r, 0, sizeof *r);
+    r->key = key;
+    r->kind = kind;
+    return r;
+}
+static void add_i(Recs *rs, const char *key, int64_t v) { add(rs, key, R_INT)->i = v; }
+static void add_s(Recs *rs, const char *key, const char *s) { add(rs, key, R_STR)->s = s ? s : ""; }
+static void add_strs(Recs *rs, const char *key, char *const *s, int64_t n) {
+    Rec *r = add(rs, key, R_STRS);
+    r->strs = s;
+    r->n = n;
+}
+static void add_ints(Recs *rs, const char *key, const int64_t *v, int64_t n) {
+    Rec *r = add(rs, key, R_INTS);
+    r->ints = v;
+    r->n = n;
+}
+static void add_reals(Recs *rs, const char *key, const double *v, int64_t n) {
+    Rec *r = add(rs, key, R_REALS);
+    r->reals = v;
+    r->n = n;
+}
+
+static int cmp_rec(const void *a, const void *b) { return strcmp(((const Rec *)a)->key, ((const Rec *)b)->key); }
+
+static void put_u64(TmlSha256 *h, uint64_t v) { tml_sha256_update(h, &v, 8); }
+
+static uint64_t value_len(const Rec *r) {
+    switch (r->kind) {
+    case R_INT:
+    case R_REAL: return 8;
+    case R_STR: return strlen(r->s);
+    case R_STRS: {
+        uint64_t n = 0;
+        for (int64_t k = 0; k < r->n; k++) n += 8 + (r->strs[k] ? strlen(r->strs[k]) : 0);
+        return n;
+    }
+    case R_INTS:
+    case R_REALS: return 8 * (uint64_t)r->n;
+    case R_F32: {
+        int nd = r->t->cols > 0 ? 2 : 1;
+        uint64_t n = (uint64_t)r->t->rows * (uint64_t)(r->t->cols > 0 ? r->t->cols : 1);
+        return 8 + 8 * (uint64_t)nd + 4 * n;
+    }
+    }
+    return 0;
+}
+
+static void hash_rec(TmlSha256 *h, const Rec *r) {
+    uint32_t kl = (uint32_t)strlen(r->key);
+    tml_sha256_update(h, &kl, 4);
+    tml_sha256_update(h, r->key, kl);
+    put_u64(h, value_len(r));
+    switch (r->kind) {
+    case R_INT: tml_sha256_update(h, &r->i, 8); break;
+    case R_REAL: break; /* no scalar reals in version 1 */
+    case R_STR: tml_sha256_update(h, r->s, strlen(r->s)); break;
+    case R_STRS:
+        for (int64_t k = 0; k < r->n; k++) {
+            const char *s = r->strs[k] ? r->strs[k] : "";
+            put_u64(h, strlen(s));
+            tml_sha256_update(h, s, strlen(s));
+        }
+        break;
+    case R_INTS:
+        if (r->n) tml_sha256_update(h, r->ints, 8 * (size_t)r->n);
+        break;
+    case R_REALS:
+        if (r->n) tml_sha256_update(h, r->reals, 8 * (size_t)r->n);
+        break;
+    case R_F32: {
+        const TmlExportTensor *t = r->t;
+        put_u64(h, t->cols > 0 ? 2 : 1);
+        put_u64(h, (uint64_t)t->rows);
+        if (t->cols > 0) put_u64(h, (uint64_t)t->cols);
+        size_t n = (size_t)t->rows * (size_t)(t->cols > 0 ? t->cols : 1);
+        if (n) tml_sha256_update(h, t->data, 4 * n);
+        break;
+    }
+    }
+}
+
+void tml_export_digest(const TmlExport *e, char out[80]) {
+    Recs *rs = calloc(1, sizeof *rs);
+    TML_ASSERT(rs);
+    add_s(rs, "format", TML_EXPORT_FORMAT);
+    add_i(rs, "format_version", e->format_version);
+    add_s(rs, "task", e->task);
+    add_s(rs, "kind", e->kind);
+    add_s(rs, "model/arch", e->arch);
+    add_s(rs, "model/loss", e->loss);
+    add_s(rs, "model/bag", e->bag);
+    add_i(rs, "model/in_dim", e->in_dim);
+    add_i(rs, "model/dim", e->dim);
+    add_i(rs, "model/hidden", e->hidden);
+    add_i(rs, "model/n_out", e->n_out);
+    add_strs(rs, "labels/names", e->labels, e->n_labels);
+    add_i(rs, "labels/positive", e->positive);
+    add_s(rs, "data/text_columns", e->text_columns);
+    add_s(rs, "data/label_column", e->label_column);
+    add_s(rs, "data/id_column", e->id_column);
+    if (e->kind && !strcmp(e->kind, "text")) {
+        const TmlTextConfig *c = &e->text;
+        add_i(rs, "text/normalize", c->normalize);
+        add_i(rs, "text/placeholders", c->placeholders);
+        add_i(rs, "text/cjk_bigrams", c->cjk_bigrams);
+        add_i(rs, "text/word_ngrams", c->word_ngrams);
+        add_i(rs, "text/minn", c->minn);
+        add_i(rs, "text/maxn", c->maxn);
+        add_i(rs, "text/buckets", c->buckets);
+        add_i(rs, "text/min_count", c->min_count);
+        add_i(rs, "text/tfidf", c->tfidf);
+        add_i(rs, "text/invalid_utf8", c->invalid_utf8);
+        add_s(rs, "text/hash", TML_EXPORT_HASH);
+        add_i(rs, "text/n_words", e->n_words);
+        add_strs(rs, "text/vocab", e->vocab, e->n_words);
+    } else {
+        add_i(rs, "tabular/dim", e->tab_dim);
+        add_strs(rs, "tabular/columns/name", e->col_name, e->n_cols);
+        add_strs(rs, "tabular/columns/type", e->col_type, e->n_cols);
+        add_strs(rs, "tabular/columns/impute", e->col_impute, e->n_cols);
+        add_reals(rs, "tabular/columns/fill", e->col_fill, e->n_cols);
+        add_reals(rs, "tabular/columns/mean", e->col_mean, e->n_cols);
+        add_reals(rs, "tabular/columns/std", e->col_std, e->n_cols);
+        add_ints(rs, "tabular/columns/offset", e->col_offset, e->n_cols);
+        add_ints(rs, "tabular/columns/n_cats", e->col_n_cats, e->n_cols);
+        add_strs(rs, "tabular/categories", e->categories, e->n_categories);
+        add_strs(rs, "tabular/feature_names", e->feature_names, e->tab_dim);
+        add_i(rs, "tabular/history/enabled", e->history_enabled);
+        if (e->history_enabled) {
+            add_s(rs, "tabular/history/customer_column", e->hist_customer);
+            add_s(rs, "tabular/history/time_column", e->hist_time);
+            add_s(rs, "tabular/history/sentiment_column", e->hist_sentiment);
+            add_s(rs, "tabular/history/intent_column", e->hist_intent);
+            add_s(rs, "tabular/history/response_column", e->hist_response);
+            add_s(rs, "tabular/history/cutoff", e->hist_cutoff);
+            add_strs(rs, "tabular/history/features", e->history_features, e->history_dim);
+        }
+    }
+    for (int k = 0; k < e->n_tensors; k++) add(rs, e->tensors[k].key, R_F32)->t = &e->tensors[k];
+    qsort(rs->r, (size_t)rs->n, sizeof rs->r[0], cmp_rec);
+    TmlSha256 h;
+    tml_sha256_init(&h);
+    for (int k = 0; k < rs->n; k++) hash_rec(&h, &rs->r[k]);
+    unsigned char d[32];
+    tml_sha256_final(&h, d);
+    char hex[65];
+    tml_sha256_hex(d, hex);
+    snprintf(out, 80, "sha256:%s", hex);
+    free(rs);
+}

@@ -1,0 +1,106 @@
+/* export_model.h — the export as data: every field docs/export-format.md lists, held in memory the
+ * same way whichever file format it came from or goes to (HDF5, or safetensors + JSON). The
+ * trainer fills one from a loaded model (trainer/export.c) and writes it; the serving library reads
+ * one back, checks it, and builds its model from it. The checksum is defined over these fields. */
+#ifndef TICKETML_SERVE_EXPORT_MODEL_H
+#define TICKETML_SERVE_EXPORT_MODEL_H
+
+#include <stdint.h>
+
+#include "data/textfeat.h"
+#include "ticketml/error.h"
+
+#define TML_EXPORT_FORMAT "ticketml-export"
+#define TML_EXPORT_VERSION 1
+#define TML_EXPORT_HASH "fnv1a32"
+#define TML_EXPORT_MAX_TENSORS 6
+
+typedef enum TmlExportFormat { TML_EXPORT_HDF5 = 0, TML_EXPORT_SAFETENSORS = 1 } TmlExportFormat;
+
+/* A float32 array: weights (2-D) or the idf vector (1-D, cols = 0). Key is its path, e.g.
+ * "weights/embedding" or "text/idf". */
+typedef struct TmlExportTensor {
+    char key[48];
+    int64_t rows, cols;  /* cols 0: 1-D of rows values */
+    float *data;         /* owned */
+} TmlExportTensor;
+
+typedef struct TmlExport {
+    int64_t format_version;
+    char *task;          /* "intent", "sentiment", "churn" or free text */
+    char *kind;          /* "text" | "tabular" */
+    /* model/ */
+    char *arch;          /* "linear" | "embedding" | "tabular" */
+    char *loss;          /* "softmax" | "ova" */
+    char *bag;           /* "mean" | "sum" */
+    int64_t in_dim, dim, hidden, n_out;
+    /* labels/ */
+    int64_t n_labels;
+    char **labels;       /* (n_labels) class index order */
+    int64_t positive;    /* -1 when not binary */
+    /* data/ */
+    char *text_columns, *label_column, *id_column; /* id_column "" when none */
+    /* text/ (kind text) */
+    TmlTextConfig text;
+    int64_t n_words;
+    char **vocab;        /* (n_words) in id order */
+    /* tabular/ (kind tabular) */
+    int64_t tab_dim, n_cols;
+    char **col_name, **col_type, **col_impute; /* (n_cols) */
+    double *col_fill, *col_mean, *col_std;    /* (n_cols) */
+    int64_t *col_offset, *col_n_cats;          /* (n_cols) */
+    int64_t n_categories;
+    char **categories;   /* (n_categories): each column's categories in one-hot order, columns in order */
+    char **feature_names; /* (tab_dim) */
+    /* history/ (kind tabular) */
+    int64_t history_enabled;
+    char *hist_customer, *hist_time, *hist_sentiment, *hist_intent, *hist_response, *hist_cutoff;
+    int64_t history_dim;
+    char **history_features; /* (history_dim) */
+    /* weights/ and text/idf */
+    int n_tensors;
+    TmlExportTensor tensors[TML_EXPORT_MAX_TENSORS + 1];
+    char checksum[80];   /* "sha256:<64 hex>" as stored (reading) or computed (writing) */
+} TmlExport;
+
+/* A zeroed export with format_version set; NULL when out of memory. Free with tml_export_free
+ * (frees every owned field). */
+TmlExport *tml_export_new(void);
+void tml_export_free(TmlExport *e);
+/* The tensor with this key, or NULL. */
+const TmlExportTensor *tml_export_tensor(const TmlExport *e, const char *key);
+/* Adds a tensor taking ownership of data (freed with e). -1 when the table is full. */
+int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t cols, float *data, TmlError *err);
+
+/* Checks the fields against each other (known kind/arch/loss, shapes matching the spec, label
+ * count, vocabulary + buckets = in_dim, tabular offsets inside dim, sorted categories). where
+ * names the file for messages. */
+int tml_export_validate(const TmlExport *e, const char *where, TmlError *err);
+
+/* "sha256:<hex>" of the canonical record stream (docs/export-format.md, "Checksum"). */
+void tml_export_digest(const TmlExport *e, char out[80]);
+
+/* Writes e into dir (created when missing) as model.h5, or model.safetensors + model.json: each
+ * file to a temporary name, then renamed; on error nothing new is left behind. On success the
+ * other format's files in dir are removed so the directory holds one export. Computes and stores
+ * e->checksum. */
+int tml_export_write(TmlExport *e, const char *dir, TmlExportFormat fmt, TmlError *err);
+
+/* Reads an export: a directory (holding model.h5 or model.json + model.safetensors) or one of
+ * those files. Rejects a foreign file, a newer version, a truncated file and a checksum mismatch.
+ * Caller frees with tml_export_free. */
+TmlExport *tml_export_read(const char *path, TmlError *err);
+
+/* Format-specific halves (serve/export_h5.c, serve/export_st.c). path is the final file; the
+ * writers write to tmp and leave the rename to tml_export_write. */
+int tml_export_write_h5(const TmlExport *e, const char *tmp, TmlError *err);
+TmlExport *tml_export_read_h5(const char *path, TmlError *err);
+int tml_export_write_st(const TmlExport *e, const char *tmp_st, const char *tmp_json, TmlError *err);
+TmlExport *tml_export_read_st(const char *json_path, const char *st_path, TmlError *err);
+
+/* Name <-> enum helpers for the column types and imputation rules (data/tabular.h). */
+const char *tml_export_col_type_name(int type);
+int tml_export_col_type_parse(const char *s); /* -1 when unknown */
+const char *tml_export_impute_name(int impute);
+
+#endif

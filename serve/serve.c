@@ -1,0 +1,378 @@
+/* serve.c — the serving library: an export turned into a read-only model (featurizer, tabular
+ * maps, weight pointers) and the forward pass in plain C loops, matching the trainer's kernels
+ * (embedding bag sum, scaled by 1/len for mean; x W1 + b1, ReLU; x W2 + b2; softmax or sigmoid).
+ * Every predict call allocates its own scratch, so one model serves many threads at once. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/tabular.h"
+#include "data/textfeat.h"
+#include "data/textfeat_internal.h"
+#include "serve/export_model.h"
+#include "serve/ticketml_serve.h"
+
+struct TmlServeModel {
+    TmlExport *ex;          /* owns weights and names */
+    int text, linear, ova, mean_bag;
+    int C, D, H;            /* classes; bag / input width; hidden (0: none) */
+    int64_t in_dim;
+    const float *E, *W1, *b1, *W2, *b2;
+    TmlTextFeaturizer *tf;  /* text */
+    TmlTabular tab;         /* tabular: cols owned, strings borrowed from ex */
+    int n_fields;
+    const char **fields;    /* (n_fields) borrowed from ex */
+};
+
+static const float *tensor(const TmlExport *e, const char *key) {
+    const TmlExportTensor *t = tml_export_tensor(e, key);
+    return t ? t->data : NULL;
+}
+
+static int build_tabular(TmlServeModel *m, TmlError *err) {
+    const TmlExport *e = m->ex;
+    TmlTabular *tb = &m->tab;
+    tb->n_cols = (int)e->n_cols;
+    tb->dim = (int)e->tab_dim;
+    tb->feature_names = e->feature_names;
+    tb->cols = calloc((size_t)e->n_cols, sizeof *tb->cols);
+    m->fields = calloc((size_t)e->n_cols, sizeof *m->fields);
+    if (!tb->cols || !m->fields) return tml_fail(err, "out of memory");
+    int64_t cat = 0;
+    for (int64_t i = 0; i < e->n_cols; i++) {
+        TmlTabColumn *c = &tb->cols[i];
+        c->name = e->col_name[i];
+        c->type = (TmlColType)tml_export_col_type_parse(e->col_type[i]);
+        c->impute = !strcmp(e->col_impute[i], "mean") ? TML_IMPUTE_MEAN
+                    : !strcmp(e->col_impute[i], "zero") ? TML_IMPUTE_ZERO
+                                                        : TML_IMPUTE_MEDIAN;
+        c->fill = e->col_fill[i];
+        c->mean = e->col_mean[i];
+        c->std = e->col_std[i];
+        c->n_cats = (int)e->col_n_cats[i];
+        c->cats = e->categories + cat;
+        c->offset = (int)e->col_offset[i];
+        cat += e->col_n_cats[i];
+        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE) m->fields[m->n_fields++] = c->name;
+    }
+    return 0;
+}
+
+TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
+    TmlExport *e = tml_export_read(path_or_dir, err);
+    if (!e) return NULL;
+    TmlServeModel *m = calloc(1, sizeof *m);
+    if (!m) {
+        tml_export_free(e);
+        tml_fail(err, "out of memory");
+        return NULL;
+    }
+    m->ex = e;
+    m->text = !strcmp(e->kind, "text");
+    m->linear = !strcmp(e->arch, "linear");
+    m->ova = !strcmp(e->loss, "ova");
+    m->mean_bag = !strcmp(e->bag, "mean");
+    m->C = (int)e->n_out;
+    m->H = (int)e->hidden;
+    m->in_dim = e->in_dim;
+    m->D = m->text ? (m->linear ? m->C : (int)e->dim) : (int)e->in_dim;
+    m->E = tensor(e, "weights/embedding");
+    m->W1 = tensor(e, "weights/hidden_w");
+    m->b1 = tensor(e, "weights/hidden_b");
+    m->W2 = tensor(e, "weights/output_w");
+    m->b2 = tensor(e, "weights/output_b");
+    if (m->linear) m->H = 0;
+    if (m->text) {
+        TmlError e2;
+        m->tf = tml_textfeat_restore(&e->text, e->vocab, NULL, e->n_words, tensor(e, "text/idf"), &e2);
+        if (!m->tf) {
+            tml_fail(err, "%s: cannot rebuild the featurizer: %s", path_or_dir, e2.msg);
+            tml_serve_free(m);
+            return NULL;
+        }
+    } else if (build_tabular(m, err)) {
+        tml_serve_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void tml_serve_free(TmlServeModel *m) {
+    if (!m) return;
+    tml_textfeat_free(m->tf);
+    free(m->tab.cols);
+    free(m->fields);
+    tml_export_free(m->ex);
+    free(m);
+}
+
+int tml_serve_n_labels(const TmlServeModel *m) { return m->C; }
+const char *tml_serve_label_name(const TmlServeModel *m, int k) {
+    return k >= 0 && k < m->C ? m->ex->labels[k] : NULL;
+}
+int tml_serve_is_text(const TmlServeModel *m) { return m->text; }
+const char *tml_serve_task(const TmlServeModel *m) { return m->ex->task; }
+int tml_serve_positive(const TmlServeModel *m) { return (int)m->ex->positive; }
+const char *tml_serve_checksum(const TmlServeModel *m) { return m->ex->checksum; }
+const char *tml_serve_text_columns(const TmlServeModel *m) { return m->ex->text_columns; }
+const char *tml_serve_id_column(const TmlServeModel *m) { return m->ex->id_column; }
+int tml_serve_n_fields(const TmlServeModel *m) { return m->n_fields; }
+const char *tml_serve_field_name(const TmlServeModel *m, int k) {
+    return k >= 0 && k < m->n_fields ? m->fields[k] : NULL;
+}
+int tml_serve_history_dim(const TmlServeModel *m) { return m->ex->history_enabled ? (int)m->ex->history_dim : 0; }
+const char *tml_serve_history_name(const TmlServeModel *m, int k) {
+    return k >= 0 && k < tml_serve_history_dim(m) ? m->ex->history_features[k] : NULL;
+}
+const char *tml_serve_history_setting(const TmlServeModel *m, const char *key) {
+    const TmlExport *e = m->ex;
+    if (!e->history_enabled || !key) return NULL;
+    if (!strcmp(key, "customer_column")) return e->hist_customer;
+    if (!strcmp(key, "time_column")) return e->hist_time;
+    if (!strcmp(key, "sentiment_column")) return e->hist_sentiment;
+    if (!strcmp(key, "intent_column")) return e->hist_intent;
+    if (!strcmp(key, "response_column")) return e->hist_response;
+    if (!strcmp(key, "cutoff")) return e->hist_cutoff;
+    return NULL;
+}
+int tml_serve_dense_dim(const TmlServeModel *m) { return m->text ? 0 : m->tab.dim; }
+
+/* ---- forward ---------------------------------------------------------------------------------- */
+
+/* out (cols) = x (n) W (n, cols) + b; W row-major, so each x[k] scales one contiguous row. */
+static void affine(float *out, const float *x, int n, const float *W, const float *b, int cols) {
+    memset(out, 0, (size_t)cols * sizeof *out);
+    for (int k = 0; k < n; k++) {
+        float xk = x[k];
+        if (xk == 0.0f) continue;
+        const float *w = W + (size_t)k * cols;
+        for (int j = 0; j < cols; j++) out[j] += xk * w[j];
+    }
+    for (int j = 0; j < cols; j++) out[j] += b[j];
+}
+
+static int finish(const TmlServeModel *m, float *p) {
+    int C = m->C, top = 0;
+    if (m->ova) {
+        for (int c = 0; c < C; c++) {
+            float x = p[c];
+            if (x >= 0.0f) p[c] = 1.0f / (1.0f + expf(-x));
+            else {
+                float ex = expf(x);
+                p[c] = ex / (1.0f + ex);
+            }
+        }
+    } else {
+        float mx = -INFINITY, sum = 0.0f;
+        for (int c = 0; c < C; c++) mx = p[c] > mx ? p[c] : mx;
+        for (int c = 0; c < C; c++) {
+            p[c] = expf(p[c] - mx);
+            sum += p[c];
+        }
+        float inv = 1.0f / sum;
+        for (int c = 0; c < C; c++) p[c] *= inv;
+    }
+    for (int c = 1; c < C; c++)
+        if (p[c] > p[top]) top = c;
+    return top;
+}
+
+/* The forward pass from features; scratch holds D + H floats. Ids are trusted (checked by the
+ * public entry points). */
+static int forward(const TmlServeModel *m, const int32_t *ids, const float *w, int64_t n, const float *dense,
+                   float *probs, float *scratch) {
+    int C = m->C, D = m->D, H = m->H;
+    const float *x = dense;
+    if (m->text) {
+        float *h = m->linear ? probs : scratch;
+        memset(h, 0, (size_t)D * sizeof *h);
+        for (int64_t j = 0; j < n; j++) {
+            const float *e = m->E + (size_t)ids[j] * D;
+            float wj = w ? w[j] : 1.0f;
+            for (int d = 0; d < D; d++) h[d] += wj * e[d];
+        }
+        float s = m->mean_bag && n > 0 ? 1.0f / (float)n : 1.0f;
+        if (s != 1.0f)
+            for (int d = 0; d < D; d++) h[d] *= s;
+        if (m->linear) {
+            for (int c = 0; c < C; c++) probs[c] += m->b2[c];
+            return finish(m, probs);
+        }
+        x = h;
+    }
+    int in2 = D;
+    if (H > 0) {
+        float *a = scratch + D;
+        affine(a, x, D, m->W1, m->b1, H);
+        for (int k = 0; k < H; k++) a[k] = a[k] > 0.0f ? a[k] : 0.0f;
+        x = a;
+        in2 = H;
+    }
+    affine(probs, x, in2, m->W2, m->b2, C);
+    return finish(m, probs);
+}
+
+static float *scratch_new(const TmlServeModel *m) {
+    return malloc((size_t)(m->D + m->H + 1) * sizeof(float));
+}
+
+int tml_serve_predict_features(const TmlServeModel *m, const int32_t *ids, const float *weights, int64_t n_ids,
+                               const float *dense, float *probs_out, int *top, TmlError *err) {
+    if (m->text) {
+        for (int64_t j = 0; j < n_ids; j++)
+            if (ids[j] < 0 || ids[j] >= m->in_dim)
+                return tml_fail(err, "feature id %d at position %lld is outside the model's %lld features", ids[j],
+                                (long long)j, (long long)m->in_dim);
+    } else if (!dense) {
+        return tml_fail(err, "a tabular model needs the dense features");
+    }
+    float *s = scratch_new(m);
+    if (!s) return tml_fail(err, "out of memory");
+    int t = forward(m, ids, weights, n_ids, dense, probs_out, s);
+    free(s);
+    if (top) *top = t;
+    return 0;
+}
+
+/* ---- text ------------------------------------------------------------------------------------- */
+
+/* Per-caller featurization state: the tokenizer buffer and the growable id / weight arrays. */
+typedef struct TextScratch {
+    TmlTokBuf tok;
+    int32_t *ids;
+    float *w;
+    int64_t n, cap;
+} TextScratch;
+
+static void ts_init(TextScratch *s) {
+    memset(s, 0, sizeof *s);
+    tml_tokbuf_init(&s->tok);
+}
+
+static void ts_free(TextScratch *s) {
+    tml_tokbuf_free(&s->tok);
+    free(s->ids);
+    free(s->w);
+}
+
+/* Features of text into s->ids / s->w (w only with TF-IDF); count in s->n. */
+static int featurize(const TmlServeModel *m, TextScratch *s, const char *text, TmlError *err) {
+    if (!m->text) return tml_fail(err, "this is a tabular model; call tml_serve_predict_row");
+    if (!text) text = "";
+    TmlError e2;
+    if (tml_tokbuf_run(&s->tok, tml_textfeat_config(m->tf), text, strlen(text), &e2))
+        return tml_fail(err, "text: %s", e2.msg);
+    s->n = 0;
+    if (tml_textfeat_features(m->tf, s->tok.tok, s->tok.n, &s->ids, &s->w, &s->n, &s->cap) < 0)
+        return tml_fail(err, "out of memory featurizing a text");
+    return 0;
+}
+
+static const float *ts_weights(const TmlServeModel *m, const TextScratch *s) {
+    return tml_textfeat_config(m->tf)->tfidf ? s->w : NULL;
+}
+
+int tml_serve_predict_text(const TmlServeModel *m, const char *text, float *probs_out, int *top_label, TmlError *err) {
+    TextScratch s;
+    ts_init(&s);
+    float *scr = scratch_new(m);
+    int rc = -1;
+    if (!scr) tml_fail(err, "out of memory");
+    else if (featurize(m, &s, text, err) == 0) {
+        int t = forward(m, s.ids, ts_weights(m, &s), s.n, NULL, probs_out, scr);
+        if (top_label) *top_label = t;
+        rc = 0;
+    }
+    free(scr);
+    ts_free(&s);
+    return rc;
+}
+
+int tml_serve_predict_batch(const TmlServeModel *m, const char *const *texts, int64_t n, float *probs_out, int *top,
+                            int threads, TmlError *err) {
+    if (!m->text) return tml_fail(err, "this is a tabular model; call tml_serve_predict_row per record");
+    int64_t bad = -1;
+    TmlError first;
+    first.msg[0] = 0;
+    if (threads < 1) threads = 1;
+#pragma omp parallel num_threads(threads) if (threads > 1 && n > 1)
+    {
+        TextScratch s;
+        ts_init(&s);
+        float *scr = scratch_new(m);
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t i = 0; i < n; i++) {
+            TmlError e2;
+            float *p = probs_out + (size_t)i * (size_t)m->C;
+            if (!scr || featurize(m, &s, texts[i], &e2)) {
+                if (!scr) tml_fail(&e2, "out of memory");
+#pragma omp critical(tml_serve_batch_err)
+                if (bad < 0 || i < bad) {
+                    bad = i;
+                    first = e2;
+                }
+                for (int c = 0; c < m->C; c++) p[c] = NAN;
+                if (top) top[i] = -1;
+                continue;
+            }
+            int t = forward(m, s.ids, ts_weights(m, &s), s.n, NULL, p, scr);
+            if (top) top[i] = t;
+        }
+        free(scr);
+        ts_free(&s);
+    }
+    if (bad >= 0) return tml_fail(err, "text %lld: %s", (long long)bad, first.msg);
+    return 0;
+}
+
+int64_t tml_serve_text_features(const TmlServeModel *m, const char *text, int32_t **ids, float **weights,
+                                TmlError *err) {
+    TextScratch s;
+    ts_init(&s);
+    *ids = NULL;
+    *weights = NULL;
+    if (featurize(m, &s, text, err)) {
+        ts_free(&s);
+        return -1;
+    }
+    int64_t n = s.n;
+    int32_t *oi = malloc((size_t)(n > 0 ? n : 1) * sizeof *oi);
+    float *ow = malloc((size_t)(n > 0 ? n : 1) * sizeof *ow);
+    if (!oi || !ow) {
+        free(oi);
+        free(ow);
+        ts_free(&s);
+        return tml_fail(err, "out of memory");
+    }
+    const float *w = ts_weights(m, &s);
+    for (int64_t j = 0; j < n; j++) {
+        oi[j] = s.ids[j];
+        ow[j] = w ? w[j] : 1.0f;
+    }
+    ts_free(&s);
+    *ids = oi;
+    *weights = ow;
+    return n;
+}
+
+/* ---- tabular ---------------------------------------------------------------------------------- */
+
+int tml_serve_row_features(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
+                           float *dense_out, TmlError *err) {
+    if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
+    return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+}
+
+int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
+                          float *probs_out, int *top, TmlError *err) {
+    if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
+    float *x = malloc((size_t)(m->tab.dim + m->D + m->H + 1) * sizeof *x);
+    if (!x) return tml_fail(err, "out of memory");
+    int rc = tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, x, err);
+    if (rc == 0) {
+        int t = forward(m, NULL, NULL, 0, x, probs_out, x + m->tab.dim);
+        if (top) *top = t;
+    }
+    free(x);
+    return rc;
+}

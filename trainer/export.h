@@ -1,0 +1,21 @@
+/* export.h — turns a trained model file into a self-contained export for the serving library
+ * (serve/ticketml_serve.h): label names, featurization settings with vocabulary and idf, tabular
+ * maps, weights and a SHA-256 checksum, as model.h5 or model.safetensors + model.json.
+ * Format in docs/export-format.md. */
+#ifndef TICKETML_TRAINER_EXPORT_H
+#define TICKETML_TRAINER_EXPORT_H
+
+#include "serve/export_model.h"
+#include "trainer/modelfile.h"
+
+/* The export of a loaded model (weights downloaded from its backend). Caller frees with
+ * tml_export_free. */
+TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err);
+
+/* Loads model_path on the CPU and writes its export into dir (created when missing): each file to
+ * a temporary name, then renamed; no partial export on error. checksum_out (80 bytes, may be NULL)
+ * receives "sha256:<hex>". */
+int tml_export_model_file(const char *model_path, const char *dir, TmlExportFormat fmt, char *checksum_out,
+                          TmlError *err);
+
+#endif
