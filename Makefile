@@ -45,7 +45,7 @@ ifeq ($(DEBUG),1)
   CFLAGS  += $(OPT)
   LDLIBS  += -fsanitize=address,undefined
   NVFLAGS += -g -O1
-  BUILD   := $(BUILD)-debug
+  override BUILD := $(BUILD)-debug
 else
   OPT     := -O3 -march=x86-64-v2 -g
   CFLAGS  += $(OPT)
@@ -64,7 +64,7 @@ FUZZ_SRC  := $(wildcard tests/fuzz_*.c)
 
 ifeq ($(NVCC),)
   # CPU-only objects live apart from CUDA ones, so switching NO_CUDA never mixes the two
-  BUILD    := $(BUILD)-cpu
+  override BUILD := $(BUILD)-cpu
 endif
 
 ifneq ($(NVCC),)

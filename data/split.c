@@ -6,19 +6,13 @@
 
 #include "data/split.h"
 #include "ticketml/error.h"
-
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+#include "ticketml/rng.h"
 
 /* Uniform in [0, n) without modulo bias. */
 static uint64_t rand_below(uint64_t *s, uint64_t n) {
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = splitmix64(s);
+    do x = tml_splitmix64(s);
     while (x >= limit);
     return x % n;
 }

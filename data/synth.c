@@ -126,15 +126,15 @@ static void customers_make(Gen *g, double *rate) {
     synth_rng_seed(&r, g->cfg->seed, RNG_CUSTOMERS);
     for (int64_t i = 0; i < g->cfg->n_customers; i++) {
         SynthCustomer *cu = &g->cust[i];
-        double u = synth_rng_unif(&r);
+        double u = tml_rng_uniform(&r);
         cu->contract = u < 0.55 ? CONTRACT_M2M : u < 0.76 ? CONTRACT_ONE : CONTRACT_TWO;
         int t;
-        if (cu->contract == CONTRACT_M2M) t = 1 + (int)(-16.0 * synth_log(1.0 - synth_rng_unif(&r)));
+        if (cu->contract == CONTRACT_M2M) t = 1 + (int)(-16.0 * synth_log(1.0 - tml_rng_uniform(&r)));
         else if (cu->contract == CONTRACT_ONE) {
             int a = (int)synth_rng_below(&r, 67); /* triangular: mean of two uniforms */
             t = 6 + (a + (int)synth_rng_below(&r, 67)) / 2;
         }
-        else t = 72 - (int)(-14.0 * synth_log(1.0 - synth_rng_unif(&r)));
+        else t = 72 - (int)(-14.0 * synth_log(1.0 - tml_rng_uniform(&r)));
         if (t > 72) t = 72;
         if (t < 1) t = 1;
         if (cu->contract == CONTRACT_TWO && t < 12) t = 12 + (int)synth_rng_below(&r, 12);
@@ -158,7 +158,7 @@ static void customers_make(Gen *g, double *rate) {
         cu->channel = (uint8_t)synth_rng_pick(&r, chw, SYNTH_N_CHANNELS);
         cu->grump = (float)synth_rng_normal(&r);
         /* joined tenure months (+ part of a month) before the end of the window */
-        double ago = (cu->tenure + synth_rng_unif(&r)) * 30.44;
+        double ago = (cu->tenure + tml_rng_uniform(&r)) * 30.44;
         cu->join_day = (int16_t)(g->days - (int)ago);
         cu->last_sec = -1;
         rate[i] = customer_rate(cu, &r);
@@ -191,7 +191,7 @@ static void alias_build(Gen *g, double *rate, uint32_t *small, uint32_t *large) 
 }
 
 static uint32_t customer_draw(const Gen *g, SynthRng *r) {
-    uint64_t x = synth_rng_next(r);
+    uint64_t x = tml_rng_next(r);
     uint32_t i = (uint32_t)(((x >> 32) * (uint64_t)g->cfg->n_customers) >> 32);
     return (uint32_t)x <= g->alias_prob[i] ? i : g->alias[i];
 }
@@ -312,7 +312,7 @@ static void ticket_make(Gen *g, int day, int64_t t, SynthRng *r, TicketRow *row)
     }
     const SynthCustomer *cu = &g->cust[row->customer];
 
-    double u = synth_rng_unif(r);
+    double u = tml_rng_uniform(r);
     if (cu->zh) row->lang = u < 0.75 ? SYNTH_LANG_ZH : u < 0.95 ? SYNTH_LANG_MIXED : SYNTH_LANG_EN;
     else row->lang = u < g->p_zh_other ? SYNTH_LANG_ZH
                      : u < g->p_zh_other + g->p_mixed_other ? SYNTH_LANG_MIXED : SYNTH_LANG_EN;
@@ -382,7 +382,7 @@ static int ticket_account(Gen *g, const TicketRow *row, int day, int64_t t, Synt
     }
     for (int k = 0; k < row->repeat; k++) p *= 0.7;
     if (synth_rng_chance(r, p) && row->repeat < 250) {
-        int64_t delay = 3600 + (int64_t)(-2.5 * 86400 * synth_log(1.0 - synth_rng_unif(r)));
+        int64_t delay = 3600 + (int64_t)(-2.5 * 86400 * synth_log(1.0 - tml_rng_uniform(r)));
         FollowUp f = {t + delay, row->customer, (uint8_t)row->intent, (uint8_t)(row->repeat + 1)};
         if (f.t < (int64_t)g->days * 86400 && heap_push(g, f)) return -1;
     }
@@ -553,7 +553,7 @@ static int customers_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError 
     synth_rng_seed(&rch, cfg->seed, RNG_CHARGES);
     for (int64_t i = 0; i < n; i++) {
         const SynthCustomer *cu = &g->cust[i];
-        int churn = synth_rng_unif(&rc) < sigmoid(score[i] + b);
+        int churn = tml_rng_uniform(&rc) < sigmoid(score[i] + b);
         st->n_churn += churn;
         out_id(&o, 'C', i + 1, 7);
         synth_out_char(&o, ',');

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "ticketml/error.h"
+#include "ticketml/rng.h"
 
 /* Same bits on every machine: no a*b+c -> fma contraction. GCC in -std=c11 mode already does not
  * contract; clang does by default and honours this pragma (GCC would warn about it). */
@@ -18,15 +19,10 @@
 /* ---- PRNG: xoshiro256** seeded through splitmix64 (synth_rng.c) ----------------------------
  * Rule for callers: at most one draw per expression argument list (f(draw(), draw()) runs in a
  * compiler-dependent order: GCC right to left, clang left to right). */
-typedef struct SynthRng {
-    uint64_t s[4];
-} SynthRng;
+typedef TmlRng SynthRng; /* ticketml/rng.h: tml_rng_next, tml_rng_uniform ([0, 1), 53 bits) */
 
-uint64_t synth_splitmix64(uint64_t *state);
 /* Seeds an independent stream from (seed, stream id), so each part of the story has its own. */
 void synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream);
-uint64_t synth_rng_next(SynthRng *r);
-double synth_rng_unif(SynthRng *r);               /* [0, 1) with 53 random bits */
 uint32_t synth_rng_below(SynthRng *r, uint32_t n); /* uniform in [0, n), n >= 1 */
 int synth_rng_chance(SynthRng *r, double p);       /* 1 with probability p */
 double synth_rng_normal(SynthRng *r);              /* N(0, 1), Marsaglia polar with synth_log */

@@ -5,48 +5,24 @@
 
 #include "data/synth_internal.h"
 
-uint64_t synth_splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 void synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream) {
     uint64_t st = seed ^ (stream * 0xD1B54A32D192ED03ULL);
     /* Mix twice so nearby (seed, stream) pairs start far apart. */
-    st = synth_splitmix64(&st) ^ stream;
-    for (int i = 0; i < 4; i++) r->s[i] = synth_splitmix64(&st);
+    st = tml_splitmix64(&st) ^ stream;
+    for (int i = 0; i < 4; i++) r->s[i] = tml_splitmix64(&st);
     if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3])) r->s[0] = 1; /* all-zero state is a fixed point */
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t synth_rng_next(SynthRng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-double synth_rng_unif(SynthRng *r) { return (double)(synth_rng_next(r) >> 11) * 0x1.0p-53; }
-
 uint32_t synth_rng_below(SynthRng *r, uint32_t n) {
     /* Lemire's multiply-shift; the tiny bias (< n / 2^32) does not matter for a corpus. */
-    return (uint32_t)(((synth_rng_next(r) >> 32) * (uint64_t)n) >> 32);
+    return (uint32_t)(((tml_rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-int synth_rng_chance(SynthRng *r, double p) { return synth_rng_unif(r) < p; }
+int synth_rng_chance(SynthRng *r, double p) { return tml_rng_uniform(r) < p; }
 
 double synth_rng_normal(SynthRng *r) {
     for (;;) {
-        double u = 2.0 * synth_rng_unif(r) - 1.0, v = 2.0 * synth_rng_unif(r) - 1.0;
+        double u = 2.0 * tml_rng_uniform(r) - 1.0, v = 2.0 * tml_rng_uniform(r) - 1.0;
         double s = u * u + v * v;
         if (s > 0.0 && s < 1.0) return u * sqrt(-2.0 * synth_log(s) / s); /* sqrt is exact IEEE */
     }
@@ -55,7 +31,7 @@ double synth_rng_normal(SynthRng *r) {
 int synth_rng_pick(SynthRng *r, const double *w, int n) {
     double total = 0;
     for (int i = 0; i < n; i++) total += w[i];
-    double x = synth_rng_unif(r) * total;
+    double x = tml_rng_uniform(r) * total;
     for (int i = 0; i < n; i++) {
         if (x < w[i]) return i;
         x -= w[i];

@@ -51,7 +51,7 @@ static const char *pick(SynthRng *r, const char *const *list) {
 static int64_t typo_gap(SynthRng *r, double rate) {
     if (rate <= 0) return INT64_MAX;
     if (rate >= 1) return 0;
-    double g = synth_log(1.0 - synth_rng_unif(r)) / synth_log(1.0 - rate);
+    double g = synth_log(1.0 - tml_rng_uniform(r)) / synth_log(1.0 - rate);
     return g > 1e15 ? INT64_MAX : (int64_t)g;
 }
 

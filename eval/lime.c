@@ -28,47 +28,7 @@ void tml_lime_explanation_free(TmlLimeExplanation *e) {
     free(e);
 }
 
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
-void tml_lime_rng_seed(TmlLimeRng *r, uint64_t seed) {
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t tml_lime_rng_next(TmlLimeRng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-uint32_t tml_lime_rng_below(TmlLimeRng *r, uint32_t n) {
-    TML_ASSERT(n >= 1);
-    uint64_t m = (tml_lime_rng_next(r) >> 32) * (uint64_t)n;
-    uint32_t lo = (uint32_t)m;
-    if (lo < n) {
-        uint32_t thresh = (uint32_t)(-n) % n;
-        while (lo < thresh) {
-            m = (tml_lime_rng_next(r) >> 32) * (uint64_t)n;
-            lo = (uint32_t)m;
-        }
-    }
-    return (uint32_t)(m >> 32);
-}
-
-double tml_lime_rng_uniform(TmlLimeRng *r) { return (double)(tml_lime_rng_next(r) >> 11) * 0x1.0p-53; }
 
 int tml_lime_fit_surrogate(const double *X, const double *y, const double *w, int n, int p,
                            const TmlLimeConfig *cfg, TmlLimeExplanation *e, TmlError *err) {

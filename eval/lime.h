@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "data/tabular.h"
+#include "ticketml/rng.h"
 #include "ticketml/error.h"
 
 typedef enum TmlLimeSelect {
@@ -108,17 +109,7 @@ TmlLimeExplanation *tml_lime_tab_explain(const TmlTabular *tb, const float *row,
 
 /* ---- shared by both explainers (lime_text.c, lime_tabular.c) --------------------------------- */
 
-/* xoshiro256** seeded through splitmix64: small, fast, the same stream on every platform. */
-typedef struct TmlLimeRng {
-    uint64_t s[4];
-} TmlLimeRng;
-
-void tml_lime_rng_seed(TmlLimeRng *r, uint64_t seed);
-uint64_t tml_lime_rng_next(TmlLimeRng *r);
-/* Uniform integer in [0, n) without modulo bias (Lemire); n >= 1. */
-uint32_t tml_lime_rng_below(TmlLimeRng *r, uint32_t n);
-/* Uniform double in [0, 1). */
-double tml_lime_rng_uniform(TmlLimeRng *r);
+/* Randomness: TmlRng from ticketml/rng.h (xoshiro256** seeded through splitmix64). */
 
 /* lime_base.explain_instance_with_data on a binary interpretable matrix X (n, p) (row 0 = the
  * original), the explained label's probabilities y (n) and kernel weights w (n): selects features,

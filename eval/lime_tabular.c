@@ -91,18 +91,18 @@ static void tab_categorical(const TmlTabColumn *col, double x, TabFeat *f) {
 }
 
 /* Draws a bin/category index by the cumulative frequencies. */
-static int tab_draw(TmlLimeRng *rng, const TabFeat *f) {
-    double u = tml_lime_rng_uniform(rng);
+static int tab_draw(TmlRng *rng, const TabFeat *f) {
+    double u = tml_rng_uniform(rng);
     for (int v = 0; v < f->n_vals - 1; v++)
         if (u < f->cum[v]) return v;
     return f->n_vals - 1;
 }
 
 /* Writes value v of feature f into the dense row (standardized number or one-hot). */
-static void tab_write(const TmlTabular *tb, const TabFeat *f, TmlLimeRng *rng, int v, float *row) {
+static void tab_write(const TmlTabular *tb, const TabFeat *f, TmlRng *rng, int v, float *row) {
     const TmlTabColumn *col = &tb->cols[f->col];
     if (f->numeric) {
-        double x = f->lo[v] + (f->hi[v] - f->lo[v]) * tml_lime_rng_uniform(rng);
+        double x = f->lo[v] + (f->hi[v] - f->lo[v]) * tml_rng_uniform(rng);
         row[col->offset] = (float)((x - col->mean) / (col->std != 0.0 ? col->std : 1.0));
     } else {
         for (int k = 0; k < col->n_cats; k++) row[col->offset + k] = 0.0f;
@@ -196,8 +196,8 @@ TmlLimeExplanation *tml_lime_tab_explain(const TmlTabular *tb, const float *row,
     double width = cfg->kernel_width > 0.0 ? cfg->kernel_width : 0.75 * sqrt((double)p);
     for (int d = 0; d <= p; d++) kern[d] = sqrt(exp(-(double)d / (width * width)));
 
-    TmlLimeRng rng;
-    tml_lime_rng_seed(&rng, cfg->seed);
+    TmlRng rng;
+    tml_rng_seed(&rng, cfg->seed);
     for (int start = 0; start < S; start += B) {
         int n = S - start < B ? S - start : B;
         /* Rows are drawn sample by sample, so the batch size does not change the explanation. */

@@ -50,18 +50,18 @@ int tml_lime_text_kept_tokens(const TmlLimeText *t, const uint8_t *mask, const c
 /* Draws the neighborhood as lime does: row 0 keeps every word; every other row removes
  * randint(1, m + 1) words (1..m, so all of them can go), chosen without replacement. kept[i]
  * receives the number of words row i keeps. */
-static void text_sample_masks(TmlLimeRng *rng, int S, int m, uint8_t *masks, int *kept, int *perm) {
+static void text_sample_masks(TmlRng *rng, int S, int m, uint8_t *masks, int *kept, int *perm) {
     for (int j = 0; j < m; j++) perm[j] = j;
     memset(masks, 1, (size_t)m);
     kept[0] = m;
     for (int i = 1; i < S; i++) {
         uint8_t *row = masks + (size_t)i * m;
         memset(row, 1, (size_t)m);
-        int size = 1 + (int)tml_lime_rng_below(rng, (uint32_t)m);
+        int size = 1 + (int)tml_rng_below32(rng, (uint32_t)m);
         /* Partial Fisher-Yates: the first `size` entries become a uniform random subset. perm need
          * not be reset between rows: shuffling any permutation keeps the subset uniform. */
         for (int a = 0; a < size; a++) {
-            int b = a + (int)tml_lime_rng_below(rng, (uint32_t)(m - a));
+            int b = a + (int)tml_rng_below32(rng, (uint32_t)(m - a));
             int tmp = perm[a];
             perm[a] = perm[b];
             perm[b] = tmp;
@@ -141,8 +141,8 @@ TmlLimeExplanation *tml_lime_text_explain(const TmlLimeText *t, const TmlLimeCon
         tml_fail(err, "lime: out of memory for %d samples of %d words", S, m);
         goto fail;
     }
-    TmlLimeRng rng;
-    tml_lime_rng_seed(&rng, cfg->seed);
+    TmlRng rng;
+    tml_rng_seed(&rng, cfg->seed);
     text_sample_masks(&rng, S, m, masks, kept, perm);
     if (text_score_all(masks, S, m, n_classes, B, score, ctx, &label, e->probs, y, err) != 0) goto fail;
 

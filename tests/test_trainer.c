@@ -15,7 +15,7 @@
 #include "trainer/finetune.h"
 #include "trainer/model.h"
 #include "trainer/optim.h"
-#include "trainer/rng.h"
+#include "ticketml/rng.h"
 
 static TmlBackend *cpu(void) {
     TmlError err;
@@ -44,7 +44,7 @@ static TmlDataset *toy_text(int64_t n, int V, int C, uint64_t seed, int weighted
             int32_t id = (int32_t)tml_rng_below(&r, (uint64_t)V);
             if (j < 3) id = (int32_t)(c + C * tml_rng_below(&r, (uint64_t)(V / C)));
             d->ids[i * 6 + j] = id;
-            if (weighted) d->w[i * 6 + j] = 0.2f + tml_rng_uniform(&r);
+            if (weighted) d->w[i * 6 + j] = 0.2f + tml_rng_uniform_f(&r);
         }
         d->labels[i] = c;
         d->offsets[i + 1] = (i + 1) * 6;
@@ -64,7 +64,7 @@ static TmlDataset *toy_dense(int64_t n, int F, int C, uint64_t seed) {
     for (int64_t i = 0; i < n; i++) {
         float s = 0;
         for (int j = 0; j < F; j++) {
-            float x = 2.0f * tml_rng_uniform(&r) - 1.0f;
+            float x = 2.0f * tml_rng_uniform_f(&r) - 1.0f;
             d->dense[i * F + j] = x;
             s += (j % 2 ? -1.0f : 1.0f) * x;
         }
@@ -132,7 +132,7 @@ static void grad_case(TmlModelSpec spec, TmlDataset *d, const float *cw, float s
     tml_rng_seed(&r, 11);
     for (int i = 0; i < m->n_params; i++)
         for (int64_t k = 0; k < m->params[i].rows * m->params[i].cols; k++)
-            m->params[i].w[k] = 0.5f * (2.0f * tml_rng_uniform(&r) - 1.0f);
+            m->params[i].w[k] = 0.5f * (2.0f * tml_rng_uniform_f(&r) - 1.0f);
     tml_model_set_loss_options(m, cw, smoothing);
     TmlBatcher *bt = tml_batcher_new(d, spec.in_dim, 8, 1);
     const TmlBatch *b = tml_batcher_fill(bt, NULL, 3, 8);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "trainer/h5io.h"
-#include "trainer/rng.h"
+#include "ticketml/rng.h"
 
 const char *tml_arch_name(TmlArch a) {
     switch (a) {
@@ -58,7 +58,7 @@ static void init_uniform(TmlModel *m, TmlParam *p, float bound, TmlRng *rng) {
     TML_ASSERT(buf);
     for (size_t off = 0; off < total; off += chunk) {
         size_t n = total - off < chunk ? total - off : chunk;
-        for (size_t i = 0; i < n; i++) buf[i] = (2.0f * tml_rng_uniform(rng) - 1.0f) * bound;
+        for (size_t i = 0; i < n; i++) buf[i] = (2.0f * tml_rng_uniform_f(rng) - 1.0f) * bound;
         tml_upload(m->be, p->w + off, buf, n * sizeof(float));
     }
     free(buf);

@@ -11,7 +11,7 @@
 #include "data/dataset.h"
 #include "kernels/backend.h"
 #include "trainer/model.h"
-#include "trainer/rng.h"
+#include "ticketml/rng.h"
 
 #define TML_MODEL_FORMAT "ticketml-model"
 #define TML_MODEL_FORMAT_VERSION 1
