@@ -9,7 +9,6 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/valmetric.h"
 #include "data/split.h"
 #include "trainer/finetune.h"
 #include "trainer/modelfile.h"
@@ -147,32 +146,9 @@ int cmd_finetune(int argc, char **argv) {
                 tml_arch_name(m->spec.arch), m->spec.n_out, (long long)train->n_rows,
                 (long long)(valid ? valid->n_rows : 0), tml_backend_name(be),
                 o.freeze_embeddings ? ", embeddings frozen" : "");
-    char ckpt[4096];
-    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
-    o.quiet = quiet;
-    o.log_json = log;
-    o.out_path = out;
-    o.ckpt_path = ckpt;
-    o.cfg = cfg;
-    o.features = f;
-    o.task = lm->task;
-    o.metric_fn = cli_valmetric;
     TmlTrainState st;
     tml_train_state_init(&st, o.seed, o.higher_is_better);
-    int r = tml_train(m, train, valid, &o, &st, &err);
-    if (r < 0) {
-        fprintf(stderr, "ticketml finetune: %s\n", err.msg);
-        goto done;
-    }
-    if (r == 1) {
-        rc = 130;
-        goto done;
-    }
-    unlink(ckpt);
-    if (valid) cli_print_scores(m, valid, f, "valid");
-    if (test) cli_print_scores(m, test, f, "test");
-    printf("model written to %s\n", out);
-    rc = 0;
+    rc = cli_run_training("finetune", m, train, valid, test, &o, &st, quiet, log, out, cfg, f, lm->task, NULL);
 done:
     if (log) fclose(log);
     free(split);

@@ -9,7 +9,6 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "cli/valmetric.h"
 #include "trainer/modelfile.h"
 #include "trainer/train.h"
 
@@ -54,7 +53,7 @@ int cmd_train(int argc, char **argv) {
     TmlModel *m = NULL;
     TmlLoadedModel *ck = NULL;
     FILE *log = NULL;
-    char ckpt[4096];
+    char ckpt[4096]; /* written by the trainer at epoch ends and on Ctrl-C; read by --resume */
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
     TmlTrainOptions o;
     TmlModelSpec spec;
@@ -118,29 +117,10 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "ticketml train: %s: cannot write the JSON log\n", log_json);
         goto done;
     }
-    o.quiet = quiet;
-    o.log_json = log;
-    o.out_path = out;
-    o.ckpt_path = ckpt;
-    o.cfg = cfg;
-    o.features = f;
-    o.task = tml_config_str(cfg, "model.task", "");
-    o.metric_fn = cli_valmetric;
-    int r = tml_train(m, train, valid, &o, &st, &err);
-    if (r < 0) {
-        fprintf(stderr, "ticketml train: %s\n", err.msg);
-        goto done;
-    }
-    if (r == 1) {
-        fprintf(stderr, "ticketml train: interrupted; continue with: ticketml train %s --out %s --resume\n", pos[0], out);
-        rc = 130;
-        goto done;
-    }
-    unlink(ckpt); /* finished: the checkpoint has served its purpose */
-    if (valid) cli_print_scores(m, valid, f, "valid");
-    if (test) cli_print_scores(m, test, f, "test");
-    printf("model written to %s\n", out);
-    rc = 0;
+    char hint[4400];
+    snprintf(hint, sizeof hint, "ticketml train %s --out %s --resume", pos[0], out);
+    rc = cli_run_training("train", m, train, valid, test, &o, &st, quiet, log, out, cfg, f,
+                          tml_config_str(cfg, "model.task", ""), hint);
 done:
     if (log) fclose(log);
     tml_model_free(m);

@@ -3,9 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "eval/metrics.h"
 #include "trainer/score.h"
+#include "cli/valmetric.h"
 #include "trainer/train.h"
 
 TmlConfig *cli_load_config(const char *cmd, const char *path, const char *const *sets, int n_sets) {
@@ -61,5 +63,37 @@ int cli_print_scores(TmlModel *m, const TmlDataset *ds, const TmlFeatures *f, co
     if (mt->n_unknown) printf(", %lld with labels unknown to the model", (long long)mt->n_unknown);
     printf(")\n");
     tml_metrics_free(mt);
+    return 0;
+}
+
+int cli_run_training(const char *cmd, TmlModel *m, const TmlDataset *train, const TmlDataset *valid,
+                     const TmlDataset *test, TmlTrainOptions *o, TmlTrainState *st, int quiet, FILE *log,
+                     const char *out, const TmlConfig *cfg, const TmlFeatures *f, const char *task,
+                     const char *resume_hint) {
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    o->quiet = quiet;
+    o->log_json = log;
+    o->out_path = out;
+    o->ckpt_path = ckpt;
+    o->cfg = cfg;
+    o->features = f;
+    o->task = task;
+    o->metric_fn = cli_valmetric;
+    TmlError err;
+    int r = tml_train(m, train, valid, o, st, &err);
+    if (r < 0) {
+        fprintf(stderr, "ticketml %s: %s\n", cmd, err.msg);
+        return 1;
+    }
+    if (r == 1) {
+        fprintf(stderr, "ticketml %s: interrupted; checkpoint in %s%s%s\n", cmd, ckpt, resume_hint ? "; continue with: " : "",
+                resume_hint ? resume_hint : "");
+        return 130;
+    }
+    unlink(ckpt); /* finished: the checkpoint has served its purpose */
+    if (valid) cli_print_scores(m, valid, f, "valid");
+    if (test) cli_print_scores(m, test, f, "test");
+    printf("model written to %s\n", out);
     return 0;
 }
