@@ -147,25 +147,6 @@ static void dump_dense(Dump *d, int64_t row, const float *x, int dim) {
 
 /* ---- data files ------------------------------------------------------------------------------- */
 
-/* The joined text of row r from the model's text columns (cols[0..n)), as the trainer joins them. */
-static char *join_text(const TmlTable *t, const int *cols, int n, int64_t r) {
-    if (n == 1) return strdup(tml_table_cell(t, r, cols[0]));
-    size_t len = 1;
-    for (int i = 0; i < n; i++) len += strlen(tml_table_cell(t, r, cols[i])) + 1;
-    char *s = malloc(len), *o = s;
-    if (!s) return NULL;
-    for (int i = 0; i < n; i++) {
-        const char *cell = tml_table_cell(t, r, cols[i]);
-        if (!cell[0]) continue;
-        if (o > s) *o++ = ' ';
-        size_t l = strlen(cell);
-        memcpy(o, cell, l);
-        o += l;
-    }
-    *o = '\0';
-    return s;
-}
-
 /* Column indices of the comma-separated names in spec; -1 with a message naming what is missing. */
 static int text_columns(const TmlTable *t, const char *spec, int *cols, int max) {
     int n = 0;
@@ -210,7 +191,7 @@ static int predict_text_file(const TmlServeModel *m, const TmlTable *t, const Ou
     for (int64_t s = 0; s < t->n_rows && rc == 0; s += chunk) {
         int64_t n = t->n_rows - s < chunk ? t->n_rows - s : chunk;
         for (int64_t i = 0; i < n; i++)
-            if (!(texts[i] = join_text(t, cols, nc, s + i))) rc = 1;
+            if (!(texts[i] = tml_table_join_cells(t, s + i, cols, nc))) rc = 1;
         TmlError err;
         if (rc == 0 && tml_serve_predict_batch(m, (const char *const *)texts, n, probs, NULL, threads, &err) < 0) {
             /* name the first failing row by file:line */

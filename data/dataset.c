@@ -292,25 +292,6 @@ static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, Co
     return 0;
 }
 
-/* Joins the text columns of row r with single spaces (malloc'd). */
-static char *join_text(const TmlTable *t, const Cols *c, int64_t r) {
-    if (c->n_text == 1) return strdup(tml_table_cell(t, r, c->text[0]));
-    size_t n = 0;
-    for (int i = 0; i < c->n_text; i++) n += strlen(tml_table_cell(t, r, c->text[i])) + 1;
-    char *s = (char *)malloc(n + 1), *o = s;
-    if (!s) return NULL;
-    for (int i = 0; i < c->n_text; i++) {
-        const char *cell = tml_table_cell(t, r, c->text[i]);
-        if (!cell[0]) continue;
-        if (o > s) *o++ = ' ';
-        size_t l = strlen(cell);
-        memcpy(o, cell, l);
-        o += l;
-    }
-    *o = '\0';
-    return s;
-}
-
 /* A dataset of the given rows of t (all rows when rows is NULL) with labels, ids, lines and (text
  * kind) the joined texts filled in; features are added by the caller. */
 static TmlDataset *dataset_rows(const TmlFeatures *f, const TmlTable *t, const Cols *c, const int64_t *rows,
@@ -334,7 +315,7 @@ static TmlDataset *dataset_rows(const TmlFeatures *f, const TmlTable *t, const C
         if (!(d->raw_labels[i] = strdup(lab))) goto oom;
         d->lines[i] = t->lines[r];
         if (d->row_ids && !(d->row_ids[i] = strdup(tml_table_cell(t, r, c->id)))) goto oom;
-        if (d->texts && !(d->texts[i] = join_text(t, c, r))) goto oom;
+        if (d->texts && !(d->texts[i] = tml_table_join_cells(t, r, c->text, c->n_text))) goto oom;
     }
     return d;
 oom:

@@ -236,3 +236,21 @@ int tml_table_col(const TmlTable *t, const char *name, TmlError *err) {
     }
     return -1;
 }
+
+char *tml_table_join_cells(const TmlTable *t, int64_t r, const int *cols, int n) {
+    if (n == 1) return strdup(tml_table_cell(t, r, cols[0]));
+    size_t len = 1;
+    for (int i = 0; i < n; i++) len += strlen(tml_table_cell(t, r, cols[i])) + 1;
+    char *s = malloc(len), *o = s;
+    if (!s) return NULL;
+    for (int i = 0; i < n; i++) {
+        const char *cell = tml_table_cell(t, r, cols[i]);
+        if (!cell[0]) continue;
+        if (o > s) *o++ = ' ';
+        size_t l = strlen(cell);
+        memcpy(o, cell, l);
+        o += l;
+    }
+    *o = '\0';
+    return s;
+}

@@ -52,6 +52,10 @@ void tml_table_free(TmlTable *t);
 /* Column index by name; when absent returns -1 and, if err is non-NULL, sets an error naming the
  * file, the missing column and the columns that do exist. */
 int tml_table_col(const TmlTable *t, const char *name, TmlError *err);
+/* Cells cols[0..n) of row r joined with single spaces, empty cells skipped: how ticketml turns
+ * several text columns into one ticket text (training, evaluation and serving alike). Returns a
+ * malloc'd string (caller frees), NULL when out of memory. */
+char *tml_table_join_cells(const TmlTable *t, int64_t r, const int *cols, int n);
 static inline const char *tml_table_cell(const TmlTable *t, int64_t row, int col) {
     return t->cells[row * t->n_cols + col];
 }
