@@ -86,3 +86,42 @@ int tml_lime_fit_surrogate(const double *X, const double *y, const double *w, in
     free(feat), free(coef);
     return 0;
 }
+
+const TmlLimeConfig *tml_lime_check_args(const TmlLimeConfig *cfg, TmlLimeConfig *def, int n_classes, int label,
+                                         TmlError *err) {
+    if (!cfg) {
+        tml_lime_config_default(def);
+        cfg = def;
+    }
+    if (n_classes < 1 || label < -1 || label >= n_classes) {
+        tml_fail(err, "lime: label %d is out of range for %d classes; use 0..%d or -1 for the top class", label,
+                 n_classes, n_classes - 1);
+        return NULL;
+    }
+    if (cfg->num_samples < 1 || cfg->num_features < 0) {
+        tml_fail(err, "lime: num_samples %d / num_features %d invalid; need samples >= 1, features >= 0",
+                 cfg->num_samples, cfg->num_features);
+        return NULL;
+    }
+    return cfg;
+}
+
+int tml_lime_take_scores(const float *probs, int start, int n, int C, int *label, float *probs0, double *y,
+                         TmlError *err) {
+    for (size_t q = 0; q < (size_t)n * C; q++)
+        if (!isfinite(probs[q]))
+            return tml_fail(err, "lime: the model returned a non-finite probability for sample %d class %d; "
+                                 "check the scorer",
+                            start + (int)(q / C), (int)(q % C));
+    if (start == 0) {
+        memcpy(probs0, probs, (size_t)C * sizeof(float));
+        if (*label < 0) {
+            int best = 0;
+            for (int c = 1; c < C; c++)
+                if (probs[c] > probs[best]) best = c;
+            *label = best;
+        }
+    }
+    for (int i = 0; i < n; i++) y[start + i] = probs[(size_t)i * C + *label];
+    return 0;
+}

@@ -111,6 +111,17 @@ TmlLimeExplanation *tml_lime_tab_explain(const TmlTabular *tb, const float *row,
 
 /* Randomness: TmlRng from ticketml/rng.h (xoshiro256** seeded through splitmix64). */
 
+/* The checks both explainers make on their arguments: label in -1..n_classes-1, samples >= 1,
+ * features >= 0. Returns cfg, or the defaults written into *def when cfg is NULL; NULL with err set. */
+const TmlLimeConfig *tml_lime_check_args(const TmlLimeConfig *cfg, TmlLimeConfig *def, int n_classes, int label,
+                                         TmlError *err);
+
+/* Takes one scorer batch: probs (n, C) are the samples start..start+n. Rejects a non-finite
+ * probability; on the first batch copies row 0 to probs0 (C) and resolves *label == -1 to row 0's
+ * top class; writes the explained label's column into y[start..start+n). 0, or -1 with err set. */
+int tml_lime_take_scores(const float *probs, int start, int n, int C, int *label, float *probs0, double *y,
+                         TmlError *err);
+
 /* lime_base.explain_instance_with_data on a binary interpretable matrix X (n, p) (row 0 = the
  * original), the explained label's probabilities y (n) and kernel weights w (n): selects features,
  * fits the ridge surrogate, scores it, and fills e's features (ids; names left NULL), intercept,

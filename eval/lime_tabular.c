@@ -132,20 +132,7 @@ TmlLimeExplanation *tml_lime_tab_explain(const TmlTabular *tb, const float *row,
                                          const TmlLimeConfig *cfg, int n_classes, int label,
                                          TmlLimeTabScore score, void *ctx, TmlError *err) {
     TmlLimeConfig def;
-    if (!cfg) {
-        tml_lime_config_default(&def);
-        cfg = &def;
-    }
-    if (n_classes < 1 || label < -1 || label >= n_classes) {
-        tml_fail(err, "lime: label %d is out of range for %d classes; use 0..%d or -1 for the top class",
-                 label, n_classes, n_classes - 1);
-        return NULL;
-    }
-    if (cfg->num_samples < 1 || cfg->num_features < 0) {
-        tml_fail(err, "lime: num_samples %d / num_features %d invalid; need samples >= 1, features >= 0",
-                 cfg->num_samples, cfg->num_features);
-        return NULL;
-    }
+    if (!(cfg = tml_lime_check_args(cfg, &def, n_classes, label, err))) return NULL;
     int S = cfg->num_samples, dim = tb->dim, C = n_classes;
     int B = cfg->batch_size > 0 && cfg->batch_size < S ? cfg->batch_size : S;
     TmlLimeExplanation *e = calloc(1, sizeof *e);
@@ -219,23 +206,9 @@ TmlLimeExplanation *tml_lime_tab_explain(const TmlTabular *tb, const float *row,
             }
             w[i] = kern[diff];
         }
-        if (score(ctx, rows, n, dim, probs, err) != 0) goto fail;
-        for (size_t q = 0; q < (size_t)n * C; q++) {
-            if (!isfinite(probs[q])) {
-                tml_fail(err, "lime: the model returned a non-finite probability for sample %d class %d; "
-                              "check the scorer", start + (int)(q / C), (int)(q % C));
-                goto fail;
-            }
-        }
-        if (start == 0) {
-            memcpy(e->probs, probs, (size_t)C * sizeof(float));
-            if (label < 0) {
-                label = 0;
-                for (int c = 1; c < C; c++)
-                    if (probs[c] > probs[label]) label = c;
-            }
-        }
-        for (int r = 0; r < n; r++) y[start + r] = probs[(size_t)r * C + label];
+        if (score(ctx, rows, n, dim, probs, err) != 0 ||
+            tml_lime_take_scores(probs, start, n, C, &label, e->probs, y, err) != 0)
+            goto fail;
     }
     e->label = label;
     e->n_classes = C;

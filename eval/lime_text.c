@@ -79,27 +79,11 @@ static int text_score_all(const uint8_t *masks, int S, int m, int C, int B, TmlL
     if (!buf) return tml_fail(err, "lime: out of memory for a batch of %d x %d probabilities", B, C);
     for (int start = 0; start < S; start += B) {
         int n = S - start < B ? S - start : B;
-        if (score(ctx, masks + (size_t)start * m, n, m, buf, err) != 0) {
+        if (score(ctx, masks + (size_t)start * m, n, m, buf, err) != 0 ||
+            tml_lime_take_scores(buf, start, n, C, label, probs0, y, err) != 0) {
             free(buf);
             return -1;
         }
-        for (size_t q = 0; q < (size_t)n * C; q++) {
-            if (!isfinite(buf[q])) {
-                free(buf);
-                return tml_fail(err, "lime: the model returned a non-finite probability for sample %d "
-                                     "class %d; check the scorer", start + (int)(q / C), (int)(q % C));
-            }
-        }
-        if (start == 0) {
-            memcpy(probs0, buf, (size_t)C * sizeof(float));
-            if (*label < 0) {
-                int best = 0;
-                for (int c = 1; c < C; c++)
-                    if (buf[c] > buf[best]) best = c;
-                *label = best;
-            }
-        }
-        for (int i = 0; i < n; i++) y[start + i] = buf[(size_t)i * C + *label];
     }
     free(buf);
     return 0;
@@ -108,20 +92,7 @@ static int text_score_all(const uint8_t *masks, int S, int m, int C, int B, TmlL
 TmlLimeExplanation *tml_lime_text_explain(const TmlLimeText *t, const TmlLimeConfig *cfg, int n_classes,
                                           int label, TmlLimeTextScore score, void *ctx, TmlError *err) {
     TmlLimeConfig def;
-    if (!cfg) {
-        tml_lime_config_default(&def);
-        cfg = &def;
-    }
-    if (n_classes < 1 || label < -1 || label >= n_classes) {
-        tml_fail(err, "lime: label %d is out of range for %d classes; use 0..%d or -1 for the top class",
-                 label, n_classes, n_classes - 1);
-        return NULL;
-    }
-    if (cfg->num_samples < 1 || cfg->num_features < 0) {
-        tml_fail(err, "lime: num_samples %d / num_features %d invalid; need samples >= 1, features >= 0",
-                 cfg->num_samples, cfg->num_features);
-        return NULL;
-    }
+    if (!(cfg = tml_lime_check_args(cfg, &def, n_classes, label, err))) return NULL;
     int m = t->n_words;
     /* With no word there is nothing to remove: score the original alone (lime itself raises). */
     int S = m == 0 ? 1 : cfg->num_samples;
