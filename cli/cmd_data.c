@@ -6,18 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "data/config.h"
 #include "data/dataset.h"
-
-static const char *const DATA_KEYS[] = {
-    "data.kind",         "data.train",          "data.valid",       "data.test",       "data.format",
-    "data.text",         "data.label",          "data.id",          "data.seed",       "data.valid_frac",
-    "data.test_frac",    "data.positive",       "data.tickets",     "data.history",    "data.customer",
-    "data.cutoff",       "text.normalize",      "text.placeholders", "text.cjk_bigrams", "text.word_ngrams",
-    "text.minn",         "text.maxn",           "text.buckets",     "text.min_count",  "text.tfidf",
-    "text.invalid_utf8", "tabular.numeric",     "tabular.categorical", "tabular.ignore", "tabular.impute",
-    NULL};
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ticketml data [DATA] --config CONFIG.ini --cache OUT.h5 [--set section.key=value]... [--force]\n\n"
@@ -30,22 +23,6 @@ static void usage(FILE *f) {
                "  --force         rebuild even when the cache is fresh\n"
                "  -h, --help      this text\n\n"
                "Exit status: 0 ok, 1 the cache could not be written, 2 bad usage, config or data.\n");
-}
-
-/* Checks the keys of the sections this command reads; other sections belong to other commands. */
-static int check_data_keys(const TmlConfig *cfg, TmlError *err) {
-    TmlConfig sub = *cfg;
-    sub.entries = (TmlConfigEntry *)malloc((size_t)(cfg->n > 0 ? cfg->n : 1) * sizeof *sub.entries);
-    if (!sub.entries) return tml_fail(err, "out of memory");
-    sub.n = 0;
-    for (int i = 0; i < cfg->n; i++) {
-        const char *k = cfg->entries[i].key;
-        if (!strncmp(k, "data.", 5) || !strncmp(k, "text.", 5) || !strncmp(k, "tabular.", 8))
-            sub.entries[sub.n++] = cfg->entries[i];
-    }
-    int rc = tml_config_check_keys(&sub, DATA_KEYS, err);
-    free(sub.entries);
-    return rc;
 }
 
 static double now_s(void) {
@@ -78,68 +55,33 @@ int cmd_data(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    const char *data = NULL, *config_path = NULL, *cache = NULL;
-    int force = 0, n_set = 0;
-    const char **sets = (const char **)calloc((size_t)argc + 1, sizeof *sets);
-    if (!sets) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        const char *opts[3] = {"--config", "--cache", "--set"};
-        int which = -1;
-        for (int o = 0; o < 3; o++) {
-            size_t l = strlen(opts[o]);
-            if (!strncmp(a, opts[o], l) && (a[l] == '\0' || a[l] == '=')) {
-                which = o;
-                if (a[l] == '=') v = a + l + 1;
-                else if (i + 1 < argc) v = argv[++i];
-                break;
-            }
-        }
-        if (which >= 0 && !v) {
-            fprintf(stderr, "ticketml data: %s needs a value\n", a);
-            free(sets);
-            return 2;
-        }
-        if (which == 0) config_path = v;
-        else if (which == 1) cache = v;
-        else if (which == 2) sets[n_set++] = v;
-        else if (!strcmp(a, "--force")) force = 1;
-        else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "ticketml data: unknown option '%s' (see ticketml data --help)\n", a);
-            free(sets);
-            return 2;
-        } else if (!data) data = a;
-        else {
-            fprintf(stderr, "ticketml data: more than one data file ('%s' and '%s'); give one\n", data, a);
-            free(sets);
-            return 2;
-        }
-    }
+    const char *config_path = NULL, *cache = NULL, *sets[65], *pos[1];
+    int force = 0, n_set = 0, n_pos = 0;
+    CliOpt opts[] = {
+        {"--config", &config_path, NULL, NULL, NULL, 0},
+        {"--cache", &cache, NULL, NULL, NULL, 0},
+        {"--set", NULL, NULL, sets, &n_set, 64},
+        {"--force", NULL, &force, NULL, NULL, 0},
+    };
+    if (cli_parse("data", argc, argv, opts, 4, pos, 1, &n_pos) < 0) return 2;
     if (!config_path || !cache) {
         fprintf(stderr, "ticketml data: %s is required\n\n", !config_path ? "--config" : "--cache");
         usage(stderr);
-        free(sets);
         return 2;
+    }
+    /* DATA replaces [data] train: applied as the last override */
+    char train_set[4200];
+    if (n_pos == 1) {
+        snprintf(train_set, sizeof train_set, "data.train=%s", pos[0]);
+        sets[n_set++] = train_set;
     }
     TmlError err = {{0}};
     TmlFeatures *f = NULL;
     TmlDataset *ds[3] = {NULL, NULL, NULL};
     int rc = 2;
     double t0 = now_s();
-    TmlConfig *cfg = tml_config_load(config_path, &err);
-    if (!cfg) goto fail;
-    for (int i = 0; i < n_set; i++)
-        if (tml_config_set(cfg, sets[i], &err)) goto fail;
-    if (data) {
-        size_t l = strlen(data) + 16;
-        char *as = (char *)malloc(l);
-        if (!as) goto fail;
-        snprintf(as, l, "data.train=%s", data);
-        int r = tml_config_set(cfg, as, &err);
-        free(as);
-        if (r) goto fail;
-    }
-    if (check_data_keys(cfg, &err)) goto fail;
+    TmlConfig *cfg = cli_load_config("data", config_path, sets, n_set);
+    if (!cfg) return 2;
     if (!force) {
         int fresh = tml_cache_read(cache, cfg, &f, &ds[0], &ds[1], &ds[2], &err);
         if (fresh < 0) goto fail;
@@ -170,6 +112,5 @@ done:
     for (int s = 0; s < 3; s++) tml_dataset_free(ds[s]);
     tml_features_free(f);
     tml_config_free(cfg);
-    free(sets);
     return rc;
 }
