@@ -30,9 +30,10 @@ static void usage(void) {
            "  --quiet             print nothing but errors\n");
 }
 
-/* Picks up to n misclassified and n correct rows, spread over the data, and explains them. */
-static int explain_sample(TmlLoadedModel *lm, const TmlDataset *ds, const float *probs, int n, int samples,
-                          TmlReportExplanation **out, TmlLimeExplanation ***keep, TmlError *err) {
+/* Picks up to n misclassified and n correct rows (as the metrics judge them), spread over the data,
+ * and explains them. */
+static int explain_sample(TmlLoadedModel *lm, const TmlDataset *ds, const float *probs, const TmlMetrics *mt, int n,
+                          int samples, TmlReportExplanation **out, TmlLimeExplanation ***keep, TmlError *err) {
     int C = lm->model->spec.n_out, got = 0, want_err = n, want_ok = n;
     *out = calloc((size_t)(2 * n + 1), sizeof **out);
     *keep = calloc((size_t)(2 * n + 1), sizeof **keep);
@@ -43,9 +44,7 @@ static int explain_sample(TmlLoadedModel *lm, const TmlDataset *ds, const float 
     int64_t stride = ds->n_rows / (4 * n + 1) + 1;
     for (int64_t r = 0; r < ds->n_rows && (want_err > 0 || want_ok > 0); r += stride) {
         if (ds->labels[r] < 0) continue;
-        int pred = 0;
-        for (int c = 1; c < C; c++)
-            if (probs[r * C + c] > probs[r * C + pred]) pred = c;
+        int pred = tml_metrics_predict(mt, probs + r * C); /* the report's rule (threshold for binary) */
         int ok = pred == ds->labels[r];
         if ((ok && want_ok <= 0) || (!ok && want_err <= 0)) continue;
         TmlLimeExplanation *e = NULL;
@@ -119,7 +118,7 @@ int cmd_eval(int argc, char **argv) {
     TmlReportExplanation *ex = NULL;
     TmlLimeExplanation **keep = NULL;
     int n_ex = 0;
-    char *tk = NULL, *data_fp = NULL;
+    char *tk = NULL, *data_fp = NULL, *model_fp = NULL;
     if (!be) return 1;
     if (!(lm = tml_modelfile_load(pos[0], be, 0, &err))) {
         fprintf(stderr, "ticketml eval: %s\n", err.msg);
@@ -127,8 +126,7 @@ int cmd_eval(int argc, char **argv) {
         goto done;
     }
     TmlFeatures *f = lm->features;
-    if (!tickets && f->use_history) tickets = tml_config_str(lm->config, "data.tickets", NULL);
-    if (tickets) tk = tml_data_path(tickets);
+    tk = cli_tickets_path(lm, tickets);
     if (!(ds = tml_features_transform_file(f, pos[1], tk, &err))) {
         fprintf(stderr, "ticketml eval: %s\n", err.msg);
         rc = 2;
@@ -164,8 +162,9 @@ int cmd_eval(int argc, char **argv) {
     }
     if (report) {
         data_fp = tml_file_fingerprint(pos[1]);
+        model_fp = tml_file_fingerprint(pos[0]);
         if (n_explain > 0) {
-            n_ex = explain_sample(lm, ds, probs, n_explain, samples, &ex, &keep, &err);
+            n_ex = explain_sample(lm, ds, probs, mt, n_explain, samples, &ex, &keep, &err);
             if (n_ex < 0) {
                 fprintf(stderr, "ticketml eval: explanations: %s\n", err.msg);
                 n_ex = 0;
@@ -174,7 +173,7 @@ int cmd_eval(int argc, char **argv) {
         }
         TmlReportInput in = {
             .metrics = mt, .label_names = (const char *const *)f->labels->names, .title = NULL,
-            .model_path = pos[0], .model_kind = lm->task, .model_fingerprint = lm->fingerprint,
+            .model_path = pos[0], .model_kind = lm->task, .model_fingerprint = model_fp,
             .data_path = pos[1], .data_fingerprint = data_fp, .data_rows = ds->n_rows,
             .n_rows = ds->n_rows, .probs = probs, .labels = ds->labels,
             .texts = (const char *const *)ds->texts, .examples_per_pair = 3,
@@ -197,6 +196,7 @@ done:
     free(keep);
     free(tk);
     free(data_fp);
+    free(model_fp);
     tml_metrics_free(mt);
     free(probs);
     tml_dataset_free(ds);

@@ -126,8 +126,7 @@ int cmd_explain(int argc, char **argv) {
         rc = 0;
         goto done;
     }
-    if (!tickets && lm->features->use_history) tickets = tml_config_str(lm->config, "data.tickets", NULL);
-    if (tickets) tk = tml_data_path(tickets);
+    tk = cli_tickets_path(lm, tickets);
     if (!(ds = tml_features_transform_file(lm->features, pos[1], tk, &err))) {
         fprintf(stderr, "ticketml explain: %s\n", err.msg);
         rc = 2;

@@ -97,3 +97,8 @@ int cli_run_training(const char *cmd, TmlModel *m, const TmlDataset *train, cons
     printf("model written to %s\n", out);
     return 0;
 }
+
+char *cli_tickets_path(const TmlLoadedModel *lm, const char *given) {
+    if (!given && lm->features->use_history) given = tml_config_str(lm->config, "data.tickets", NULL);
+    return given ? tml_data_path(given) : NULL;
+}

@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "kernels/backend.h"
 #include "trainer/model.h"
+#include "trainer/modelfile.h"
 #include "trainer/train.h"
 
 /* Loads path, applies sets[0..n_sets) ("section.key=value"), checks every key is known. Prints
@@ -17,6 +18,11 @@ TmlConfig *cli_load_config(const char *cmd, const char *path, const char *const 
 TmlBackend *cli_open_backend(const char *cmd, const char *device, const TmlConfig *cfg, int quiet);
 /* Scores ds with m and prints "NAME: accuracy A  macro-F1 F  [ROC-AUC R]  (n rows)" to stdout. */
 int cli_print_scores(TmlModel *m, const TmlDataset *ds, const TmlFeatures *f, const char *name);
+
+/* The tickets file behind a tabular model's history features: given (--tickets), else the
+ * model's own [data] tickets when it uses history; ${TICKETML_DATA} expanded. NULL when there is
+ * none; the caller frees. */
+char *cli_tickets_path(const TmlLoadedModel *lm, const char *given);
 
 /* Wires the CLI's outputs into o (log, --out, OUT.ckpt, config, features, task, validation metric),
  * trains, and reports: valid/test scores and where the model went, or how to resume after

@@ -5,8 +5,9 @@
 
 #include <stdint.h>
 
-/* TmlMetricFn: accuracy | macro_f1 | roc_auc (binary; accuracy otherwise) | log_loss. NaN on error. */
+/* TmlMetricFn: accuracy | macro_f1 | roc_auc (binary; accuracy otherwise) | log_loss, plus the
+ * accuracy in *accuracy. NaN (both) on error. */
 double cli_valmetric(void *ctx, const char *metric, const float *probs, const int32_t *labels, int64_t n, int C,
-                     int positive);
+                     int positive, double *accuracy);
 
 #endif

@@ -145,7 +145,6 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
         if (load_state(file, &lm->state, &e2)) goto fail_msg;
         lm->has_state = 1;
     }
-    lm->fingerprint = tml_file_fingerprint(path);
     free(format);
     free(cfg_text);
     H5Fclose(file);
@@ -166,6 +165,5 @@ void tml_loaded_model_free(TmlLoadedModel *lm) {
     tml_features_free(lm->features);
     tml_model_free(lm->model);
     free(lm->task);
-    free(lm->fingerprint);
     free(lm);
 }

@@ -34,7 +34,6 @@ typedef struct TmlLoadedModel {
     TmlFeatures *features;
     TmlModel *model;
     char *task;           /* "intent" | "sentiment" | "churn" | free text from [model] task */
-    char *fingerprint;    /* hex digest of the weights file content, for reports */
     TmlTrainState state;
     int has_state;
 } TmlLoadedModel;
@@ -47,7 +46,8 @@ int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task,
  * with_optim loads AdamW moments when present. Free with tml_loaded_model_free. */
 TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_optim, TmlError *err);
 void tml_loaded_model_free(TmlLoadedModel *lm);
-/* 16 hex digits of FNV-1a over a file's bytes ("unknown" when unreadable); caller frees. */
+/* 16 hex digits of FNV-1a over a file's bytes (reads the whole file: call it only where a report
+ * needs it) ("unknown" when unreadable); caller frees. */
 char *tml_file_fingerprint(const char *path);
 
 #endif

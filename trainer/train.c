@@ -207,10 +207,9 @@ static int validate(TmlModel *m, const TmlDataset *valid, const TmlTrainOptions 
                     double elapsed, TmlError *err) {
     float *probs = tml_score_dataset(m, valid, o->batch_size > 256 ? o->batch_size : 256, err);
     if (!probs) return -1;
+    double acc;
     double v = o->metric_fn(o->metric_ctx, o->metric, probs, valid->labels, valid->n_rows, m->spec.n_out,
-                            o->features->positive);
-    double acc = o->metric_fn(o->metric_ctx, "accuracy", probs, valid->labels, valid->n_rows, m->spec.n_out,
-                              o->features->positive);
+                            o->features->positive, &acc);
     free(probs);
     int better = o->higher_is_better ? v > st->best_metric : v < st->best_metric;
     if (better) {

@@ -19,9 +19,10 @@
 #include "trainer/optim.h"
 
 /* Validation metric supplied by the caller (the CLI passes eval/'s metrics, which the trainer may
- * not depend on). Returns the metric value for probs (n, C) against labels (n; -1 ignored). */
+ * not depend on). Returns the metric value for probs (n, C) against labels (n; -1 ignored) and,
+ * from the same computation, the accuracy in *accuracy. */
 typedef double (*TmlMetricFn)(void *ctx, const char *metric, const float *probs, const int32_t *labels, int64_t n,
-                              int C, int positive);
+                              int C, int positive, double *accuracy);
 
 typedef struct TmlTrainOptions {
     int epochs, batch_size;
