@@ -4,7 +4,7 @@
 
 #include "kernels/cpu/cpu_ops.h"
 
-void sgemm_cpu(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+void tml_cpu_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
