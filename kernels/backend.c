@@ -2,7 +2,6 @@
  * the build and the devices, and forwards every op through the backend's function table.
  * The only place outside kernels/cuda that knows whether CUDA was compiled in. */
 #include <cblas.h>
-#include <hdf5.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -50,7 +49,7 @@ int tml_backend_have_cuda_build(void) {
 int tml_backend_cuda_device_count(void) {
 #ifdef TML_HAVE_CUDA
     char why[256];
-    return cuda_probe_devices(why, sizeof why);
+    return tml_cuda_probe_devices(why, sizeof why);
 #else
     return 0;
 #endif
@@ -72,7 +71,7 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
     }
     char why[TML_ERROR_MSG_MAX] = "";
 #ifdef TML_HAVE_CUDA
-    int ndev = cuda_probe_devices(why, sizeof why);
+    int ndev = tml_cuda_probe_devices(why, sizeof why);
     if (ndev > 0) {
         TmlBackend *be = calloc(1, sizeof *be);
         if (!be) {
@@ -80,7 +79,7 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
             return NULL;
         }
         TmlError cerr = {{0}};
-        be->ctx = cuda_ctx_create(0, be->device, sizeof be->device, &cerr);
+        be->ctx = tml_cuda_ctx_create(0, be->device, sizeof be->device, &cerr);
         if (be->ctx) {
             be->ops = &tml_cuda_ops;
             return be;
@@ -124,12 +123,8 @@ void tml_backend_describe_build(char *buf, size_t n) {
     const char *cfg = openblas_get_config();
     const char *omp = _OPENMP >= 202011 ? "5.1+" : _OPENMP >= 201811 ? "5.0" : _OPENMP >= 201511 ? "4.5" : "< 4.5";
     buf_append(buf, n, "cpu: %s, OpenMP %s\n", cfg ? cfg : "OpenBLAS (unknown)", omp);
-    unsigned maj = 0, min = 0, rel = 0;
-    H5get_libversion(&maj, &min, &rel);
-    buf_append(buf, n, "hdf5: %u.%u.%u (compiled against %d.%d.%d)\n", maj, min, rel, H5_VERS_MAJOR,
-               H5_VERS_MINOR, H5_VERS_RELEASE);
 #ifdef TML_HAVE_CUDA
-    cuda_describe_build(buf, n);
+    tml_cuda_describe_build(buf, n);
 #endif
 }
 
@@ -139,7 +134,7 @@ void tml_backend_describe_devices(char *buf, size_t n) {
     buf_append(buf, n, "cpu: %d OpenMP threads, %d OpenBLAS threads\n", omp_get_max_threads(),
                openblas_get_num_threads());
 #ifdef TML_HAVE_CUDA
-    cuda_describe_devices(buf, n);
+    tml_cuda_describe_devices(buf, n);
     buf_append(buf, n, "--device auto uses: %s\n", tml_backend_cuda_device_count() > 0 ? "cuda" : "cpu");
 #else
     buf_append(buf, n, "cuda: not built in (nvcc was not found at build time)\n--device auto uses: cpu\n");

@@ -48,6 +48,9 @@ void tml_backend_describe_devices(char *buf, size_t n);
 int tml_backend_have_cuda_build(void);
 /* Number of usable CUDA devices (0 without a driver or without CUDA in the build). */
 int tml_backend_cuda_device_count(void);
+/* Peak memory bandwidth of the backend's device in GB/s (0 when unknown, e.g. on the CPU), for
+ * benchmarks that report a fraction of peak. */
+double tml_backend_peak_gbps(const TmlBackend *be);
 
 /* ---- memory ---------------------------------------------------------------------------------- */
 /* Device allocation; returns NULL when out of memory. Freed with tml_free (NULL is fine). */

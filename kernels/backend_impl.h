@@ -103,10 +103,6 @@ struct TmlBackend {
     char device[256];  /* human-readable device description */
 };
 
-/* Peak memory bandwidth of the backend's device in GB/s (0 when unknown, e.g. on the CPU); for
- * benchmarks that report a fraction of peak. Internal: not part of the public contract. */
-double tml_backend_peak_gbps(const TmlBackend *be);
-
 /* The CPU table (kernels/backend_cpu.c); ctx is unused (NULL). */
 extern const TmlBackendOps tml_cpu_ops;
 
@@ -114,13 +110,13 @@ extern const TmlBackendOps tml_cpu_ops;
 /* The CUDA table (kernels/backend_cuda.c) and its life cycle (kernels/cuda/context.cu). */
 extern const TmlBackendOps tml_cuda_ops;
 /* Number of usable devices; on 0 writes why (driver missing, no device, ...) into why. */
-int cuda_probe_devices(char *why, size_t n);
+int tml_cuda_probe_devices(char *why, size_t n);
 /* Creates a context (stream, cuBLAS handle, scratch) on device `dev`; NULL with err filled on
  * failure. Writes the device name into name. Freed through tml_cuda_ops.ctx_free. */
-void *cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err);
+void *tml_cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err);
 /* Appends the CUDA parts of `ticketml --version` / `ticketml devices` to buf. */
-void cuda_describe_build(char *buf, size_t n);
-void cuda_describe_devices(char *buf, size_t n);
+void tml_cuda_describe_build(char *buf, size_t n);
+void tml_cuda_describe_devices(char *buf, size_t n);
 #endif
 
 /* Bias corrections for AdamW step t, computed once in double on the host so every backend applies

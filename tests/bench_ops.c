@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "kernels/backend.h"
-#include "kernels/backend_impl.h" /* tml_backend_peak_gbps: internal, benchmarks only */
 #include "tests/util_test.h"
 
 #define SAMPLES 11

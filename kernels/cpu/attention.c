@@ -22,7 +22,7 @@ size_t tml_cpu_attention_scratch_floats(int B, int T, int C, int NH) { return 2 
 /* C (M, N) = alpha op(A) op(B) + beta C through the reference sgemm (which handles K == 0). */
 static void mm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                float beta, float *C, int ldc) {
-    sgemm_cpu(NULL, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    tml_cpu_sgemm(NULL, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Zeroes rows [r0, T) of an (T, hs) block with row stride ld. */

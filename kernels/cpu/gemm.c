@@ -5,7 +5,7 @@
 
 #include "kernels/cpu/cpu_ops.h"
 
-void sgemm_cpu(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+void tml_cpu_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
@@ -26,7 +26,7 @@ void tml_cpu_sgemm_batched(void *ctx, int trans_a, int trans_b, int M, int N, in
                            int ldc, int64_t stride_c, int batch) {
     if (batch == 1 || omp_get_max_threads() == 1) {
         for (int i = 0; i < batch; i++)
-            sgemm_cpu(ctx, trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
+            tml_cpu_sgemm(ctx, trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
                       C + i * stride_c, ldc);
         return;
     }
@@ -34,7 +34,7 @@ void tml_cpu_sgemm_batched(void *ctx, int trans_a, int trans_b, int M, int N, in
     openblas_set_num_threads(1);
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < batch; i++)
-        sgemm_cpu(ctx, trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
+        tml_cpu_sgemm(ctx, trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
                   C + i * stride_c, ldc);
     openblas_set_num_threads(blas_threads);
 }

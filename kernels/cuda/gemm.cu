@@ -3,7 +3,7 @@
 #include "kernels/cuda/cuda_common.cuh"
 
 /* C = beta * C for K == 0 (beta == 0 writes zeros without reading, as BLAS does). */
-__global__ void scale_matrix_kernel(float *C, int M, int N, int ldc, float beta) {
+static __global__ void scale_matrix_kernel(float *C, int M, int N, int ldc, float beta) {
     size_t total = (size_t)M * N;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
         size_t r = i / N, col = i % N;
@@ -12,7 +12,7 @@ __global__ void scale_matrix_kernel(float *C, int M, int N, int ldc, float beta)
     }
 }
 
-extern "C" void sgemm_cuda(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha,
+extern "C" void tml_cuda_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (M <= 0 || N <= 0) return;
