@@ -560,10 +560,10 @@ static int fit_common(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, Tm
         free(lab);
         return tml_fail(err, "out of memory");
     }
-    tml_split_stratified(lab, t->n_rows, f->labels->n, d->valid ? 0.0 : d->valid_frac, d->test ? 0.0 : d->test_frac,
-                         (uint64_t)d->seed, *split);
+    int rc = tml_split_stratified(lab, t->n_rows, f->labels->n, d->valid ? 0.0 : d->valid_frac,
+                                  d->test ? 0.0 : d->test_frac, (uint64_t)d->seed, *split, err);
     free(lab);
-    return 0;
+    return rc;
 }
 
 static int fit_text(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, TmlTable *t, TmlDataset *out[3],
