@@ -264,3 +264,88 @@ void tml_row_topk(TmlBackend *be, int32_t *idx, float *val, const float *x, int 
     TML_ASSERT(B >= 0 && k >= 0 && k <= N);
     if (B && k) be->ops->row_topk(be->ctx, idx, val, x, B, N, k);
 }
+
+/* ---- transformer encoder layers -------------------------------------------------------------- */
+void tml_embedding_forward(TmlBackend *be, float *out, const float *E, int V, const int32_t *ids, int N, int D,
+                           int accumulate) {
+    TML_ASSERT(N >= 0 && D >= 0 && V > 0);
+    if (N && D) be->ops->embedding_forward(be->ctx, out, E, V, ids, N, D, accumulate);
+}
+void tml_embedding_backward(TmlBackend *be, float *dE, int V, const float *dout, const int32_t *ids, int N, int D) {
+    TML_ASSERT(N >= 0 && D >= 0 && V > 0);
+    if (N && D) be->ops->embedding_backward(be->ctx, dE, V, dout, ids, N, D);
+}
+void tml_layernorm_forward(TmlBackend *be, float *y, float *mean, float *rstd, const float *x, const float *w,
+                           const float *b, int N, int C, float eps) {
+    TML_ASSERT(N >= 0 && C > 0 && eps >= 0.0f);
+    if (N) be->ops->layernorm_forward(be->ctx, y, mean, rstd, x, w, b, N, C, eps);
+}
+void tml_layernorm_backward(TmlBackend *be, float *dx, float *dw, float *db, const float *dy, const float *x,
+                            const float *mean, const float *rstd, const float *w, int N, int C) {
+    TML_ASSERT(N >= 0 && C > 0);
+    if (N) be->ops->layernorm_backward(be->ctx, dx, dw, db, dy, x, mean, rstd, w, N, C);
+}
+void tml_gelu_forward(TmlBackend *be, float *y, const float *x, size_t n) {
+    if (n) be->ops->gelu_forward(be->ctx, y, x, n);
+}
+void tml_gelu_backward(TmlBackend *be, float *dx, const float *dy, const float *x, size_t n) {
+    if (n) be->ops->gelu_backward(be->ctx, dx, dy, x, n);
+}
+void tml_masked_softmax_forward(TmlBackend *be, float *probs, const float *scores, const int32_t *lens, int B,
+                                int NH, int T, float scale) {
+    TML_ASSERT(B >= 0 && NH >= 0 && T >= 0);
+    if (B && NH && T) be->ops->masked_softmax_forward(be->ctx, probs, scores, lens, B, NH, T, scale);
+}
+void tml_masked_softmax_backward(TmlBackend *be, float *dscores, const float *dprobs, const float *probs, int B,
+                                 int NH, int T, float scale) {
+    TML_ASSERT(B >= 0 && NH >= 0 && T >= 0);
+    if (B && NH && T) be->ops->masked_softmax_backward(be->ctx, dscores, dprobs, probs, B, NH, T, scale);
+}
+void tml_dropout_forward(TmlBackend *be, float *y, const float *x, size_t n, float p, uint64_t seed) {
+    TML_ASSERT(p >= 0.0f && p < 1.0f);
+    if (n) be->ops->dropout(be->ctx, y, x, n, p, seed);
+}
+void tml_dropout_backward(TmlBackend *be, float *dx, const float *dy, size_t n, float p, uint64_t seed) {
+    TML_ASSERT(p >= 0.0f && p < 1.0f);
+    if (n) be->ops->dropout(be->ctx, dx, dy, n, p, seed);
+}
+void tml_sgemm_batched(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                       int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta, float *C,
+                       int ldc, int64_t stride_c, int batch) {
+    TML_ASSERT(M >= 0 && N >= 0 && K >= 0 && batch >= 0);
+    if (M == 0 || N == 0 || batch == 0) return;
+    TML_ASSERT(ldc >= N && stride_c >= 0);
+    if (K > 0) {
+        TML_ASSERT(lda >= (trans_a ? M : K));
+        TML_ASSERT(ldb >= (trans_b ? K : N));
+    }
+    be->ops->sgemm_batched(be->ctx, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C,
+                           ldc, stride_c, batch);
+}
+void tml_pool_forward(TmlBackend *be, float *out, const float *h, const int32_t *lens, int B, int T, int C,
+                      TmlPoolMode mode) {
+    TML_ASSERT(B >= 0 && T > 0 && C >= 0);
+    if (B && C) be->ops->pool_forward(be->ctx, out, h, lens, B, T, C, mode);
+}
+void tml_pool_backward(TmlBackend *be, float *dh, const float *dout, const int32_t *lens, int B, int T, int C,
+                       TmlPoolMode mode) {
+    TML_ASSERT(B >= 0 && T > 0 && C >= 0);
+    if (B && C) be->ops->pool_backward(be->ctx, dh, dout, lens, B, T, C, mode);
+}
+void tml_attention_forward(TmlBackend *be, float *out, float *saved, float *scratch, const float *qkv,
+                           const int32_t *lens, int B, int T, int C, int NH, float p, uint64_t seed) {
+    TML_ASSERT(B >= 0 && T >= 0 && NH > 0 && C > 0 && C % NH == 0 && p >= 0.0f && p < 1.0f);
+    if (B && T) be->ops->attention_forward(be->ctx, out, saved, scratch, qkv, lens, B, T, C, NH, p, seed);
+}
+void tml_attention_backward(TmlBackend *be, float *dqkv, float *scratch, const float *dout, const float *saved,
+                            const float *qkv, const int32_t *lens, int B, int T, int C, int NH, float p,
+                            uint64_t seed) {
+    TML_ASSERT(B >= 0 && T >= 0 && NH > 0 && C > 0 && C % NH == 0 && p >= 0.0f && p < 1.0f);
+    if (B && T) be->ops->attention_backward(be->ctx, dqkv, scratch, dout, saved, qkv, lens, B, T, C, NH, p, seed);
+}
+size_t tml_attention_saved_floats(const TmlBackend *be, int B, int T, int C, int NH) {
+    return be->ops->attention_saved_floats(B, T, C, NH);
+}
+size_t tml_attention_scratch_floats(const TmlBackend *be, int B, int T, int C, int NH) {
+    return be->ops->attention_scratch_floats(B, T, C, NH);
+}

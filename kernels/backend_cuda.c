@@ -38,6 +38,22 @@ const TmlBackendOps tml_cuda_ops = {
     .row_sum = tml_cuda_row_sum,
     .row_argmax = tml_cuda_row_argmax,
     .row_topk = tml_cuda_row_topk,
+    .embedding_forward = tml_cuda_embedding_forward,
+    .embedding_backward = tml_cuda_embedding_backward,
+    .layernorm_forward = tml_cuda_layernorm_forward,
+    .layernorm_backward = tml_cuda_layernorm_backward,
+    .gelu_forward = tml_cuda_gelu_forward,
+    .gelu_backward = tml_cuda_gelu_backward,
+    .masked_softmax_forward = tml_cuda_masked_softmax_forward,
+    .masked_softmax_backward = tml_cuda_masked_softmax_backward,
+    .dropout = tml_cuda_dropout,
+    .sgemm_batched = tml_cuda_sgemm_batched,
+    .pool_forward = tml_cuda_pool_forward,
+    .pool_backward = tml_cuda_pool_backward,
+    .attention_forward = tml_cuda_attention_forward,
+    .attention_backward = tml_cuda_attention_backward,
+    .attention_saved_floats = tml_cuda_attention_saved_floats,
+    .attention_scratch_floats = tml_cuda_attention_scratch_floats,
 };
 #else
 /* ISO C forbids an empty translation unit. */

@@ -65,6 +65,36 @@ typedef struct TmlBackendOps {
     void (*row_sum)(void *ctx, float *out, const float *x, int B, int N);
     void (*row_argmax)(void *ctx, int32_t *out, const float *x, int B, int N);
     void (*row_topk)(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k);
+    /* transformer encoder layers */
+    void (*embedding_forward)(void *ctx, float *out, const float *E, int V, const int32_t *ids, int N, int D,
+                              int accumulate);
+    void (*embedding_backward)(void *ctx, float *dE, int V, const float *dout, const int32_t *ids, int N, int D);
+    void (*layernorm_forward)(void *ctx, float *y, float *mean, float *rstd, const float *x, const float *w,
+                              const float *b, int N, int C, float eps);
+    void (*layernorm_backward)(void *ctx, float *dx, float *dw, float *db, const float *dy, const float *x,
+                               const float *mean, const float *rstd, const float *w, int N, int C);
+    void (*gelu_forward)(void *ctx, float *y, const float *x, size_t n);
+    void (*gelu_backward)(void *ctx, float *dx, const float *dy, const float *x, size_t n);
+    void (*masked_softmax_forward)(void *ctx, float *probs, const float *scores, const int32_t *lens, int B,
+                                   int NH, int T, float scale);
+    void (*masked_softmax_backward)(void *ctx, float *dscores, const float *dprobs, const float *probs, int B,
+                                    int NH, int T, float scale);
+    /* forward and backward are the same masked scaling (the backward applies it to dy) */
+    void (*dropout)(void *ctx, float *y, const float *x, size_t n, float p, uint64_t seed);
+    void (*sgemm_batched)(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                          int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta,
+                          float *C, int ldc, int64_t stride_c, int batch);
+    void (*pool_forward)(void *ctx, float *out, const float *h, const int32_t *lens, int B, int T, int C,
+                         TmlPoolMode mode);
+    void (*pool_backward)(void *ctx, float *dh, const float *dout, const int32_t *lens, int B, int T, int C,
+                          TmlPoolMode mode);
+    void (*attention_forward)(void *ctx, float *out, float *saved, float *scratch, const float *qkv,
+                              const int32_t *lens, int B, int T, int C, int NH, float p, uint64_t seed);
+    void (*attention_backward)(void *ctx, float *dqkv, float *scratch, const float *dout, const float *saved,
+                               const float *qkv, const int32_t *lens, int B, int T, int C, int NH, float p,
+                               uint64_t seed);
+    size_t (*attention_saved_floats)(int B, int T, int C, int NH);
+    size_t (*attention_scratch_floats)(int B, int T, int C, int NH);
 } TmlBackendOps;
 
 struct TmlBackend {
