@@ -61,6 +61,7 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TUTIL_SRC := $(wildcard tests/util_*.c)
 BENCH_SRC := $(wildcard tests/bench_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz_*.c)
+TOOL_SRC  := $(wildcard tests/tool_*.c)
 
 ifeq ($(NVCC),)
   # CPU-only objects live apart from CUDA ones, so switching NO_CUDA never mixes the two
@@ -86,11 +87,12 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TUTIL_OBJ := $(TUTIL_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
+TOOLS     := $(TOOL_SRC:tests/%.c=$(BUILD)/tools/%)
 LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
 
 .PHONY: all test bench demo fuzz deps clean help info ticketml models
-all: info ticketml $(TESTS) $(BENCHES)
+all: info ticketml $(TESTS) $(BENCHES) $(TOOLS)
 
 info:
 	@echo "ticketml build: cc=$(CC) cuda=$(CUDA_MSG) openblas=$(shell pkg-config --modversion openblas 2>/dev/null || echo missing) hdf5=$(shell pkg-config --modversion hdf5 2>/dev/null || echo missing)$(if $(filter 1,$(DEBUG)), debug=asan+ubsan)"
@@ -125,6 +127,12 @@ $(BUILD)/%.o: %.cu
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+
+# test helpers that scripts drive (tests/tool_*.c), e.g. the tokenizer cross-checks
+$(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $< $(SERVE_LIB) $(LIB) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
 	@mkdir -p $(dir $@)
