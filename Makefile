@@ -139,9 +139,12 @@ $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
 
-# make test: every tests/test_*.c program; each prints cmocka's summary, and the last line sums up.
-test: info ticketml $(TESTS)
-	$(Q)TICKETML=./ticketml sh scripts/run_tests.sh $(TESTS)
+# make test: every tests/test_*.c program (each prints cmocka's summary), then the tokenizer checks
+# against the `tokenizers` package on every dataset row (they skip without it or without models/);
+# the last line sums up.
+TEST_SCRIPTS := scripts/check_wordpiece.py scripts/check_unigram.py
+test: info ticketml $(TESTS) $(TOOLS)
+	$(Q)TICKETML=./ticketml TML_TOOLS=$(BUILD)/tools sh scripts/run_tests.sh $(TESTS) $(TEST_SCRIPTS)
 
 bench: info ticketml $(BENCHES)
 	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done

@@ -171,9 +171,9 @@ int tml_unigram_encode(const TmlUnigram *u, const char *text, size_t len, int ma
     int cap = max_len - 2, nout = 0;
     /* normalize into buf[0] (grown to the size the normalizer reports), plus room for the marks */
     size_t need = tml_unigram_normalize(u, text, len, s->buf[0], s->cap[0]);
-    if (need + 1 > s->cap[0]) {
-        if (tml_tokscratch_reserve(s, 0, need + 1)) goto oom;
-        tml_unigram_normalize(u, text, len, s->buf[0], s->cap[0]);
+    if (need > s->cap[0]) { /* the count is an upper bound when it overflows: collapsing needs the bytes */
+        if (tml_tokscratch_reserve(s, 0, need)) goto oom;
+        need = tml_unigram_normalize(u, text, len, s->buf[0], s->cap[0]);
     }
     const char *norm = s->buf[0];
     /* Metaspace: spaces become U+2581, one prepended unless the text already starts with one */

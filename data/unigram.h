@@ -50,8 +50,8 @@ int tml_unigram_encode(const TmlUnigram *u, const char *text, size_t len, int ma
                        TmlTokScratch *scratch);
 
 /* Applies the normalizer (character map per grapheme, space collapsing) to text[0..len): writes the
- * UTF-8 result to out (capacity cap) and returns its length, or the length needed when it exceeds
- * cap. Exposed for tests. */
+ * UTF-8 result to out (capacity cap) and returns its length; when that exceeds cap, the return
+ * value is an upper bound of the length needed (call again with that much room). For tests too. */
 size_t tml_unigram_normalize(const TmlUnigram *u, const char *text, size_t len, char *out, size_t cap);
 
 #endif

@@ -64,8 +64,7 @@ int main(int argc, char **argv) {
             size_t need = tml_unigram_normalize(u, text, len, NULL, 0);
             char *o = malloc(need + 1);
             if (!o) return 1;
-            tml_unigram_normalize(u, text, len, o, need);
-            fwrite(o, 1, need, stdout);
+            fwrite(o, 1, tml_unigram_normalize(u, text, len, o, need), stdout);
             putchar('\n');
             free(o);
         } else {
