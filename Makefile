@@ -55,6 +55,7 @@ endif
 # ---- sources: every room is picked up by wildcard ----------------------------------------------
 LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c eval/*.c)
 SERVE_SRC := $(wildcard serve/*.c)
+SYNTH_SRC := $(wildcard synth/*.c)
 CU_SRC    := $(wildcard kernels/cuda/*.cu)
 CLI_SRC   := $(wildcard cli/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -83,6 +84,7 @@ endif
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
 SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o)
+SYNTH_OBJ := $(SYNTH_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TUTIL_OBJ := $(TUTIL_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -90,6 +92,7 @@ BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
 TOOLS     := $(TOOL_SRC:tests/%.c=$(BUILD)/tools/%)
 LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
+SYNTH_LIB := $(BUILD)/libticketml_synth.a
 
 .PHONY: all test bench demo fuzz deps clean help info ticketml models
 all: info ticketml $(TESTS) $(BENCHES) $(TOOLS)
@@ -102,15 +105,20 @@ info:
 ticketml: $(BUILD)/ticketml
 	$(Q)cp -f $< $@
 
-$(BUILD)/ticketml: $(CLI_OBJ) $(LIB) $(SERVE_LIB)
+$(BUILD)/ticketml: $(CLI_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(LIB) $(SERVE_LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
 $(SERVE_LIB): $(SERVE_OBJ) $(filter $(BUILD)/data/%,$(LIB_OBJ))
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# the corpus generator: only the CLI and the tests link it (it uses data/date.o from the libraries)
+$(SYNTH_LIB): $(SYNTH_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -124,9 +132,9 @@ $(BUILD)/%.o: %.cu
 	@echo "  NVCC    $<"
 	$(Q)$(NVCC) $(NVFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(LDLIBS)
 
 # test helpers that scripts drive (tests/tool_*.c), e.g. the tokenizer cross-checks
 $(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
@@ -134,10 +142,10 @@ $(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -o $@ $< $(SERVE_LIB) $(LIB) $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
+$(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(LDLIBS)
 
 # make test: every tests/test_*.c program (each prints cmocka's summary), then the tokenizer checks
 # against the `tokenizers` package on every dataset row (they skip without it or without models/);

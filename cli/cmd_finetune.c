@@ -118,7 +118,10 @@ int cmd_finetune(int argc, char **argv) {
         if (vf > 0) {
             split = malloc((size_t)all->n_rows + 1);
             if (!split) goto done;
-            tml_split_stratified(all->labels, all->n_rows, f->labels->n, vf, 0.0, (uint64_t)seed, split);
+            if (tml_split_stratified(all->labels, all->n_rows, f->labels->n, vf, 0.0, (uint64_t)seed, split, &err) < 0) {
+                fprintf(stderr, "ticketml finetune: %s\n", err.msg);
+                goto done;
+            }
             train = tml_dataset_select(all, split, TML_SPLIT_TRAIN);
             valid = tml_dataset_select(all, split, TML_SPLIT_VALID);
             if (!train || !valid) goto done;

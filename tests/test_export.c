@@ -27,7 +27,7 @@
 #include "data/history.h"
 #include "data/table.h"
 #include "kernels/backend.h"
-#include "serve/export_model.h"
+#include "serve/export_io.h"
 #include "ticketml/serve.h"
 #include "tests/util_test.h"
 #include "trainer/export.h"

@@ -133,7 +133,7 @@ static void grad_case(TmlModelSpec spec, TmlDataset *d, const float *cw, float s
     for (int i = 0; i < m->n_params; i++)
         for (int64_t k = 0; k < m->params[i].rows * m->params[i].cols; k++)
             m->params[i].w[k] = 0.5f * (2.0f * tml_rng_uniform_f(&r) - 1.0f);
-    tml_model_set_loss_options(m, cw, smoothing);
+    assert_int_equal(tml_model_set_loss_options(m, cw, smoothing, &err), 0);
     TmlBatcher *bt = tml_batcher_new(d, spec.in_dim, 8, 1);
     const TmlBatch *b = tml_batcher_fill(bt, NULL, 3, 8);
     check_gradients(m, (TmlBatch *)b);

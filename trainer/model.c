@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer/h5io.h"
+#include "data/h5.h"
 #include "ticketml/rng.h"
 
 const char *tml_arch_name(TmlArch a) {
@@ -46,22 +46,23 @@ static TmlParam *add_param(TmlModel *m, const char *name, int64_t rows, int64_t 
 }
 
 /* Fills p->w with U(-bound, bound) (bound 0: zeros), generated row-chunk by row-chunk on the host
- * so a large embedding table never needs a second full-size host copy. */
-static void init_uniform(TmlModel *m, TmlParam *p, float bound, TmlRng *rng) {
+ * so a large embedding table never needs a second full-size host copy. -1 when out of memory. */
+static int init_uniform(TmlModel *m, TmlParam *p, float bound, TmlRng *rng, TmlError *err) {
     size_t total = (size_t)p->rows * (size_t)p->cols;
     if (bound == 0.0f) {
         tml_zero(m->be, p->w, total * sizeof(float));
-        return;
+        return 0;
     }
     size_t chunk = 1 << 20;
     float *buf = malloc(chunk * sizeof(float));
-    TML_ASSERT(buf);
+    if (!buf) return tml_fail(err, "out of host memory initializing %s", p->name);
     for (size_t off = 0; off < total; off += chunk) {
         size_t n = total - off < chunk ? total - off : chunk;
         for (size_t i = 0; i < n; i++) buf[i] = (2.0f * tml_rng_uniform_f(rng) - 1.0f) * bound;
         tml_upload(m->be, p->w + off, buf, n * sizeof(float));
     }
     free(buf);
+    return 0;
 }
 
 TmlModel *tml_model_create(TmlBackend *be, const TmlModelSpec *spec, uint64_t seed, TmlError *err) {
@@ -79,23 +80,24 @@ TmlModel *tml_model_create(TmlBackend *be, const TmlModelSpec *spec, uint64_t se
     int C = s->n_out;
     if (s->arch != TML_ARCH_TABULAR) {
         int64_t D = s->arch == TML_ARCH_LINEAR ? C : s->dim;
-        if (!(m->E = add_param(m, "embedding", s->in_dim, D, 1, err))) goto fail;
-        init_uniform(m, m->E, s->arch == TML_ARCH_LINEAR ? 0.0f : 1.0f / (float)D, &rng);
+        if (!(m->E = add_param(m, "embedding", s->in_dim, D, 1, err)) ||
+            init_uniform(m, m->E, s->arch == TML_ARCH_LINEAR ? 0.0f : 1.0f / (float)D, &rng, err))
+            goto fail;
     }
     int64_t in2 = w0;
     if (s->arch != TML_ARCH_LINEAR && s->hidden > 0) {
         if (!(m->W1 = add_param(m, "hidden_w", w0, s->hidden, 0, err))) goto fail;
         if (!(m->b1 = add_param(m, "hidden_b", s->hidden, 1, 0, err))) goto fail;
-        init_uniform(m, m->W1, sqrtf(6.0f / (float)w0), &rng); /* He: followed by ReLU */
-        init_uniform(m, m->b1, 0.0f, &rng);
+        if (init_uniform(m, m->W1, sqrtf(6.0f / (float)w0), &rng, err) || /* He: followed by ReLU */
+            init_uniform(m, m->b1, 0.0f, &rng, err))
+            goto fail;
         in2 = s->hidden;
     }
     if (s->arch != TML_ARCH_LINEAR) {
         if (!(m->W2 = add_param(m, "output_w", in2, C, 0, err))) goto fail;
-        init_uniform(m, m->W2, sqrtf(6.0f / (float)(in2 + C)), &rng); /* Xavier */
+        if (init_uniform(m, m->W2, sqrtf(6.0f / (float)(in2 + C)), &rng, err)) goto fail; /* Xavier */
     }
-    if (!(m->b2 = add_param(m, "output_b", C, 1, 0, err))) goto fail;
-    init_uniform(m, m->b2, 0.0f, &rng);
+    if (!(m->b2 = add_param(m, "output_b", C, 1, 0, err)) || init_uniform(m, m->b2, 0.0f, &rng, err)) goto fail;
     return m;
 fail:
     tml_model_free(m);
@@ -191,14 +193,15 @@ oom:
                     tml_backend_name(be), B, (long long)nnz);
 }
 
-void tml_model_set_loss_options(TmlModel *m, const float *class_weights, float smoothing) {
+int tml_model_set_loss_options(TmlModel *m, const float *class_weights, float smoothing, TmlError *err) {
     m->smoothing = smoothing;
     m->has_cw = class_weights != NULL;
     if (class_weights) {
         if (!m->d_cw) m->d_cw = tml_alloc(m->be, (size_t)m->spec.n_out * sizeof(float));
-        TML_ASSERT(m->d_cw);
+        if (!m->d_cw) return tml_fail(err, "out of %s memory for the class weights", tml_backend_name(m->be));
         tml_upload(m->be, m->d_cw, class_weights, (size_t)m->spec.n_out * sizeof(float));
     }
+    return 0;
 }
 
 int tml_model_load_batch(TmlModel *m, const TmlBatch *b, TmlError *err) {

@@ -82,8 +82,9 @@ TmlModel *tml_model_create(TmlBackend *be, const TmlModelSpec *spec, uint64_t se
 void tml_model_free(TmlModel *m);
 /* Ensures scratch space for batches of up to B rows and nnz ids. -1 when out of device memory. */
 int tml_model_reserve(TmlModel *m, int B, int64_t nnz, TmlError *err);
-/* Class weights (C) for the loss, or NULL for none; label smoothing in [0, 1). */
-void tml_model_set_loss_options(TmlModel *m, const float *class_weights, float smoothing);
+/* Class weights (C) for the loss, or NULL for none; label smoothing in [0, 1). -1 when out of
+ * device memory. */
+int tml_model_set_loss_options(TmlModel *m, const float *class_weights, float smoothing, TmlError *err);
 /* Uploads a host batch (reserving space as needed). */
 int tml_model_load_batch(TmlModel *m, const TmlBatch *b, TmlError *err);
 /* Forward on the loaded batch; probabilities land in m->d_probs (B, C). When losses is non-NULL

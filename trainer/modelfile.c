@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trainer/h5io.h"
+#include "data/h5.h"
 
 static int save_state(hid_t file, const TmlTrainState *st, TmlError *err) {
     hid_t g = H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);

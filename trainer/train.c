@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "trainer/batch.h"
-#include "trainer/h5io.h"
+#include "data/h5.h"
 #include "trainer/score.h"
 
 const char *const TML_KNOWN_CONFIG_KEYS[] = {
@@ -243,8 +243,10 @@ int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, con
     st->total_steps = batches * o->epochs;
     int C = m->spec.n_out;
     float *cw = o->class_weight_balanced ? balanced_weights(train, C, o->class_weight_balanced == 2) : NULL;
-    tml_model_set_loss_options(m, cw, (float)o->label_smoothing);
+    if (o->class_weight_balanced && !cw) return tml_fail(err, "out of host memory for the class weights");
+    int cw_rc = tml_model_set_loss_options(m, cw, (float)o->label_smoothing, err);
     free(cw);
+    if (cw_rc < 0) return -1;
     TmlBatcher *bt = tml_batcher_new(train, m->spec.in_dim, B, m->E != NULL);
     int64_t *order = malloc((size_t)n * sizeof(int64_t));
     float *losses = malloc((size_t)B * sizeof(float));

@@ -1,6 +1,6 @@
 /* synth_bank_zh.c — Chinese phrase banks of the corpus generator, the same structure as
  * synth_bank_en.c (issue + optional ask per intent, shared parts, slot values). */
-#include "data/synth_internal.h"
+#include "synth/synth_internal.h"
 
 static SynthList card_lost_i = {
     "我的{card}{date}丢了，到处都找不到。", "银行卡被偷了，尾号{last4}。",
@@ -126,11 +126,11 @@ static SynthList renewal_i = {"我的合约{date}到期，续约有什么优惠�
                               "再签两年有没有老用户优惠？", NULL};
 static SynthList renewal_a = {"请把续约方案发给我。", "不换手机可以续约吗？", "新的月费是多少？", NULL};
 
-const char *const *const SYNTH_ZH_ISSUE[SYNTH_N_INTENTS] = {
+const char *const *const tml_synth_zh_issue[SYNTH_N_INTENTS] = {
     card_lost_i, refund_i,  billing_i, cancel_i, upgrade_i,  outage_i,   password_i,
     delivery_i,  payfail_i, slow_i,    sim_i,    locked_i,   roaming_i,  address_i,
     invoice_i,   usage_i,   repair_i,  transfer_i, paymethod_i, renewal_i};
-const char *const *const SYNTH_ZH_ASK[SYNTH_N_INTENTS] = {
+const char *const *const tml_synth_zh_ask[SYNTH_N_INTENTS] = {
     card_lost_a, refund_a,  billing_a, cancel_a, upgrade_a,  outage_a,   password_a,
     delivery_a,  payfail_a, slow_a,    sim_a,    locked_a,   roaming_a,  address_a,
     invoice_a,   usage_a,   repair_a,  transfer_a, paymethod_a, renewal_a};
@@ -156,7 +156,7 @@ static SynthList wait = {"等了{hours}个小时都没人回复。", "在线客�
                          "{days}天了还没有回复。", NULL};
 static SynthList signoff = {"发自我的手机", "{name}", NULL};
 
-const SynthCommonBank SYNTH_COMMON_ZH = {greeting, generic_issue, generic_ask, detail,
+const SynthCommonBank tml_synth_common_zh = {greeting, generic_issue, generic_ask, detail,
                                          neg_open, neg_close,     pos_open,    pos_close,
                                          neutral_close, followup, wait,        signoff};
 
@@ -174,5 +174,5 @@ static SynthList name = {"王先生", "李女士", "张伟", "刘洋", "陈静",
 static SynthList relday = {"昨天", "上周五", "今天早上", "前天", "上周", "周一", "昨晚", NULL};
 static SynthList month = {NULL};
 
-const SynthSlotBank SYNTH_SLOTS_ZH = {product, plan, card,  city,   country, merchant,
+const SynthSlotBank tml_synth_slots_zh = {product, plan, card,  city,   country, merchant,
                                       bank,    courier, street, name, relday,  month};

@@ -1,11 +1,11 @@
-/* h5util.c — HDF5 helpers for the features group and the dataset cache; see h5util.h. Every
- * function closes what it opens, so a failure half-way leaks no HDF5 handles. */
+/* h5.c — the HDF5 helpers of every ticketml file (cache, features, model, export); see h5.h.
+ * Every function closes what it opens, so a failure half-way leaks no HDF5 handles. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/h5util.h"
+#include "data/h5.h"
 
 void tml_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -34,10 +34,22 @@ int tml_h5_fail(TmlError *err, const char *fmt, ...) {
     return tml_fail(err, "%s", what);
 }
 
+/* The stored type of a native memory type: little-endian, so files read the same on any host. */
+static hid_t file_type(hid_t mem) {
+    if (H5Tequal(mem, H5T_NATIVE_FLOAT) > 0) return H5T_IEEE_F32LE;
+    if (H5Tequal(mem, H5T_NATIVE_DOUBLE) > 0) return H5T_IEEE_F64LE;
+    if (H5Tequal(mem, H5T_NATIVE_INT64) > 0) return H5T_STD_I64LE;
+    if (H5Tequal(mem, H5T_NATIVE_UINT64) > 0) return H5T_STD_U64LE;
+    if (H5Tequal(mem, H5T_NATIVE_INT32) > 0) return H5T_STD_I32LE;
+    if (H5Tequal(mem, H5T_NATIVE_UINT32) > 0) return H5T_STD_U32LE;
+    if (H5Tequal(mem, H5T_NATIVE_UINT8) > 0) return H5T_STD_U8LE;
+    return mem; /* strings and anything else: as given */
+}
+
 static int attr_write(hid_t loc, const char *name, hid_t type, const void *v) {
     if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
     hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = H5Acreate2(loc, name, file_type(type), sp, H5P_DEFAULT, H5P_DEFAULT);
     int rc = a < 0 || H5Awrite(a, type, v) < 0 ? -1 : 0;
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
@@ -86,9 +98,9 @@ char *tml_h5_get_str(hid_t loc, const char *name) {
         if (H5Tis_variable_str(ft) > 0) {
             hid_t t = vlen_str_type();
             char *p = NULL;
-            if (H5Aread(a, t, &p) >= 0 && p) {
-                out = strdup(p);
-                H5free_memory(p);
+            if (H5Aread(a, t, &p) >= 0) {
+                out = strdup(p ? p : "");
+                if (p) H5free_memory(p);
             }
             H5Tclose(t);
         } else {
@@ -127,7 +139,7 @@ int tml_h5_write(hid_t loc, const char *name, hid_t memtype, int rank, const hsi
         H5Pset_shuffle(dcpl);
         if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl, 1);
     }
-    hid_t d = H5Dcreate2(loc, name, memtype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t d = H5Dcreate2(loc, name, file_type(memtype), sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int rc = d < 0 ? -1 : 0;
     if (rc == 0 && total > 0 && H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) rc = -1;
     if (d >= 0) H5Dclose(d);
@@ -146,6 +158,19 @@ int tml_h5_write_strs(hid_t loc, const char *name, char *const *s, int64_t n) {
     H5Tclose(t);
     free(p);
     return rc;
+}
+
+int tml_h5_rank(hid_t loc, const char *name, hsize_t dims[2]) {
+    if (!tml_h5_exists(loc, name)) return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t sp = H5Dget_space(d);
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    dims[0] = dims[1] = 0;
+    if (rank == 1 || rank == 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return rank;
 }
 
 int64_t tml_h5_size(hid_t loc, const char *name, int64_t *dims0) {
@@ -207,4 +232,60 @@ char **tml_h5_read_strs(hid_t loc, const char *name, int64_t *n) {
     }
     *n = m;
     return out;
+}
+
+/* ---- TmlError-returning calls ------------------------------------------------------------------ */
+
+static int write_tensor(hid_t loc, const char *name, hid_t type, const void *data, int64_t rows, int64_t cols,
+                        TmlError *err) {
+    hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
+    if (tml_h5_write(loc, name, type, cols > 0 ? 2 : 1, dims, data, 0) < 0)
+        return tml_h5_fail(err, "cannot write dataset '%s' (disk full?)", name);
+    return 0;
+}
+
+static int read_tensor(hid_t loc, const char *name, hid_t type, void *data, int64_t rows, int64_t cols, TmlError *err) {
+    int64_t d0 = 0, n = tml_h5_size(loc, name, &d0);
+    int64_t want = cols > 0 ? rows * cols : rows;
+    if (n < 0) return tml_fail(err, "dataset '%s' is missing", name);
+    if (n != want || d0 != rows)
+        return tml_fail(err, "dataset '%s' has %lld values (first dimension %lld), expected %lld x %lld", name,
+                        (long long)n, (long long)d0, (long long)rows, (long long)(cols > 0 ? cols : 1));
+    if (n > 0 && tml_h5_read(loc, name, type, data) < 0)
+        return tml_h5_fail(err, "cannot read dataset '%s' (file truncated or corrupt?)", name);
+    return 0;
+}
+
+int tml_h5_write_f32(hid_t loc, const char *name, const float *data, int64_t rows, int64_t cols, TmlError *err) {
+    return write_tensor(loc, name, H5T_NATIVE_FLOAT, data, rows, cols, err);
+}
+int tml_h5_read_f32(hid_t loc, const char *name, float *data, int64_t rows, int64_t cols, TmlError *err) {
+    return read_tensor(loc, name, H5T_NATIVE_FLOAT, data, rows, cols, err);
+}
+int tml_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n, TmlError *err) {
+    return write_tensor(loc, name, H5T_NATIVE_UINT64, data, n, 0, err);
+}
+int tml_h5_read_u64(hid_t loc, const char *name, uint64_t *data, int64_t n, TmlError *err) {
+    return read_tensor(loc, name, H5T_NATIVE_UINT64, data, n, 0, err);
+}
+
+int tml_h5_attr_write_i64(hid_t loc, const char *name, int64_t v, TmlError *err) {
+    return tml_h5_attr_i64(loc, name, v) < 0 ? tml_h5_fail(err, "cannot write attribute '%s'", name) : 0;
+}
+int tml_h5_attr_read_i64(hid_t loc, const char *name, int64_t *v, TmlError *err) {
+    return tml_h5_get_i64(loc, name, v) < 0 ? tml_fail(err, "attribute '%s' is missing or not an integer", name) : 0;
+}
+int tml_h5_attr_write_f64(hid_t loc, const char *name, double v, TmlError *err) {
+    return tml_h5_attr_f64(loc, name, v) < 0 ? tml_h5_fail(err, "cannot write attribute '%s'", name) : 0;
+}
+int tml_h5_attr_read_f64(hid_t loc, const char *name, double *v, TmlError *err) {
+    return tml_h5_get_f64(loc, name, v) < 0 ? tml_fail(err, "attribute '%s' is missing or not a number", name) : 0;
+}
+int tml_h5_attr_write_str(hid_t loc, const char *name, const char *s, TmlError *err) {
+    return tml_h5_attr_str(loc, name, s) < 0 ? tml_h5_fail(err, "cannot write attribute '%s'", name) : 0;
+}
+char *tml_h5_attr_read_str(hid_t loc, const char *name, TmlError *err) {
+    char *s = tml_h5_get_str(loc, name);
+    if (!s) tml_fail(err, "attribute '%s' is missing or not a string", name);
+    return s;
 }

@@ -1,7 +1,7 @@
 /* synth_bank_en.c — English phrase banks of the corpus generator: per intent an "issue" sentence
  * and an optional "ask" sentence, plus parts shared by every ticket. Intents deliberately share
  * words (charge, cancel, card, slow, locked...) so intent classification is not trivial. */
-#include "data/synth_internal.h"
+#include "synth/synth_internal.h"
 
 /* ---- per intent ------------------------------------------------------------------------------ */
 static SynthList card_lost_i = {
@@ -389,11 +389,11 @@ static SynthList renewal_a = {
     "Otherwise I'll look at other providers.",
     NULL};
 
-const char *const *const SYNTH_EN_ISSUE[SYNTH_N_INTENTS] = {
+const char *const *const tml_synth_en_issue[SYNTH_N_INTENTS] = {
     card_lost_i, refund_i,  billing_i, cancel_i, upgrade_i,  outage_i,   password_i,
     delivery_i,  payfail_i, slow_i,    sim_i,    locked_i,   roaming_i,  address_i,
     invoice_i,   usage_i,   repair_i,  transfer_i, paymethod_i, renewal_i};
-const char *const *const SYNTH_EN_ASK[SYNTH_N_INTENTS] = {
+const char *const *const tml_synth_en_ask[SYNTH_N_INTENTS] = {
     card_lost_a, refund_a,  billing_a, cancel_a, upgrade_a,  outage_a,   password_a,
     delivery_a,  payfail_a, slow_a,    sim_a,    locked_a,   roaming_a,  address_a,
     invoice_a,   usage_a,   repair_a,  transfer_a, paymethod_a, renewal_a};
@@ -458,7 +458,7 @@ static SynthList wait = {"I've been waiting {hours} hours for a reply.",
 static SynthList signoff = {"Regards, {name}", "Sent from my iPhone", "Thanks, {name}",
                             "-- {name}", "Best, {name}", NULL};
 
-const SynthCommonBank SYNTH_COMMON_EN = {greeting, generic_issue, generic_ask, detail,
+const SynthCommonBank tml_synth_common_en = {greeting, generic_issue, generic_ask, detail,
                                          neg_open, neg_close,     pos_open,    pos_close,
                                          neutral_close, followup, wait,        signoff};
 
@@ -489,5 +489,5 @@ static SynthList month = {"January", "February", "March",     "April",   "May", 
                           "July",    "August",   "September", "October", "November", "December",
                           NULL};
 
-const SynthSlotBank SYNTH_SLOTS_EN = {product, plan, card,  city,   country, merchant,
+const SynthSlotBank tml_synth_slots_en = {product, plan, card,  city,   country, merchant,
                                       bank,    courier, street, name, relday,  month};

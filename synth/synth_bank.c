@@ -1,11 +1,11 @@
 /* synth_bank.c — the intent label set of the generated corpus: names, how often each occurs, how it
  * leans in sentiment, and which intents a human annotator confuses it with (label noise). */
-#include "data/synth.h"
-#include "data/synth_internal.h"
+#include "synth/synth.h"
+#include "synth/synth_internal.h"
 
 /* prior: share in the stream (relative); neg/pos: sentiment logits vs neutral (outages and billing
  * disputes are angry, plan upgrades and renewals are friendly); priority: fraud/lockout queues. */
-const SynthIntentInfo SYNTH_INTENTS[SYNTH_N_INTENTS] = {
+const SynthIntentInfo tml_synth_intents[SYNTH_N_INTENTS] = {
     [SI_CARD_LOST] = {"card_lost", 5, 0.3, -1.0, 1, {SI_SIM_REPLACEMENT, SI_ACCOUNT_LOCKED, -1}},
     [SI_REFUND_REQUEST] = {"refund_request", 6, 0.4, -0.8, 0, {SI_BILLING_DISPUTE, SI_DELIVERY_DELAY, -1}},
     [SI_BILLING_DISPUTE] = {"billing_dispute", 7, 0.9, -1.5, 0, {SI_REFUND_REQUEST, SI_INVOICE_REQUEST, -1}},
@@ -31,10 +31,10 @@ const SynthIntentInfo SYNTH_INTENTS[SYNTH_N_INTENTS] = {
 int tml_synth_intent_count(void) { return SYNTH_N_INTENTS; }
 
 const char *tml_synth_intent_name(int id) {
-    return id >= 0 && id < SYNTH_N_INTENTS ? SYNTH_INTENTS[id].name : NULL;
+    return id >= 0 && id < SYNTH_N_INTENTS ? tml_synth_intents[id].name : NULL;
 }
 
-int synth_list_len(const char *const *list) {
+int tml_synth_list_len(const char *const *list) {
     int n = 0;
     while (list[n]) n++;
     return n;

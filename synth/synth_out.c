@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "data/synth_internal.h"
+#include "synth/synth_internal.h"
 
 #define SYNTH_OUT_BUF (1u << 20)
 
@@ -16,13 +16,13 @@ static char *path_join(const char *dir, const char *name, const char *suffix) {
     return p;
 }
 
-int synth_out_open(SynthOut *o, const char *dir, const char *name, TmlError *err) {
+int tml_synth_out_open(SynthOut *o, const char *dir, const char *name, TmlError *err) {
     memset(o, 0, sizeof *o);
     o->final_path = path_join(dir, name, "");
     o->tmp_path = path_join(dir, name, ".tmp");
     o->buf = malloc(SYNTH_OUT_BUF);
     if (!o->final_path || !o->tmp_path || !o->buf) {
-        synth_out_abort(o);
+        tml_synth_out_abort(o);
         return tml_fail(err, "synth: out of memory opening %s/%s", dir, name);
     }
     o->f = fopen(o->tmp_path, "wb");
@@ -30,7 +30,7 @@ int synth_out_open(SynthOut *o, const char *dir, const char *name, TmlError *err
         int e = errno;
         tml_fail(err, "%s: cannot write (%s); check that the output directory is writable",
                  o->tmp_path, strerror(e));
-        synth_out_abort(o);
+        tml_synth_out_abort(o);
         return -1;
     }
     return 0;
@@ -41,7 +41,7 @@ static void flush_buf(SynthOut *o) {
     o->n = 0;
 }
 
-void synth_out_bytes(SynthOut *o, const char *s, size_t n) {
+void tml_synth_out_bytes(SynthOut *o, const char *s, size_t n) {
     o->bytes += (int64_t)n;
     while (n) {
         size_t room = SYNTH_OUT_BUF - o->n;
@@ -54,15 +54,15 @@ void synth_out_bytes(SynthOut *o, const char *s, size_t n) {
     }
 }
 
-void synth_out_str(SynthOut *o, const char *s) { synth_out_bytes(o, s, strlen(s)); }
+void tml_synth_out_str(SynthOut *o, const char *s) { tml_synth_out_bytes(o, s, strlen(s)); }
 
-void synth_out_char(SynthOut *o, char c) {
+void tml_synth_out_char(SynthOut *o, char c) {
     if (o->n == SYNTH_OUT_BUF) flush_buf(o);
     o->buf[o->n++] = c;
     o->bytes++;
 }
 
-void synth_out_int(SynthOut *o, int64_t v) {
+void tml_synth_out_int(SynthOut *o, int64_t v) {
     char tmp[24];
     int n = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -73,40 +73,40 @@ void synth_out_int(SynthOut *o, int64_t v) {
     if (v < 0) tmp[n++] = '-';
     char s[24];
     for (int i = 0; i < n; i++) s[i] = tmp[n - 1 - i];
-    synth_out_bytes(o, s, (size_t)n);
+    tml_synth_out_bytes(o, s, (size_t)n);
 }
 
-void synth_out_cents(SynthOut *o, int64_t cents) {
+void tml_synth_out_cents(SynthOut *o, int64_t cents) {
     if (cents < 0) {
-        synth_out_char(o, '-');
+        tml_synth_out_char(o, '-');
         cents = -cents;
     }
-    synth_out_int(o, cents / 100);
+    tml_synth_out_int(o, cents / 100);
     char s[3] = {'.', (char)('0' + cents % 100 / 10), (char)('0' + cents % 10)};
-    synth_out_bytes(o, s, 3);
+    tml_synth_out_bytes(o, s, 3);
 }
 
-void synth_out_field(SynthOut *o, const char *s, size_t n) {
+void tml_synth_out_field(SynthOut *o, const char *s, size_t n) {
     int quote = 0;
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
-        synth_out_bytes(o, s, n);
+        tml_synth_out_bytes(o, s, n);
         return;
     }
-    synth_out_char(o, '"');
+    tml_synth_out_char(o, '"');
     size_t start = 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '"') {
-            synth_out_bytes(o, s + start, i + 1 - start); /* the quote itself, then its double */
-            synth_out_char(o, '"');
+            tml_synth_out_bytes(o, s + start, i + 1 - start); /* the quote itself, then its double */
+            tml_synth_out_char(o, '"');
             start = i + 1;
         }
-    synth_out_bytes(o, s + start, n - start);
-    synth_out_char(o, '"');
+    tml_synth_out_bytes(o, s + start, n - start);
+    tml_synth_out_char(o, '"');
 }
 
-int synth_out_commit(SynthOut *o, TmlError *err) {
+int tml_synth_out_commit(SynthOut *o, TmlError *err) {
     flush_buf(o);
     int e = o->failed;
     if (!e && fflush(o->f)) e = errno ? errno : EIO;
@@ -117,7 +117,7 @@ int synth_out_commit(SynthOut *o, TmlError *err) {
     if (e) {
         tml_fail(err, "%s: write failed (%s); check free disk space and permissions", o->tmp_path,
                  strerror(e));
-        synth_out_abort(o);
+        tml_synth_out_abort(o);
         return -1;
     }
     free(o->tmp_path);
@@ -127,7 +127,7 @@ int synth_out_commit(SynthOut *o, TmlError *err) {
     return 0;
 }
 
-void synth_out_abort(SynthOut *o) {
+void tml_synth_out_abort(SynthOut *o) {
     if (o->f) fclose(o->f);
     if (o->tmp_path) remove(o->tmp_path);
     free(o->tmp_path);
@@ -136,40 +136,9 @@ void synth_out_abort(SynthOut *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-int64_t synth_days_from_civil(int y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void synth_civil_from_days(int64_t z, int *y, int *m, int *d) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-int synth_parse_date(const char *s, int64_t *day) {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
-    int64_t z = synth_days_from_civil(y, m, d);
-    int yy, mm, dd;
-    synth_civil_from_days(z, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d) return -1; /* e.g. 2025-02-30 */
+int tml_synth_parse_date(const char *s, int64_t *day) {
+    int64_t z;
+    if (!s || strlen(s) != 10 || tml_date_parse_iso(s, &z) < 0 || z < 0) return -1;
     *day = z;
     return 0;
 }
-
-int synth_weekday(int64_t day) { return (int)(((day % 7) + 7 + 3) % 7); } /* 1970-01-01: Thursday */

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "data/synth.h"
-#include "data/synth_internal.h"
+#include "synth/synth.h"
+#include "synth/synth_internal.h"
 
 enum { RNG_CUSTOMERS = 1, RNG_CALENDAR, RNG_TICKETS, RNG_TEXT, RNG_CHURN, RNG_CHARGES };
 enum { CONTRACT_M2M, CONTRACT_ONE, CONTRACT_TWO };
@@ -65,7 +65,7 @@ typedef struct Gen {
     double p_speaker, p_zh_other, p_mixed_other;
 } Gen;
 
-static double sigmoid(double x) { return 1.0 / (1.0 + synth_exp(-x)); }
+static double sigmoid(double x) { return 1.0 / (1.0 + tml_synth_exp(-x)); }
 
 static inline void u16_inc(uint16_t *v) {
     if (*v < UINT16_MAX) (*v)++;
@@ -96,7 +96,7 @@ int tml_synth_config_check(const TmlSynthConfig *c, TmlError *err) {
                         TML_SYNTH_MAX_CUSTOMERS, (long long)c->n_customers);
     if (c->days < 1 || c->days > TML_SYNTH_MAX_DAYS)
         return tml_fail(err, "synth: --days must be 1..%d (got %d)", TML_SYNTH_MAX_DAYS, c->days);
-    if (synth_parse_date(c->start_date, &day) || day + c->days > synth_days_from_civil(9999, 12, 31))
+    if (tml_synth_parse_date(c->start_date, &day) || day + c->days > tml_date_from_civil(9999, 12, 31))
         return tml_fail(err, "synth: --start-date '%s' is not a valid date; use YYYY-MM-DD, e.g. 2025-01-01",
                         c->start_date ? c->start_date : "(null)");
     if (!(c->zh_share >= 0 && c->mixed_share >= 0 && c->zh_share + c->mixed_share <= 0.95))
@@ -113,7 +113,7 @@ int tml_synth_config_check(const TmlSynthConfig *c, TmlError *err) {
 /* ---- customers -------------------------------------------------------------------------------- */
 static double customer_rate(const SynthCustomer *cu, SynthRng *r) {
     /* log-normal spread (sigma 1.0): most customers write once or twice, a few write dozens of times */
-    double w = synth_exp(1.0 * synth_rng_normal(r));
+    double w = tml_synth_exp(1.0 * tml_synth_rng_normal(r));
     if (cu->contract == CONTRACT_M2M) w *= 1.3;
     if (cu->tenure <= 2) w *= 1.8;
     if (cu->senior) w *= 1.1;
@@ -123,40 +123,40 @@ static double customer_rate(const SynthCustomer *cu, SynthRng *r) {
 
 static void customers_make(Gen *g, double *rate) {
     SynthRng r;
-    synth_rng_seed(&r, g->cfg->seed, RNG_CUSTOMERS);
+    tml_synth_rng_seed(&r, g->cfg->seed, RNG_CUSTOMERS);
     for (int64_t i = 0; i < g->cfg->n_customers; i++) {
         SynthCustomer *cu = &g->cust[i];
         double u = tml_rng_uniform(&r);
         cu->contract = u < 0.55 ? CONTRACT_M2M : u < 0.76 ? CONTRACT_ONE : CONTRACT_TWO;
         int t;
-        if (cu->contract == CONTRACT_M2M) t = 1 + (int)(-16.0 * synth_log(1.0 - tml_rng_uniform(&r)));
+        if (cu->contract == CONTRACT_M2M) t = 1 + (int)(-16.0 * tml_synth_log(1.0 - tml_rng_uniform(&r)));
         else if (cu->contract == CONTRACT_ONE) {
-            int a = (int)synth_rng_below(&r, 67); /* triangular: mean of two uniforms */
-            t = 6 + (a + (int)synth_rng_below(&r, 67)) / 2;
+            int a = (int)tml_synth_rng_below(&r, 67); /* triangular: mean of two uniforms */
+            t = 6 + (a + (int)tml_synth_rng_below(&r, 67)) / 2;
         }
-        else t = 72 - (int)(-14.0 * synth_log(1.0 - tml_rng_uniform(&r)));
+        else t = 72 - (int)(-14.0 * tml_synth_log(1.0 - tml_rng_uniform(&r)));
         if (t > 72) t = 72;
         if (t < 1) t = 1;
-        if (cu->contract == CONTRACT_TWO && t < 12) t = 12 + (int)synth_rng_below(&r, 12);
-        if (synth_rng_chance(&r, 0.003)) t = 0; /* signed up this month: no bill yet */
+        if (cu->contract == CONTRACT_TWO && t < 12) t = 12 + (int)tml_synth_rng_below(&r, 12);
+        if (tml_synth_rng_chance(&r, 0.003)) t = 0; /* signed up this month: no bill yet */
         cu->tenure = (uint8_t)t;
         static const double PLAN_W[] = {22, 35, 30, 13};
-        cu->plan = (uint8_t)synth_rng_pick(&r, PLAN_W, 4);
+        cu->plan = (uint8_t)tml_synth_rng_pick(&r, PLAN_W, 4);
         static const int PLAN_LO[] = {1800, 4000, 7000, 9500}, PLAN_SPAN[] = {1700, 3000, 3000, 2500};
-        int cents = PLAN_LO[cu->plan] + (int)synth_rng_below(&r, (uint32_t)PLAN_SPAN[cu->plan]);
+        int cents = PLAN_LO[cu->plan] + (int)tml_synth_rng_below(&r, (uint32_t)PLAN_SPAN[cu->plan]);
         cu->monthly_cents = (uint16_t)(cents / 5 * 5);
         static const double PAY_M2M[] = {45, 20, 17, 18}, PAY_LONG[] = {20, 25, 28, 27};
-        cu->payment = (uint8_t)synth_rng_pick(&r, cu->contract == CONTRACT_M2M ? PAY_M2M : PAY_LONG, 4);
+        cu->payment = (uint8_t)tml_synth_rng_pick(&r, cu->contract == CONTRACT_M2M ? PAY_M2M : PAY_LONG, 4);
         static const double REGION_W[] = {22, 20, 20, 20, 18};
-        cu->region = (uint8_t)synth_rng_pick(&r, REGION_W, N_REGIONS);
-        cu->senior = (uint8_t)synth_rng_chance(&r, 0.16);
-        cu->zh = (uint8_t)synth_rng_chance(&r, g->p_speaker);
+        cu->region = (uint8_t)tml_synth_rng_pick(&r, REGION_W, N_REGIONS);
+        cu->senior = (uint8_t)tml_synth_rng_chance(&r, 0.16);
+        cu->zh = (uint8_t)tml_synth_rng_chance(&r, g->p_speaker);
         double chw[SYNTH_N_CHANNELS];
         memcpy(chw, CHANNEL_SHARE, sizeof chw);
         if (cu->senior) chw[SYNTH_CH_PHONE] *= 3, chw[SYNTH_CH_SOCIAL] *= 0.3;
         if (cu->zh) chw[SYNTH_CH_APP] *= 2, chw[SYNTH_CH_CHAT] *= 1.5;
-        cu->channel = (uint8_t)synth_rng_pick(&r, chw, SYNTH_N_CHANNELS);
-        cu->grump = (float)synth_rng_normal(&r);
+        cu->channel = (uint8_t)tml_synth_rng_pick(&r, chw, SYNTH_N_CHANNELS);
+        cu->grump = (float)tml_synth_rng_normal(&r);
         /* joined tenure months (+ part of a month) before the end of the window */
         double ago = (cu->tenure + tml_rng_uniform(&r)) * 30.44;
         cu->join_day = (int16_t)(g->days - (int)ago);
@@ -199,21 +199,21 @@ static uint32_t customer_draw(const Gen *g, SynthRng *r) {
 /* ---- calendar: outages, daily volume, queue load ----------------------------------------------- */
 static void calendar_make(Gen *g) {
     SynthRng r;
-    synth_rng_seed(&r, g->cfg->seed, RNG_CALENDAR);
+    tml_synth_rng_seed(&r, g->cfg->seed, RNG_CALENDAR);
     int n_out = g->days / 25 + 1;
     for (int k = 0; k < n_out; k++) {
-        int s = (int)synth_rng_below(&r, (uint32_t)g->days), len = 1 + (int)synth_rng_below(&r, 2);
-        int region = (int)synth_rng_below(&r, N_REGIONS);
+        int s = (int)tml_synth_rng_below(&r, (uint32_t)g->days), len = 1 + (int)tml_synth_rng_below(&r, 2);
+        int region = (int)tml_synth_rng_below(&r, N_REGIONS);
         for (int d = s; d < s + len && d < g->days; d++) g->outage[d] |= (uint8_t)(1u << region);
     }
     double *w = g->day_weight, total = 0;
     for (int d = 0; d < g->days; d++) {
-        int wd = synth_weekday(g->start_day + d);
+        int wd = tml_date_weekday(g->start_day + d);
         w[d] = (wd == 5 ? 0.72 : wd == 6 ? 0.6 : 1.0) * (1.0 + 0.2 * d / g->days);
-        w[d] *= 1.0 + 0.08 * synth_rng_normal(&r);
+        w[d] *= 1.0 + 0.08 * tml_synth_rng_normal(&r);
         if (w[d] < 0.2) w[d] = 0.2;
         if (g->outage[d]) w[d] *= 1.35;
-        g->day_load[d] = (float)synth_exp(0.3 * synth_rng_normal(&r));
+        g->day_load[d] = (float)tml_synth_exp(0.3 * tml_synth_rng_normal(&r));
         total += w[d];
     }
     /* Cumulative rounding: the counts sum to exactly N. */
@@ -265,7 +265,7 @@ static FollowUp heap_pop(Gen *g) {
 /* ---- one ticket ------------------------------------------------------------------------------ */
 static int intent_draw(const SynthCustomer *cu, int outage_here, SynthRng *r) {
     double w[SYNTH_N_INTENTS];
-    for (int i = 0; i < SYNTH_N_INTENTS; i++) w[i] = SYNTH_INTENTS[i].prior;
+    for (int i = 0; i < SYNTH_N_INTENTS; i++) w[i] = tml_synth_intents[i].prior;
     if (cu->contract == CONTRACT_M2M) w[SI_CANCEL_SUBSCRIPTION] *= 1.5, w[SI_BILLING_DISPUTE] *= 1.2;
     if (cu->contract == CONTRACT_TWO) w[SI_CANCEL_SUBSCRIPTION] *= 0.6, w[SI_CONTRACT_RENEWAL] *= 1.5;
     if (cu->tenure <= 3) {
@@ -281,7 +281,7 @@ static int intent_draw(const SynthCustomer *cu, int outage_here, SynthRng *r) {
     if (cu->monthly_cents > 9000) w[SI_BILLING_DISPUTE] *= 1.3, w[SI_CANCEL_SUBSCRIPTION] *= 1.2;
     if (cu->payment == PAY_ECHECK) w[SI_PAYMENT_FAILED] *= 1.3;
     if (outage_here) w[SI_NETWORK_OUTAGE] += 25, w[SI_SLOW_INTERNET] += 8;
-    return synth_rng_pick(r, w, SYNTH_N_INTENTS);
+    return tml_synth_rng_pick(r, w, SYNTH_N_INTENTS);
 }
 
 typedef struct TicketRow {
@@ -301,7 +301,7 @@ static void ticket_make(Gen *g, int day, int64_t t, SynthRng *r, TicketRow *row)
         uint32_t c = customer_draw(g, r);
         /* customers who had not joined yet redraw; on outage days the hit region writes more */
         for (int k = 0; k < 16 && g->cust[c].join_day > day; k++) c = customer_draw(g, r);
-        if (outage_day && synth_rng_chance(r, 0.3))
+        if (outage_day && tml_synth_rng_chance(r, 0.3))
             for (int k = 0; k < 8 && !((g->outage[day] >> g->cust[c].region) & 1); k++) {
                 uint32_t c2 = customer_draw(g, r);
                 if (g->cust[c2].join_day <= day) c = c2;
@@ -317,37 +317,37 @@ static void ticket_make(Gen *g, int day, int64_t t, SynthRng *r, TicketRow *row)
     else row->lang = u < g->p_zh_other ? SYNTH_LANG_ZH
                      : u < g->p_zh_other + g->p_mixed_other ? SYNTH_LANG_MIXED : SYNTH_LANG_EN;
 
-    row->channel = synth_rng_chance(r, 0.6) ? cu->channel : synth_rng_pick(r, CHANNEL_SHARE, SYNTH_N_CHANNELS);
+    row->channel = tml_synth_rng_chance(r, 0.6) ? cu->channel : tml_synth_rng_pick(r, CHANNEL_SHARE, SYNTH_N_CHANNELS);
 
     /* first response: log-normal around the channel median, slower at night, on weekends, on
      * outage days and on busy days; fraud and lockouts jump the queue */
-    int sec = (int)(t % 86400), hour = sec / 3600, wd = synth_weekday(g->start_day + day);
+    int sec = (int)(t % 86400), hour = sec / 3600, wd = tml_date_weekday(g->start_day + day);
     double load = g->day_load[day];
     if (hour < 7 || hour >= 22) load *= 1.8;
     if (wd >= 5) load *= 1.5;
     if (outage_day) load *= 2.0;
-    if (SYNTH_INTENTS[row->intent].priority) load *= 0.4;
+    if (tml_synth_intents[row->intent].priority) load *= 0.4;
     double median = CHANNEL_MEDIAN[row->channel];
-    double minutes = median * load * synth_exp(0.9 * synth_rng_normal(r));
+    double minutes = median * load * tml_synth_exp(0.9 * tml_synth_rng_normal(r));
     if (minutes > 10080) minutes = 10080;
     row->minutes = (int)minutes;
 
     /* sentiment: intent lean + how long they waited relative to the channel + repeats + temper */
-    double lw = synth_log(minutes / median + 0.05);
+    double lw = tml_synth_log(minutes / median + 0.05);
     if (lw > 3) lw = 3;
     int rep = row->repeat > 3 ? 3 : row->repeat;
-    double s_neg = SYNTH_INTENTS[row->intent].neg_bias - 0.55 + 0.55 * lw + 0.6 * rep + 0.45 * cu->grump;
-    double s_pos = SYNTH_INTENTS[row->intent].pos_bias - 0.4 - 0.35 * lw - 0.25 * cu->grump -
+    double s_neg = tml_synth_intents[row->intent].neg_bias - 0.55 + 0.55 * lw + 0.6 * rep + 0.45 * cu->grump;
+    double s_pos = tml_synth_intents[row->intent].pos_bias - 0.4 - 0.35 * lw - 0.25 * cu->grump -
                    (row->repeat ? 0.5 : 0.0);
-    double sw[3] = {synth_exp(s_neg), 1.0, synth_exp(s_pos)};
-    row->sentiment = synth_rng_pick(r, sw, 3);
+    double sw[3] = {tml_synth_exp(s_neg), 1.0, tml_synth_exp(s_pos)};
+    row->sentiment = tml_synth_rng_pick(r, sw, 3);
 
     row->label = row->intent;
-    if (synth_rng_chance(r, cfg->label_noise)) {
-        const int *cf = SYNTH_INTENTS[row->intent].confuse;
+    if (tml_synth_rng_chance(r, cfg->label_noise)) {
+        const int *cf = tml_synth_intents[row->intent].confuse;
         int n = 0;
         while (n < 3 && cf[n] >= 0) n++;
-        if (n) row->label = cf[synth_rng_below(r, (uint32_t)n)];
+        if (n) row->label = cf[tml_synth_rng_below(r, (uint32_t)n)];
     }
 }
 
@@ -381,8 +381,8 @@ static int ticket_account(Gen *g, const TicketRow *row, int day, int64_t t, Synt
     default: break;
     }
     for (int k = 0; k < row->repeat; k++) p *= 0.7;
-    if (synth_rng_chance(r, p) && row->repeat < 250) {
-        int64_t delay = 3600 + (int64_t)(-2.5 * 86400 * synth_log(1.0 - tml_rng_uniform(r)));
+    if (tml_synth_rng_chance(r, p) && row->repeat < 250) {
+        int64_t delay = 3600 + (int64_t)(-2.5 * 86400 * tml_synth_log(1.0 - tml_rng_uniform(r)));
         FollowUp f = {t + delay, row->customer, (uint8_t)row->intent, (uint8_t)(row->repeat + 1)};
         if (f.t < (int64_t)g->days * 86400 && heap_push(g, f)) return -1;
     }
@@ -393,7 +393,7 @@ static int ticket_account(Gen *g, const TicketRow *row, int day, int64_t t, Synt
 static void out_id(SynthOut *o, char prefix, int64_t v, int width) {
     char s[24];
     int n = snprintf(s, sizeof s, "%c%0*lld", prefix, width, (long long)v);
-    synth_out_bytes(o, s, (size_t)n);
+    tml_synth_out_bytes(o, s, (size_t)n);
 }
 
 static void out_2d(char *s, int v) {
@@ -415,8 +415,8 @@ static double now_s(void) {
 static int tickets_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError *err) {
     const TmlSynthConfig *cfg = g->cfg;
     SynthOut o;
-    if (synth_out_open(&o, dir, "tickets.csv", err)) return -1;
-    synth_out_str(&o, "ticket_id,customer_id,created_at,channel,lang,text,intent,sentiment,"
+    if (tml_synth_out_open(&o, dir, "tickets.csv", err)) return -1;
+    tml_synth_out_str(&o, "ticket_id,customer_id,created_at,channel,lang,text,intent,sentiment,"
                       "first_response_minutes\n");
     int64_t max_day = 0;
     for (int d = 0; d < g->days; d++)
@@ -426,24 +426,24 @@ static int tickets_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError *e
     if (!secs || !text) {
         free(secs);
         free(text);
-        synth_out_abort(&o);
+        tml_synth_out_abort(&o);
         return tml_fail(err, "synth: out of memory for %lld tickets in one day", (long long)max_day);
     }
     SynthRng r, rt;
-    synth_rng_seed(&r, cfg->seed, RNG_TICKETS);
-    synth_rng_seed(&rt, cfg->seed, RNG_TEXT);
+    tml_synth_rng_seed(&r, cfg->seed, RNG_TICKETS);
+    tml_synth_rng_seed(&rt, cfg->seed, RNG_TEXT);
     int64_t id = 0, next_report = cfg->n_tickets / 10;
     double t0 = now_s();
     int rc = 0;
     for (int d = 0; d < g->days && !rc; d++) {
         int64_t n = g->day_count[d];
         for (int64_t k = 0; k < n; k++) {
-            int h = synth_rng_pick(&r, HOUR_WEIGHT, 24);
-            secs[k] = h * 3600 + (int)synth_rng_below(&r, 3600);
+            int h = tml_synth_rng_pick(&r, HOUR_WEIGHT, 24);
+            secs[k] = h * 3600 + (int)tml_synth_rng_below(&r, 3600);
         }
         qsort(secs, (size_t)n, sizeof *secs, cmp_int);
         int y, m, dd;
-        synth_civil_from_days(g->start_day + d, &y, &m, &dd);
+        tml_date_to_civil(g->start_day + d, &y, &m, &dd);
         char stamp[21];
         snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT00:00:00Z", y, m, dd);
         for (int64_t k = 0; k < n; k++) {
@@ -452,30 +452,30 @@ static int tickets_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError *e
             ticket_make(g, d, t, &r, &row);
             SynthTicketSpec spec = {row.intent, row.lang, row.sentiment, row.channel, row.repeat,
                                     row.minutes > 3 * CHANNEL_MEDIAN[row.channel], row.minutes,
-                                    synth_rng_chance(&r, 0.05), cfg->typo_rate};
-            size_t len = synth_text_compose(&spec, &rt, text);
+                                    tml_synth_rng_chance(&r, 0.05), cfg->typo_rate};
+            size_t len = tml_synth_text_compose(&spec, &rt, text);
 
             out_id(&o, 'T', ++id, 8);
-            synth_out_char(&o, ',');
+            tml_synth_out_char(&o, ',');
             out_id(&o, 'C', (int64_t)row.customer + 1, 7);
-            synth_out_char(&o, ',');
+            tml_synth_out_char(&o, ',');
             out_2d(stamp + 11, secs[k] / 3600);
             out_2d(stamp + 14, secs[k] / 60 % 60);
             out_2d(stamp + 17, secs[k] % 60);
-            synth_out_bytes(&o, stamp, 20);
-            synth_out_char(&o, ',');
-            synth_out_str(&o, CHANNEL_NAMES[row.channel]);
-            synth_out_char(&o, ',');
-            synth_out_str(&o, LANG_NAMES[row.lang]);
-            synth_out_char(&o, ',');
-            synth_out_field(&o, text, len);
-            synth_out_char(&o, ',');
-            synth_out_str(&o, SYNTH_INTENTS[row.label].name);
-            synth_out_char(&o, ',');
-            synth_out_str(&o, SENT_NAMES[row.sentiment]);
-            synth_out_char(&o, ',');
-            synth_out_int(&o, row.minutes);
-            synth_out_char(&o, '\n');
+            tml_synth_out_bytes(&o, stamp, 20);
+            tml_synth_out_char(&o, ',');
+            tml_synth_out_str(&o, CHANNEL_NAMES[row.channel]);
+            tml_synth_out_char(&o, ',');
+            tml_synth_out_str(&o, LANG_NAMES[row.lang]);
+            tml_synth_out_char(&o, ',');
+            tml_synth_out_field(&o, text, len);
+            tml_synth_out_char(&o, ',');
+            tml_synth_out_str(&o, tml_synth_intents[row.label].name);
+            tml_synth_out_char(&o, ',');
+            tml_synth_out_str(&o, SENT_NAMES[row.sentiment]);
+            tml_synth_out_char(&o, ',');
+            tml_synth_out_int(&o, row.minutes);
+            tml_synth_out_char(&o, '\n');
 
             if (ticket_account(g, &row, d, t, &r, st)) {
                 rc = tml_fail(err, "synth: out of memory for the follow-up queue");
@@ -495,11 +495,11 @@ static int tickets_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError *e
     st->n_tickets = id;
     st->bytes_tickets = o.bytes;
     if (rc) {
-        synth_out_abort(&o);
+        tml_synth_out_abort(&o);
         return -1;
     }
     TML_ASSERT(id == cfg->n_tickets);
-    return synth_out_commit(&o, err);
+    return tml_synth_out_commit(&o, err);
 }
 
 /* Churn logit before the calibrated intercept: telco-like attribute effects plus the history the
@@ -511,15 +511,15 @@ static double churn_score(const Gen *g, const SynthCustomer *cu) {
     x += 0.018 * (cu->monthly_cents / 100.0 - 65.0);
     x += cu->senior ? 0.3 : 0.0;
     x += cu->payment == PAY_ECHECK ? 0.35 : 0.0;
-    x += 0.7 * synth_log(1.0 + cu->n_30);
-    x += 0.25 * synth_log(1.0 + (cu->n_90 - cu->n_30));
+    x += 0.7 * tml_synth_log(1.0 + cu->n_30);
+    x += 0.25 * tml_synth_log(1.0 + (cu->n_90 - cu->n_30));
     if (cu->n_total) {
         x += 1.4 * cu->n_neg / (double)cu->n_total;
         x += 0.6 * cu->n_long / (double)cu->n_total;
         if ((int64_t)g->days * 86400 - cu->last_sec <= 14 * 86400) x += 0.4;
     }
     x += cu->cancel_90 ? 1.3 : cu->cancel_any ? 0.4 : 0.0;
-    x += 0.3 * synth_log(1.0 + cu->n_repeat);
+    x += 0.3 * tml_synth_log(1.0 + cu->n_repeat);
     return x;
 }
 
@@ -542,59 +542,59 @@ static int customers_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError 
     double b = 0.5 * (lo + hi);
 
     SynthOut o;
-    if (synth_out_open(&o, dir, "customers.csv", err)) {
+    if (tml_synth_out_open(&o, dir, "customers.csv", err)) {
         free(score);
         return -1;
     }
-    synth_out_str(&o, "customer_id,plan,tenure_months,monthly_charges,total_charges,contract,"
+    tml_synth_out_str(&o, "customer_id,plan,tenure_months,monthly_charges,total_charges,contract,"
                       "payment_method,region,senior,churn\n");
     SynthRng rc, rch;
-    synth_rng_seed(&rc, cfg->seed, RNG_CHURN);
-    synth_rng_seed(&rch, cfg->seed, RNG_CHARGES);
+    tml_synth_rng_seed(&rc, cfg->seed, RNG_CHURN);
+    tml_synth_rng_seed(&rch, cfg->seed, RNG_CHARGES);
     for (int64_t i = 0; i < n; i++) {
         const SynthCustomer *cu = &g->cust[i];
         int churn = tml_rng_uniform(&rc) < sigmoid(score[i] + b);
         st->n_churn += churn;
         out_id(&o, 'C', i + 1, 7);
-        synth_out_char(&o, ',');
-        synth_out_str(&o, PLAN_NAMES[cu->plan]);
-        synth_out_char(&o, ',');
-        synth_out_int(&o, cu->tenure);
-        synth_out_char(&o, ',');
-        synth_out_cents(&o, cu->monthly_cents);
-        synth_out_char(&o, ',');
-        double noise = 1.0 + 0.04 * synth_rng_normal(&rch); /* price changes, discounts, add-ons */
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_str(&o, PLAN_NAMES[cu->plan]);
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_int(&o, cu->tenure);
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_cents(&o, cu->monthly_cents);
+        tml_synth_out_char(&o, ',');
+        double noise = 1.0 + 0.04 * tml_synth_rng_normal(&rch); /* price changes, discounts, add-ons */
         if (cu->tenure > 0) {
             int64_t total = (int64_t)(cu->monthly_cents * (double)cu->tenure * noise + 0.5);
             if (total < cu->monthly_cents) total = cu->monthly_cents;
-            synth_out_cents(&o, total);
+            tml_synth_out_cents(&o, total);
         } else {
             st->n_blank_total++;
         }
-        synth_out_char(&o, ',');
-        synth_out_str(&o, CONTRACT_NAMES[cu->contract]);
-        synth_out_char(&o, ',');
-        synth_out_str(&o, PAY_NAMES[cu->payment]);
-        synth_out_char(&o, ',');
-        synth_out_str(&o, REGION_NAMES[cu->region]);
-        synth_out_char(&o, ',');
-        synth_out_char(&o, cu->senior ? '1' : '0');
-        synth_out_char(&o, ',');
-        synth_out_str(&o, churn ? "Yes\n" : "No\n");
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_str(&o, CONTRACT_NAMES[cu->contract]);
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_str(&o, PAY_NAMES[cu->payment]);
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_str(&o, REGION_NAMES[cu->region]);
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_char(&o, cu->senior ? '1' : '0');
+        tml_synth_out_char(&o, ',');
+        tml_synth_out_str(&o, churn ? "Yes\n" : "No\n");
     }
     free(score);
     st->n_customers = n;
     st->bytes_customers = o.bytes;
-    return synth_out_commit(&o, err);
+    return tml_synth_out_commit(&o, err);
 }
 
 static int readme_write(const Gen *g, const char *dir, const TmlSynthStats *st, TmlError *err) {
     const TmlSynthConfig *c = g->cfg;
     SynthOut o;
-    if (synth_out_open(&o, dir, "README.txt", err)) return -1;
+    if (tml_synth_out_open(&o, dir, "README.txt", err)) return -1;
     char buf[4096];
     int y, m, d;
-    synth_civil_from_days(g->start_day + g->days - 1, &y, &m, &d);
+    tml_date_to_civil(g->start_day + g->days - 1, &y, &m, &d);
     snprintf(buf, sizeof buf,
              "Synthetic customer-service corpus written by `ticketml synth` (generator %s).\n"
              "Every value is generated; no real customer is described. Same settings -> same bytes.\n"
@@ -623,8 +623,8 @@ static int readme_write(const Gen *g, const char *dir, const TmlSynthStats *st, 
              100.0 * st->n_churn / st->n_customers, (long long)st->n_blank_total, SYNTH_N_INTENTS,
              (long long)c->n_tickets, (long long)c->n_customers, (unsigned long long)c->seed,
              c->start_date, g->days);
-    synth_out_str(&o, buf);
-    return synth_out_commit(&o, err);
+    tml_synth_out_str(&o, buf);
+    return tml_synth_out_commit(&o, err);
 }
 
 /* mkdir -p: creates dir and missing parents. */
@@ -665,7 +665,7 @@ int tml_synth_write(const TmlSynthConfig *cfg, const char *dir, TmlSynthStats *s
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
     g.days = cfg->days;
-    synth_parse_date(cfg->start_date, &g.start_day);
+    tml_synth_parse_date(cfg->start_date, &g.start_day);
     /* zh speakers write 75% zh / 20% mixed; everyone else tops the shares up to the targets */
     g.p_speaker = cfg->zh_share / 0.8 > 1.0 ? 1.0 : cfg->zh_share / 0.8;
     if (g.p_speaker < 1.0) {

@@ -1,12 +1,13 @@
-/* synth_internal.h — shared pieces of the corpus generator (data/synth*.c only): the PRNG and
+/* synth_internal.h — shared pieces of the corpus generator (synth/synth*.c only): the PRNG and
  * bit-reproducible math, the phrase banks, the ticket text composer and the buffered CSV writer. */
-#ifndef TICKETML_DATA_SYNTH_INTERNAL_H
-#define TICKETML_DATA_SYNTH_INTERNAL_H
+#ifndef TICKETML_SYNTH_INTERNAL_H
+#define TICKETML_SYNTH_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "data/date.h"
 #include "ticketml/error.h"
 #include "ticketml/rng.h"
 
@@ -22,17 +23,17 @@
 typedef TmlRng SynthRng; /* ticketml/rng.h: tml_rng_next, tml_rng_uniform ([0, 1), 53 bits) */
 
 /* Seeds an independent stream from (seed, stream id), so each part of the story has its own. */
-void synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream);
-uint32_t synth_rng_below(SynthRng *r, uint32_t n); /* uniform in [0, n), n >= 1 */
-int synth_rng_chance(SynthRng *r, double p);       /* 1 with probability p */
-double synth_rng_normal(SynthRng *r);              /* N(0, 1), Marsaglia polar with synth_log */
+void tml_synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream);
+uint32_t tml_synth_rng_below(SynthRng *r, uint32_t n); /* uniform in [0, n), n >= 1 */
+int tml_synth_rng_chance(SynthRng *r, double p);       /* 1 with probability p */
+double tml_synth_rng_normal(SynthRng *r);              /* N(0, 1), Marsaglia polar with tml_synth_log */
 /* Index drawn from unnormalized weights w[0..n). */
-int synth_rng_pick(SynthRng *r, const double *w, int n);
+int tml_synth_rng_pick(SynthRng *r, const double *w, int n);
 
 /* exp and log from +,*,/ and exact frexp/ldexp only: libm may round differently across machines
  * and versions, and a rare last-bit difference would change which row a draw picks. */
-double synth_exp(double x);
-double synth_log(double x);
+double tml_synth_exp(double x);
+double tml_synth_log(double x);
 
 /* ---- phrase banks (synth_bank_en.c, synth_bank_zh.c, synth_bank.c) ------------------------- */
 enum {
@@ -56,11 +57,11 @@ typedef struct SynthIntentInfo {
     int confuse[3];     /* intents an annotator confuses it with (label noise); -1 ends */
 } SynthIntentInfo;
 
-extern const SynthIntentInfo SYNTH_INTENTS[SYNTH_N_INTENTS];
-extern const char *const *const SYNTH_EN_ISSUE[SYNTH_N_INTENTS];
-extern const char *const *const SYNTH_EN_ASK[SYNTH_N_INTENTS];
-extern const char *const *const SYNTH_ZH_ISSUE[SYNTH_N_INTENTS];
-extern const char *const *const SYNTH_ZH_ASK[SYNTH_N_INTENTS];
+extern const SynthIntentInfo tml_synth_intents[SYNTH_N_INTENTS];
+extern const char *const *const tml_synth_en_issue[SYNTH_N_INTENTS];
+extern const char *const *const tml_synth_en_ask[SYNTH_N_INTENTS];
+extern const char *const *const tml_synth_zh_issue[SYNTH_N_INTENTS];
+extern const char *const *const tml_synth_zh_ask[SYNTH_N_INTENTS];
 
 /* Parts shared by all intents, one bank per language. */
 typedef struct SynthCommonBank {
@@ -68,7 +69,7 @@ typedef struct SynthCommonBank {
     const char *const *neg_open, *const *neg_close, *const *pos_open, *const *pos_close;
     const char *const *neutral_close, *const *followup, *const *wait, *const *signoff;
 } SynthCommonBank;
-extern const SynthCommonBank SYNTH_COMMON_EN, SYNTH_COMMON_ZH;
+extern const SynthCommonBank tml_synth_common_en, tml_synth_common_zh;
 
 /* Slot value lists (per language) used by the text composer. */
 typedef struct SynthSlotBank {
@@ -77,10 +78,10 @@ typedef struct SynthSlotBank {
     const char *const *relday;   /* "yesterday", "last Friday" */
     const char *const *month;    /* 12 month names (en) / unused (zh) */
 } SynthSlotBank;
-extern const SynthSlotBank SYNTH_SLOTS_EN, SYNTH_SLOTS_ZH;
+extern const SynthSlotBank tml_synth_slots_en, tml_synth_slots_zh;
 
 /* Number of entries in a NULL-terminated list. */
-int synth_list_len(const char *const *list);
+int tml_synth_list_len(const char *const *list);
 
 /* ---- ticket text (synth_text.c) ------------------------------------------------------------ */
 enum { SYNTH_LANG_EN = 0, SYNTH_LANG_ZH = 1, SYNTH_LANG_MIXED = 2 };
@@ -101,12 +102,12 @@ typedef struct SynthTicketSpec {
 
 /* Composes the text of one ticket into out (NUL-terminated, < SYNTH_TEXT_MAX bytes, valid UTF-8)
  * from the banks and rng; returns its length. No allocation. */
-size_t synth_text_compose(const SynthTicketSpec *t, SynthRng *rng, char *out);
+size_t tml_synth_text_compose(const SynthTicketSpec *t, SynthRng *rng, char *out);
 
 /* ---- buffered output (synth_out.c) --------------------------------------------------------- */
 typedef struct SynthOut {
     FILE *f;
-    char *tmp_path, *final_path; /* malloc'd; freed by synth_out_close/abort */
+    char *tmp_path, *final_path; /* malloc'd; freed by tml_synth_out_commit/abort */
     char *buf;                   /* 1 MiB, malloc'd once */
     size_t n;
     int64_t bytes;
@@ -114,25 +115,21 @@ typedef struct SynthOut {
 } SynthOut;
 
 /* Opens dir/name.tmp for writing. Returns -1 with err set. */
-int synth_out_open(SynthOut *o, const char *dir, const char *name, TmlError *err);
-void synth_out_bytes(SynthOut *o, const char *s, size_t n);
-void synth_out_str(SynthOut *o, const char *s);
-void synth_out_char(SynthOut *o, char c);
-void synth_out_int(SynthOut *o, int64_t v);
-void synth_out_cents(SynthOut *o, int64_t cents); /* "49.95" */
+int tml_synth_out_open(SynthOut *o, const char *dir, const char *name, TmlError *err);
+void tml_synth_out_bytes(SynthOut *o, const char *s, size_t n);
+void tml_synth_out_str(SynthOut *o, const char *s);
+void tml_synth_out_char(SynthOut *o, char c);
+void tml_synth_out_int(SynthOut *o, int64_t v);
+void tml_synth_out_cents(SynthOut *o, int64_t cents); /* "49.95" */
 /* One CSV field: quoted (with doubled quotes) only when it holds , " CR or LF. */
-void synth_out_field(SynthOut *o, const char *s, size_t n);
+void tml_synth_out_field(SynthOut *o, const char *s, size_t n);
 /* Flushes, fsyncs, closes and renames name.tmp -> name. Returns -1 with err set. */
-int synth_out_commit(SynthOut *o, TmlError *err);
+int tml_synth_out_commit(SynthOut *o, TmlError *err);
 /* Closes and removes name.tmp (on any failure path). Safe on a never-opened SynthOut. */
-void synth_out_abort(SynthOut *o);
+void tml_synth_out_abort(SynthOut *o);
 
-/* Civil date helpers (proleptic Gregorian, days since 1970-01-01). */
-int64_t synth_days_from_civil(int y, int m, int d);
-void synth_civil_from_days(int64_t z, int *y, int *m, int *d);
-/* Parses "YYYY-MM-DD" strictly; returns -1 if malformed or not a real date. */
-int synth_parse_date(const char *s, int64_t *day);
-/* Weekday of a day since epoch: 0 = Monday .. 6 = Sunday. */
-int synth_weekday(int64_t day);
+/* Parses the --start-date "YYYY-MM-DD" strictly (exactly ten characters, a real date, not before
+ * 1970) into days since 1970-01-01 (data/date.h); -1 otherwise. */
+int tml_synth_parse_date(const char *s, int64_t *day);
 
 #endif

@@ -3,9 +3,9 @@
  * uses -std=c11, which keeps GCC from contracting a*b+c into FMA). */
 #include <math.h>
 
-#include "data/synth_internal.h"
+#include "synth/synth_internal.h"
 
-void synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream) {
+void tml_synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream) {
     uint64_t st = seed ^ (stream * 0xD1B54A32D192ED03ULL);
     /* Mix twice so nearby (seed, stream) pairs start far apart. */
     st = tml_splitmix64(&st) ^ stream;
@@ -13,22 +13,22 @@ void synth_rng_seed(SynthRng *r, uint64_t seed, uint64_t stream) {
     if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3])) r->s[0] = 1; /* all-zero state is a fixed point */
 }
 
-uint32_t synth_rng_below(SynthRng *r, uint32_t n) {
+uint32_t tml_synth_rng_below(SynthRng *r, uint32_t n) {
     /* Lemire's multiply-shift; the tiny bias (< n / 2^32) does not matter for a corpus. */
     return (uint32_t)(((tml_rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-int synth_rng_chance(SynthRng *r, double p) { return tml_rng_uniform(r) < p; }
+int tml_synth_rng_chance(SynthRng *r, double p) { return tml_rng_uniform(r) < p; }
 
-double synth_rng_normal(SynthRng *r) {
+double tml_synth_rng_normal(SynthRng *r) {
     for (;;) {
         double u = 2.0 * tml_rng_uniform(r) - 1.0, v = 2.0 * tml_rng_uniform(r) - 1.0;
         double s = u * u + v * v;
-        if (s > 0.0 && s < 1.0) return u * sqrt(-2.0 * synth_log(s) / s); /* sqrt is exact IEEE */
+        if (s > 0.0 && s < 1.0) return u * sqrt(-2.0 * tml_synth_log(s) / s); /* sqrt is exact IEEE */
     }
 }
 
-int synth_rng_pick(SynthRng *r, const double *w, int n) {
+int tml_synth_rng_pick(SynthRng *r, const double *w, int n) {
     double total = 0;
     for (int i = 0; i < n; i++) total += w[i];
     double x = tml_rng_uniform(r) * total;
@@ -44,7 +44,7 @@ int synth_rng_pick(SynthRng *r, const double *w, int n) {
 #define SYNTH_LN2_HI 6.93147180369123816490e-01 /* ln 2 split so k*LN2_HI is exact */
 #define SYNTH_LN2_LO 1.90821492927058770002e-10
 
-double synth_exp(double x) {
+double tml_synth_exp(double x) {
     if (x > 709.0) x = 709.0;
     if (x < -745.0) return 0.0;
     double k = floor(x * 1.4426950408889634 + 0.5);
@@ -57,7 +57,7 @@ double synth_exp(double x) {
     return ldexp(sum, (int)k);
 }
 
-double synth_log(double x) {
+double tml_synth_log(double x) {
     if (!(x > 0.0)) return -745.0; /* callers never pass <= 0; keep it finite anyway */
     int e;
     double m = frexp(x, &e); /* x = m * 2^e, m in [0.5, 1) */

@@ -1,8 +1,8 @@
 /* synth.h — deterministic generator of a realistic customer-service corpus (tickets.csv,
  * customers.csv, README.txt) for demos, tests and benchmarks. Same config and seed -> the same
  * bytes on every machine (own PRNG, own exp/log, no libm in any decision). Documented in docs/synth.md. */
-#ifndef TICKETML_DATA_SYNTH_H
-#define TICKETML_DATA_SYNTH_H
+#ifndef TICKETML_SYNTH_H
+#define TICKETML_SYNTH_H
 
 #include <stdint.h>
 
