@@ -1,16 +1,16 @@
-/* finetune.c — growing a model's class count for fine-tuning: parameters whose last dimension
- * is the class count (the linear model's table, the output layer and its bias) are widened. */
-#include "trainer/finetune.h"
+/* net_grow.c — growing a net's class count for fine-tuning: parameters whose last dimension is
+ * the class count (the linear model's table, the output layer and its bias) are widened. */
+#include "trainer/net.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-TmlModel *tml_model_grow_classes(const TmlModel *old, int new_C, uint64_t seed, TmlError *err) {
+TmlNet *tml_net_grow_classes(const TmlNet *old, int new_C, uint64_t seed, TmlError *err) {
     int C = old->spec.n_out;
     TML_ASSERT(new_C >= C);
-    TmlModelSpec spec = old->spec;
+    TmlNetSpec spec = old->spec;
     spec.n_out = new_C;
-    TmlModel *m = tml_model_create(old->be, &spec, seed, err);
+    TmlNet *m = tml_net_create(old->be, &spec, seed, err);
     if (!m) return NULL;
     TML_ASSERT(m->n_params == old->n_params);
     for (int i = 0; i < m->n_params; i++) {
@@ -21,7 +21,7 @@ TmlModel *tml_model_grow_classes(const TmlModel *old, int new_C, uint64_t seed, 
         if (!a || !b) {
             free(a);
             free(b);
-            tml_model_free(m);
+            tml_net_free(m);
             tml_fail(err, "out of host memory growing %s", po->name);
             return NULL;
         }
