@@ -37,4 +37,11 @@ const TmlBackendOps tml_cpu_ops = {
     .row_sum = row_sum_cpu,
     .row_argmax = row_argmax_cpu,
     .row_topk = row_topk_cpu,
+    .gbdt_hist = tml_cpu_gbdt_hist,
+    .gbdt_hist_subtract = tml_cpu_gbdt_hist_subtract,
+    .gbdt_split_find = tml_cpu_gbdt_split_find,
+    .gbdt_partition = tml_cpu_gbdt_partition,
+    .gbdt_gradients = tml_cpu_gbdt_gradients,
+    .gbdt_predict = tml_cpu_gbdt_predict,
+    .gbdt_predict_binned = tml_cpu_gbdt_predict_binned,
 };

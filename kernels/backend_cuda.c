@@ -38,6 +38,13 @@ const TmlBackendOps tml_cuda_ops = {
     .row_sum = row_sum_cuda,
     .row_argmax = row_argmax_cuda,
     .row_topk = row_topk_cuda,
+    .gbdt_hist = tml_cuda_gbdt_hist,
+    .gbdt_hist_subtract = tml_cuda_gbdt_hist_subtract,
+    .gbdt_split_find = tml_cuda_gbdt_split_find,
+    .gbdt_partition = tml_cuda_gbdt_partition,
+    .gbdt_gradients = tml_cuda_gbdt_gradients,
+    .gbdt_predict = tml_cuda_gbdt_predict,
+    .gbdt_predict_binned = tml_cuda_gbdt_predict_binned,
 };
 #else
 /* ISO C forbids an empty translation unit. */
