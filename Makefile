@@ -53,7 +53,7 @@ else
 endif
 
 # ---- sources: every room is picked up by wildcard ----------------------------------------------
-LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c eval/*.c)
+LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c trainer/gbdt/*.c eval/*.c)
 SERVE_SRC := $(wildcard serve/*.c)
 CU_SRC    := $(wildcard kernels/cuda/*.cu)
 CLI_SRC   := $(wildcard cli/*.c)
