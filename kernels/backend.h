@@ -140,8 +140,9 @@ void tml_row_topk(TmlBackend *be, int32_t *idx /*(B,k)*/, float *val /*(B,k)*/, 
 
 /* ---- gradient-boosted trees (docs/gbdt.md) --------------------------------------------------- */
 /* Features are binned once (trainer/gbdt/binner.c) into at most TML_GBDT_MAX_BINS bins that fit a
- * uint8: value bins 0 .. n_bins-1 and the missing-value bin n_bins. Binned data is feature-major,
- * bins[f * N + r], so a histogram pass over one feature reads one contiguous column. A histogram
+ * uint8: value bins 0 .. n_bins-1 and the missing-value bin n_bins. Binned data is row-major,
+ * bins[r * F + f]: a row's bins share a cache line, so a node's histogram reads each of its rows
+ * once, and partitioning and prediction read one line per row. A histogram
  * holds per feature and bin the sums (gradient, hessian, rows) as doubles:
  * hist[((f * NB) + b) * 3 + {0, 1, 2}], with the stride NB >= every feature's n_bins + 1. */
 #define TML_GBDT_MAX_BINS 256
@@ -195,7 +196,7 @@ typedef struct TmlGbdtNode {
 
 /* Histogram of the rows rows[0..n) (rows NULL: rows 0..n-1) over every feature with feat_used[f]
  * != 0 (NULL: all); hist is overwritten, unused features left zero. gh: (gradient, hessian) per row. */
-void tml_gbdt_hist(TmlBackend *be, double *hist /*(F,NB,3)*/, const uint8_t *bins /*(F,N)*/, int64_t N, int F,
+void tml_gbdt_hist(TmlBackend *be, double *hist /*(F,NB,3)*/, const uint8_t *bins /*(N,F)*/, int64_t N, int F,
                    int NB, const float *gh /*(N,2)*/, const int32_t *rows /*(n) or NULL*/, int64_t n,
                    const uint8_t *feat_used /*(F) or NULL*/);
 /* out = parent - child over n doubles (the sibling's histogram); out may alias parent. */
@@ -209,8 +210,19 @@ void tml_gbdt_split_find(TmlBackend *be, TmlGbdtSplit *out /*(1)*/, const double
 /* Stable partition of rows[0..n) by split s (host struct; missing_bin = its feature's n_bins):
  * rows going left first, then the rest, each in their old order. scratch (n) is overwritten.
  * Returns the number going left (synchronises). */
-int64_t tml_gbdt_partition(TmlBackend *be, int32_t *rows /*(n)*/, int64_t n, const uint8_t *bins /*(F,N)*/,
-                           int64_t N, const TmlGbdtSplit *s, int missing_bin, int32_t *scratch /*(n)*/);
+int64_t tml_gbdt_partition(TmlBackend *be, int32_t *rows /*(n)*/, int64_t n, const uint8_t *bins /*(N,F)*/, int F,
+                           const TmlGbdtSplit *s, int missing_bin, int32_t *scratch /*(n)*/);
+/* Rows of the learner's row list that ended in one leaf: rows[begin .. begin+n), its value. */
+typedef struct TmlGbdtLeafRange {
+    int64_t begin, n;
+    float value;
+    int32_t pad;
+} TmlGbdtLeafRange;
+/* For every range and row r = rows[i], begin <= i < begin+n: scores[r, k] = float(double(
+ * scores[r, k]) + double(value)). For the rows a tree was grown on this equals predict_binned of
+ * that tree, without walking it. Ranges must not share rows. */
+void tml_gbdt_leaf_add(TmlBackend *be, float *scores /*(N,K)*/, int K, int k, const int32_t *rows,
+                       const TmlGbdtLeafRange *ranges /*(L)*/, int L);
 /* Objective gradients. K == 1: binary logistic on labels (1 = positive, 0 = negative):
  * p = sigmoid(s), g = w (p - y), h = w p (1 - p). K >= 2: softmax over the K scores, for class k
  * g = w (p_k - [y == k]), h = w p_k (1 - p_k), written to gh + k*N*2. w = cw[label] (cw NULL:
@@ -220,12 +232,12 @@ void tml_gbdt_gradients(TmlBackend *be, float *gh /*(K,N,2)*/, const float *scor
 /* Adds trees to scores: for every row r and class k, scores[r,k] = float(double(scores[r,k]) +
  * the sum, in tree order and in double, of the leaf values reached by the trees t with
  * tclass[t] == k). predict reads values x (N,F) row-major (NaN = missing; categorical features hold
- * the category code); predict_binned reads the training bins (F,N) and gives the same leaves. */
+ * the category code); predict_binned reads the training bins (N,F) and gives the same leaves. */
 void tml_gbdt_predict(TmlBackend *be, float *scores /*(N,K)*/, const float *x /*(N,F)*/, int64_t N, int F,
                       const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots /*(T)*/,
                       const int32_t *tclass /*(T)*/, int T, int K);
-void tml_gbdt_predict_binned(TmlBackend *be, float *scores /*(N,K)*/, const uint8_t *bins /*(F,N)*/, int64_t N,
-                             const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots /*(T)*/,
+void tml_gbdt_predict_binned(TmlBackend *be, float *scores /*(N,K)*/, const uint8_t *bins /*(N,F)*/, int64_t N,
+                             int F, const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots /*(T)*/,
                              const int32_t *tclass /*(T)*/, int T, int K);
 
 #endif

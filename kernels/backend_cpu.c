@@ -41,6 +41,7 @@ const TmlBackendOps tml_cpu_ops = {
     .gbdt_hist_subtract = tml_cpu_gbdt_hist_subtract,
     .gbdt_split_find = tml_cpu_gbdt_split_find,
     .gbdt_partition = tml_cpu_gbdt_partition,
+    .gbdt_leaf_add = tml_cpu_gbdt_leaf_add,
     .gbdt_gradients = tml_cpu_gbdt_gradients,
     .gbdt_predict = tml_cpu_gbdt_predict,
     .gbdt_predict_binned = tml_cpu_gbdt_predict_binned,

@@ -42,6 +42,7 @@ const TmlBackendOps tml_cuda_ops = {
     .gbdt_hist_subtract = tml_cuda_gbdt_hist_subtract,
     .gbdt_split_find = tml_cuda_gbdt_split_find,
     .gbdt_partition = tml_cuda_gbdt_partition,
+    .gbdt_leaf_add = tml_cuda_gbdt_leaf_add,
     .gbdt_gradients = tml_cuda_gbdt_gradients,
     .gbdt_predict = tml_cuda_gbdt_predict,
     .gbdt_predict_binned = tml_cuda_gbdt_predict_binned,

@@ -28,9 +28,10 @@ static __global__ void gbdt_hist_kernel(double *hist, const uint8_t *bins, int64
     for (int64_t i = (int64_t)blockIdx.y * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.y * blockDim.x) {
         int64_t r = rows ? (int64_t)rows[i] : i;
         float g = gh[2 * r], h = gh[2 * r + 1];
+        const uint8_t *br = bins + (size_t)r * (size_t)F + f0;
         for (int j = 0; j < nf; j++) {
             if (!((use >> j) & 1u)) continue;
-            int b = bins[(size_t)(f0 + j) * (size_t)N + (size_t)r];
+            int b = br[j];
             atomicAdd(&sg[j * NB + b], g);
             atomicAdd(&sh[j * NB + b], h);
             atomicAdd(&sc[j * NB + b], 1u);

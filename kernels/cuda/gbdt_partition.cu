@@ -15,13 +15,15 @@ typedef struct GoTable {
 
 static __device__ __forceinline__ int goes_left(const GoTable &t, int b) { return (t.w[b >> 5] >> (b & 31)) & 1u; }
 
-static __global__ void part_count_kernel(int64_t *counts, const int32_t *rows, int64_t n, const uint8_t *col, GoTable t) {
+/* col: the split feature's bins, row r at col[r * F] */
+static __global__ void part_count_kernel(int64_t *counts, const int32_t *rows, int64_t n, const uint8_t *col, int F,
+                                         GoTable t) {
     __shared__ int warp_sum[PART_THREADS / 32];
     int64_t base = (int64_t)blockIdx.x * PART_TILE;
     int k = 0;
     for (int j = 0; j < PART_ITEMS; j++) {
         int64_t i = base + (int64_t)j * PART_THREADS + threadIdx.x;
-        if (i < n) k += goes_left(t, col[rows[i]]);
+        if (i < n) k += goes_left(t, col[(size_t)rows[i] * (size_t)F]);
     }
     for (int o = 16; o > 0; o >>= 1) k += __shfl_down_sync(0xffffffffu, k, o);
     if ((threadIdx.x & 31) == 0) warp_sum[threadIdx.x >> 5] = k;
@@ -44,8 +46,8 @@ static __global__ void part_scan_kernel(int64_t *offsets, const int64_t *counts,
     offsets[nb] = s;
 }
 
-static __global__ void part_scatter_kernel(int32_t *out, const int32_t *rows, int64_t n, const uint8_t *col, GoTable t,
-                                           const int64_t *offsets, int64_t nb) {
+static __global__ void part_scatter_kernel(int32_t *out, const int32_t *rows, int64_t n, const uint8_t *col, int F,
+                                           GoTable t, const int64_t *offsets, int64_t nb) {
     __shared__ int warp_sum[PART_THREADS / 32];
     int64_t base = (int64_t)blockIdx.x * PART_TILE;
     int64_t lpos = offsets[blockIdx.x];                /* next left slot of this tile */
@@ -55,7 +57,7 @@ static __global__ void part_scatter_kernel(int32_t *out, const int32_t *rows, in
         int64_t start = base + (int64_t)j * PART_THREADS, i = start + threadIdx.x;
         int valid = i < n;
         int32_t row = valid ? rows[i] : 0;
-        int left = valid && goes_left(t, col[row]);
+        int left = valid && goes_left(t, col[(size_t)row * (size_t)F]);
         unsigned ballot = __ballot_sync(0xffffffffu, left);
         if (lane == 0) warp_sum[warp] = __popc(ballot);
         __syncthreads();
@@ -78,22 +80,22 @@ static __global__ void part_scatter_kernel(int32_t *out, const int32_t *rows, in
     }
 }
 
-extern "C" int64_t tml_cuda_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_t *bins, int64_t N,
+extern "C" int64_t tml_cuda_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_t *bins, int F,
                                            const TmlGbdtSplit *s, int missing_bin, int32_t *scratch) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     GoTable t;
     memset(&t, 0, sizeof t);
     for (int b = 0; b < TML_GBDT_MAX_BINS; b++)
         if (gbdt_split_left(s, b, missing_bin)) t.w[b >> 5] |= 1u << (b & 31);
-    const uint8_t *col = bins + (size_t)s->feature * (size_t)N;
+    const uint8_t *col = bins + s->feature;
     int64_t nb = (n + PART_TILE - 1) / PART_TILE;
     int64_t *buf = NULL; /* counts (nb) then offsets (nb + 1) */
     CUDA_CHECK(cudaMallocAsync((void **)&buf, (size_t)(2 * nb + 1) * sizeof(int64_t), c->stream));
-    part_count_kernel<<<(unsigned)nb, PART_THREADS, 0, c->stream>>>(buf, rows, n, col, t);
+    part_count_kernel<<<(unsigned)nb, PART_THREADS, 0, c->stream>>>(buf, rows, n, col, F, t);
     CUDA_LAUNCH_CHECK();
     part_scan_kernel<<<1, 1, 0, c->stream>>>(buf + nb, buf, nb);
     CUDA_LAUNCH_CHECK();
-    part_scatter_kernel<<<(unsigned)nb, PART_THREADS, 0, c->stream>>>(scratch, rows, n, col, t, buf + nb, nb);
+    part_scatter_kernel<<<(unsigned)nb, PART_THREADS, 0, c->stream>>>(scratch, rows, n, col, F, t, buf + nb, nb);
     CUDA_LAUNCH_CHECK();
     CUDA_CHECK(cudaMemcpyAsync(rows, scratch, (size_t)n * sizeof *rows, cudaMemcpyDeviceToDevice, c->stream));
     int64_t n_left = 0;

@@ -25,7 +25,7 @@ static __global__ void gbdt_predict_kernel(float *scores, const float *x, int64_
     }
 }
 
-static __global__ void gbdt_predict_binned_kernel(float *scores, const uint8_t *bins, int64_t N,
+static __global__ void gbdt_predict_binned_kernel(float *scores, const uint8_t *bins, int64_t N, int F,
                                                   const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots,
                                                   const int32_t *tclass, int T, int K) {
     for (int64_t r = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; r < N; r += (int64_t)gridDim.x * blockDim.x) {
@@ -36,13 +36,23 @@ static __global__ void gbdt_predict_binned_kernel(float *scores, const uint8_t *
                 int32_t nd = roots[t];
                 while (nodes[nd].feature >= 0) {
                     const TmlGbdtNode *q = &nodes[nd];
-                    int b = bins[(size_t)q->feature * (size_t)N + (size_t)r];
+                    int b = bins[(size_t)r * (size_t)F + (size_t)q->feature];
                     nd = gbdt_node_left_bin(q, cats, b) ? q->left : q->right;
                 }
                 acc += (double)nodes[nd].value;
             }
             scores[(size_t)r * K + k] = (float)acc;
         }
+    }
+}
+
+/* One block per range (the learner cuts ranges to at most a few ten thousand rows). */
+static __global__ void gbdt_leaf_add_kernel(float *scores, int K, int k, const int32_t *rows,
+                                            const TmlGbdtLeafRange *ranges) {
+    const TmlGbdtLeafRange g = ranges[blockIdx.x];
+    for (int64_t i = g.begin + threadIdx.x; i < g.begin + g.n; i += blockDim.x) {
+        float *s = scores + (size_t)rows[i] * K + k;
+        *s = (float)((double)*s + (double)g.value);
     }
 }
 
@@ -89,12 +99,19 @@ extern "C" void tml_cuda_gbdt_predict(void *ctx, float *scores, const float *x, 
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void tml_cuda_gbdt_predict_binned(void *ctx, float *scores, const uint8_t *bins, int64_t N,
+extern "C" void tml_cuda_gbdt_predict_binned(void *ctx, float *scores, const uint8_t *bins, int64_t N, int F,
                                              const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots,
                                              const int32_t *tclass, int T, int K) {
     TmlCudaCtx *c = cuda_ctx(ctx);
-    gbdt_predict_binned_kernel<<<grid_for(c, (size_t)N, 128), 128, 0, c->stream>>>(scores, bins, N, nodes, cats,
+    gbdt_predict_binned_kernel<<<grid_for(c, (size_t)N, 128), 128, 0, c->stream>>>(scores, bins, N, F, nodes, cats,
                                                                                     roots, tclass, T, K);
+    CUDA_LAUNCH_CHECK();
+}
+
+extern "C" void tml_cuda_gbdt_leaf_add(void *ctx, float *scores, int K, int k, const int32_t *rows,
+                                       const TmlGbdtLeafRange *ranges, int L) {
+    TmlCudaCtx *c = cuda_ctx(ctx);
+    gbdt_leaf_add_kernel<<<(unsigned)L, 256, 0, c->stream>>>(scores, K, k, rows, ranges);
     CUDA_LAUNCH_CHECK();
 }
 

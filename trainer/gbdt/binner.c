@@ -162,7 +162,7 @@ void tml_gbdt_binner_apply(const TmlGbdtBinner *b, const float *x, int64_t n, ui
     int F = b->F;
 #pragma omp parallel for schedule(static) if (n * (int64_t)F >= 65536)
     for (int64_t r = 0; r < n; r++)
-        for (int f = 0; f < F; f++) out[(size_t)f * (size_t)n + (size_t)r] = (uint8_t)tml_gbdt_binner_bin(b, f, x[(size_t)r * F + f]);
+        for (int f = 0; f < F; f++) out[(size_t)r * F + f] = (uint8_t)tml_gbdt_binner_bin(b, f, x[(size_t)r * F + f]);
 }
 
 float tml_gbdt_binner_threshold(const TmlGbdtBinner *b, int f, int bin) {

@@ -29,7 +29,7 @@ TmlGbdtBinner *tml_gbdt_binner_fit(const float *x, int64_t n, int F, const int *
 void tml_gbdt_binner_free(TmlGbdtBinner *b);
 /* Bin of value x in feature f. */
 int tml_gbdt_binner_bin(const TmlGbdtBinner *b, int f, float x);
-/* Bins of x (n, F) row-major into out (F, n) feature-major. */
+/* Bins of x (n, F) row-major into out (n, F) row-major. */
 void tml_gbdt_binner_apply(const TmlGbdtBinner *b, const float *x, int64_t n, uint8_t *out);
 /* Upper edge of bin `bin` of numeric feature f (the split threshold on values). */
 float tml_gbdt_binner_threshold(const TmlGbdtBinner *b, int f, int bin);

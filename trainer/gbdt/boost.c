@@ -28,7 +28,7 @@ static double now_s(void) {
 /* Device copies of one split's data: binned features, labels, scores. */
 typedef struct Side {
     int64_t n;
-    uint8_t *d_bins;   /* (F, n) */
+    uint8_t *d_bins;   /* (n, F) */
     float *d_scores;   /* (n, K) */
     int32_t *d_labels; /* (n) */
     float *h_scores;   /* (n, K) host copy for validation */
@@ -89,7 +89,8 @@ static int side_init(TmlBackend *be, const TmlGbdtModel *m, const TmlDataset *d,
         tml_upload(be, d_idx, e->roots, (size_t)e->n_trees * sizeof *d_idx);
         tml_upload(be, d_idx + e->n_trees, e->tclass, (size_t)e->n_trees * sizeof *d_idx);
         for (int t = 0; t < e->n_trees; t++)
-            tml_gbdt_predict_binned(be, s->d_scores, s->d_bins, s->n, d_nodes, d_cats, d_idx + t, d_idx + e->n_trees + t, 1, K);
+            tml_gbdt_predict_binned(be, s->d_scores, s->d_bins, s->n, F, d_nodes, d_cats, d_idx + t, d_idx + e->n_trees + t,
+                                    1, K);
     }
     if (keep_host) {
         s->h_scores = sc;
@@ -294,8 +295,12 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
             tml_upload(be, d_tree, nodes, (size_t)n_nodes * sizeof *nodes);
             if (n_cats) tml_upload(be, d_tcats, cats, (size_t)n_cats * TML_GBDT_CAT_WORDS * sizeof *cats);
             tml_upload(be, d_idx, idx, sizeof idx);
-            tml_gbdt_predict_binned(be, tr.d_scores, tr.d_bins, N, d_tree, d_tcats, d_idx, d_idx + 1, 1, K);
-            if (valid) tml_gbdt_predict_binned(be, va.d_scores, va.d_bins, va.n, d_tree, d_tcats, d_idx, d_idx + 1, 1, K);
+            if (rows) /* rows outside the sample need the tree walked */
+                tml_gbdt_predict_binned(be, tr.d_scores, tr.d_bins, N, F, d_tree, d_tcats, d_idx, d_idx + 1, 1, K);
+            else
+                tml_gbdt_learner_add_scores(L, tr.d_scores, K, k);
+            if (valid)
+                tml_gbdt_predict_binned(be, va.d_scores, va.d_bins, va.n, F, d_tree, d_tcats, d_idx, d_idx + 1, 1, K);
         }
         rounds_done++;
         double el = now_s() - t0;

@@ -29,7 +29,11 @@ struct TmlGbdtLearner {
     Leaf *leaves;           /* (max_leaves) */
     TmlGbdtNode *nodes;     /* (2 max_leaves) */
     uint32_t *cats;         /* (max_leaves, CAT_WORDS) */
+    TmlGbdtLeafRange *h_ranges, *d_ranges; /* the last tree's leaves, cut into pieces */
+    int n_ranges, cap_ranges;
 };
+
+#define RANGE_PIECE 32768 /* rows per leaf-range piece: pieces balance threads and GPU blocks */
 
 void tml_gbdt_learner_free(TmlGbdtLearner *L) {
     if (!L) return;
@@ -43,6 +47,8 @@ void tml_gbdt_learner_free(TmlGbdtLearner *L) {
     free(L->leaves);
     free(L->nodes);
     free(L->cats);
+    free(L->h_ranges);
+    tml_free(L->be, L->d_ranges);
     free(L);
 }
 
@@ -64,14 +70,17 @@ TmlGbdtLearner *tml_gbdt_learner_new(TmlBackend *be, const TmlGbdtBinner *binner
     L->nodes = calloc(2 * (size_t)max_leaves, sizeof *L->nodes);
     L->cats = calloc((size_t)max_leaves * TML_GBDT_CAT_WORDS, sizeof *L->cats);
     L->h_iota = malloc(rows * sizeof *L->h_iota);
-    if (!L->free_slots || !L->leaves || !L->nodes || !L->cats || !L->h_iota) goto oom_host;
+    L->cap_ranges = max_leaves + (int)(N / RANGE_PIECE) + 2;
+    L->h_ranges = malloc((size_t)L->cap_ranges * sizeof *L->h_ranges);
+    if (!L->free_slots || !L->leaves || !L->nodes || !L->cats || !L->h_iota || !L->h_ranges) goto oom_host;
     for (int64_t i = 0; i < N; i++) L->h_iota[i] = (int32_t)i;
     L->d_feats = tml_alloc(be, (size_t)L->F * sizeof *L->d_feats);
     L->d_rows = tml_alloc(be, rows * sizeof *L->d_rows);
     L->d_scratch = tml_alloc(be, rows * sizeof *L->d_scratch);
     L->d_hist = tml_alloc(be, (size_t)max_leaves * L->slot_len * sizeof(double));
     L->d_split = tml_alloc(be, 2 * sizeof *L->d_split);
-    if (!L->d_feats || !L->d_rows || !L->d_scratch || !L->d_hist || !L->d_split) {
+    L->d_ranges = tml_alloc(be, (size_t)L->cap_ranges * sizeof *L->d_ranges);
+    if (!L->d_feats || !L->d_rows || !L->d_scratch || !L->d_hist || !L->d_split || !L->d_ranges) {
         tml_fail(err, "out of %s memory for tree learning (%lld rows, %d features, %d leaves: %.0f MB of histograms); "
                  "lower model.max_leaves or model.max_bins", tml_backend_name(be), (long long)N, L->F, max_leaves,
                  (double)max_leaves * (double)L->slot_len * 8.0 / 1e6);
@@ -87,6 +96,11 @@ oom_host:
 }
 
 int32_t *tml_gbdt_learner_rows(TmlGbdtLearner *L) { return L->d_rows; }
+
+void tml_gbdt_learner_add_scores(TmlGbdtLearner *L, float *d_scores, int K, int k) {
+    tml_upload(L->be, L->d_ranges, L->h_ranges, (size_t)L->n_ranges * sizeof *L->h_ranges);
+    tml_gbdt_leaf_add(L->be, d_scores, K, k, L->d_rows, L->d_ranges, L->n_ranges);
+}
 
 void tml_gbdt_learner_all_rows(TmlGbdtLearner *L) {
     tml_upload(L->be, L->d_rows, L->h_iota, (size_t)L->N * sizeof *L->d_rows);
@@ -168,7 +182,7 @@ int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, 
         Leaf parent = L->leaves[pick];
         const TmlGbdtSplit *s = &parent.split;
         int f = s->feature, mb = L->binner->feats[f].n_bins;
-        int64_t n_left = tml_gbdt_partition(be, L->d_rows + parent.begin, parent.n, L->d_bins, L->N, s, mb, L->d_scratch);
+        int64_t n_left = tml_gbdt_partition(be, L->d_rows + parent.begin, parent.n, L->d_bins, L->F, s, mb, L->d_scratch);
         TML_ASSERT(n_left == (int64_t)s->n[0] && n_left > 0 && n_left < parent.n);
         /* the parent's node becomes a split */
         TmlGbdtNode *nd = &L->nodes[parent.node];
@@ -234,9 +248,19 @@ int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, 
         L->leaves[pick] = kid[0];
         L->leaves[n_leaves - 1] = kid[1];
     }
+    L->n_ranges = 0;
     for (int i = 0; i < n_leaves; i++) {
+        const Leaf *f = &L->leaves[i];
         release(L, &L->leaves[i].slot);
-        make_leaf_node(&L->nodes[L->leaves[i].node], &L->leaves[i], p);
+        make_leaf_node(&L->nodes[f->node], f, p);
+        for (int64_t a = 0; a < f->n; a += RANGE_PIECE) {
+            TML_ASSERT(L->n_ranges < L->cap_ranges);
+            TmlGbdtLeafRange *g = &L->h_ranges[L->n_ranges++];
+            g->begin = f->begin + a;
+            g->n = f->n - a < RANGE_PIECE ? f->n - a : RANGE_PIECE;
+            g->value = L->nodes[f->node].value;
+            g->pad = 0;
+        }
     }
     *nodes_out = L->nodes;
     *n_nodes_out = n_nodes;

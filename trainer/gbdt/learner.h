@@ -22,7 +22,7 @@ typedef struct TmlGbdtGrowParams {
 
 typedef struct TmlGbdtLearner TmlGbdtLearner;
 
-/* A learner for N rows of binned features d_bins (F, N) on be (borrowed, as is binner), with room
+/* A learner for N rows of binned features d_bins (N, F) on be (borrowed, as is binner), with room
  * for trees of up to max_leaves leaves. NULL with err set when device memory runs out. Free with
  * tml_gbdt_learner_free. */
 TmlGbdtLearner *tml_gbdt_learner_new(TmlBackend *be, const TmlGbdtBinner *binner, const uint8_t *d_bins, int64_t N,
@@ -41,5 +41,10 @@ void tml_gbdt_learner_all_rows(TmlGbdtLearner *L);
 int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, int all_rows, const uint8_t *d_used,
                           const TmlGbdtGrowParams *p, const TmlGbdtNode **nodes, int *n_nodes,
                           const uint32_t **cats, int *n_cats, TmlError *err);
+
+/* Adds the last grown tree's leaf values to score column k of d_scores (device (N, K)) for the
+ * rows it was grown on (tml_gbdt_leaf_add over its leaves' row ranges): the same floats as
+ * predicting the tree on those rows. */
+void tml_gbdt_learner_add_scores(TmlGbdtLearner *L, float *d_scores, int K, int k);
 
 #endif
