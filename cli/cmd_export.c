@@ -6,13 +6,13 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "serve/ticketml_serve.h"
+#include "ticketml/serve.h"
 #include "trainer/export.h"
 
 static void usage(void) {
     printf("usage: ticketml export MODEL.h5 --out DIR [--format hdf5|safetensors] [--quiet]\n\n"
            "Writes a self-contained export of a trained model for the serving library (libticketml_serve.a,\n"
-           "serve/ticketml_serve.h) and `ticketml predict`: label names, tokenizer and featurization settings\n"
+           "ticketml/serve.h) and `ticketml predict`: label names, tokenizer and featurization settings\n"
            "with the vocabulary and idf, tabular preprocessing, the weights and a SHA-256 checksum.\n\n"
            "  --out DIR        directory to write (created when missing); files are written to temporary\n"
            "                   names and renamed, so an error leaves no partial export\n"

@@ -1,5 +1,5 @@
 /* cmd_predict.c — `ticketml predict EXPORT (--text "..." | DATA)`: predictions through the serving
- * library only (serve/ticketml_serve.h), so what it prints is what an embedding application gets.
+ * library only (ticketml/serve.h), so what it prints is what an embedding application gets.
  * DATA (CSV or JSONL) prints one line per row: id, top label, probability (or JSON lines).
  * --dump-features writes the features each row produced, for cross-checks in other languages. */
 #include <ctype.h>
@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "data/history.h"
 #include "data/table.h"
-#include "serve/ticketml_serve.h"
+#include "ticketml/serve.h"
 
 static void usage(void) {
     printf("usage: ticketml predict EXPORT (--text \"...\" | DATA) [options]\n\n"

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/version.h"
+#include "data/h5util.h"
 #include "kernels/backend.h"
 
 typedef struct {
@@ -46,9 +47,10 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        char buf[1024];
+        char buf[1024], h5[256];
         tml_backend_describe_build(buf, sizeof buf);
-        printf("ticketml %s\n%s", TICKETML_VERSION, buf);
+        tml_h5_describe(h5, sizeof h5);
+        printf("ticketml %s\n%s%s", TICKETML_VERSION, buf, h5);
         return 0;
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)

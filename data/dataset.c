@@ -142,7 +142,7 @@ static int cfg_range(const TmlConfig *cfg, const char *key, int64_t v, int64_t l
 
 /* Reads [text] into a TmlTextConfig with range checks (also used when loading a model's config). */
 static int read_text_cfg(const TmlConfig *cfg, TmlTextConfig *t, TmlError *err) {
-    tml_text_config_default(t);
+    tml_textfeat_config_default(t);
     int64_t v;
     int b, e = 0;
     if (tml_config_bool(cfg, "text.normalize", t->normalize, &t->normalize, err)) return -1;

@@ -133,7 +133,7 @@ int tml_features_save(hid_t loc, const char *name, const TmlFeatures *f, TmlErro
 
 static int load_text(hid_t g, TmlFeatures *f, TmlError *err) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     int64_t v[11];
     const char *keys[] = {"normalize", "placeholders", "cjk_bigrams", "word_ngrams", "minn", "maxn",
                           "buckets", "min_count", "tfidf", "invalid_utf8", "n_words"};

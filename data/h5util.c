@@ -9,6 +9,13 @@
 
 void tml_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+void tml_h5_describe(char *buf, size_t n) {
+    unsigned maj = 0, min = 0, rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    snprintf(buf, n, "hdf5: %u.%u.%u (compiled against %d.%d.%d)\n", maj, min, rel, H5_VERS_MAJOR, H5_VERS_MINOR,
+             H5_VERS_RELEASE);
+}
+
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
     char *buf = (char *)data;
     if (n == 0 && e->desc && e->desc[0]) snprintf(buf, 256, "%s", e->desc);

@@ -6,12 +6,15 @@
 #define TICKETML_DATA_H5UTIL_H
 
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ticketml/error.h"
 
 /* Turns off HDF5's automatic error printing (idempotent). */
 void tml_h5_quiet(void);
+/* One line for `ticketml --version`: the HDF5 library in use and the one compiled against. */
+void tml_h5_describe(char *buf, size_t n);
 
 /* tml_fail with HDF5's innermost error description appended ("...: <hdf5 says>"). Returns -1. */
 int tml_h5_fail(TmlError *err, const char *fmt, ...)

@@ -17,7 +17,7 @@ typedef struct StrTab {
     char *pool;
     size_t pool_len, pool_cap;
     size_t *off;      /* (n) word start in pool */
-    uint32_t *hash;   /* (n) tml_hash_bytes of the word */
+    uint32_t *hash;   /* (n) tml_textfeat_hash of the word */
     int64_t *count;   /* (n) */
     int64_t n, cap;
     int32_t *slots;   /* (mask + 1) id or -1 */
@@ -30,7 +30,7 @@ struct TmlTextFeaturizer {
     float *idf; /* (n_words + buckets) when tfidf, else NULL */
 };
 
-uint32_t tml_hash_bytes(const char *s, size_t len) {
+uint32_t tml_textfeat_hash(const char *s, size_t len) {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++) {
         h ^= (unsigned char)s[i];
@@ -66,7 +66,7 @@ static int strtab_rehash(StrTab *t, size_t nslots) {
     memset(s, 0xFF, nslots * sizeof *s);
     size_t mask = nslots - 1;
     for (int64_t id = 0; id < t->n; id++) {
-        size_t k = tml_hash_mix(t->hash[id]) & mask;
+        size_t k = tml_textfeat_hash_mix(t->hash[id]) & mask;
         while (s[k] >= 0) k = (k + 1) & mask;
         s[k] = (int32_t)id;
     }
@@ -78,7 +78,7 @@ static int strtab_rehash(StrTab *t, size_t nslots) {
 
 static int64_t strtab_find(const StrTab *t, const char *w, size_t len, uint32_t h) {
     if (!t->slots) return -1;
-    size_t k = tml_hash_mix(h) & t->mask;
+    size_t k = tml_textfeat_hash_mix(h) & t->mask;
     for (;;) {
         int32_t id = t->slots[k];
         if (id < 0) return -1;
@@ -124,7 +124,7 @@ static int64_t strtab_add(StrTab *t, const char *w, size_t len, uint32_t h, int6
     t->pool_len += len + 1;
     t->hash[id] = h;
     t->count[id] = count;
-    size_t k = tml_hash_mix(h) & t->mask;
+    size_t k = tml_textfeat_hash_mix(h) & t->mask;
     while (t->slots[k] >= 0) k = (k + 1) & t->mask;
     t->slots[k] = (int32_t)id;
     return id;
@@ -330,9 +330,9 @@ typedef struct FitPart {
 
 static void fit_count_part(const TmlTextFeaturizer *f, const char *const *texts, int64_t lo, int64_t hi, FitPart *p) {
     TmlTokBuf b;
-    tml_tokbuf_init(&b);
+    tml_textfeat_tokbuf_init(&b);
     for (int64_t i = lo; i < hi && !p->oom; i++) {
-        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
+        if (tml_textfeat_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
             p->bad = i;
             break;
         }
@@ -347,18 +347,18 @@ static void fit_count_part(const TmlTextFeaturizer *f, const char *const *texts,
             }
         }
     }
-    tml_tokbuf_free(&b);
+    tml_textfeat_tokbuf_free(&b);
 }
 
 /* df[id] += 1 for every distinct id of every text in [lo, hi) (df shared: atomic adds). */
 static void fit_df_part(const TmlTextFeaturizer *f, const char *const *texts, int64_t lo, int64_t hi, int32_t *df,
                         FitPart *p) {
     TmlTokBuf b;
-    tml_tokbuf_init(&b);
+    tml_textfeat_tokbuf_init(&b);
     int32_t *ids = NULL;
     int64_t cap = 0;
     for (int64_t i = lo; i < hi; i++) {
-        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
+        if (tml_textfeat_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
             p->bad = i;
             break;
         }
@@ -377,7 +377,7 @@ static void fit_df_part(const TmlTextFeaturizer *f, const char *const *texts, in
             }
     }
     free(ids);
-    tml_tokbuf_free(&b);
+    tml_textfeat_tokbuf_free(&b);
 }
 
 static int fit_threads(int64_t n) {
@@ -486,10 +486,10 @@ typedef struct Part {
 static void transform_part(const TmlTextFeaturizer *f, const char *const *texts, int64_t lo, int64_t hi,
                            int64_t *off, Part *p) {
     TmlTokBuf b;
-    tml_tokbuf_init(&b);
+    tml_textfeat_tokbuf_init(&b);
     p->bad = -1;
     for (int64_t i = lo; i < hi; i++) {
-        if (tml_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
+        if (tml_textfeat_tokbuf_run(&b, &f->cfg, texts[i], strlen(texts[i]), &p->err)) {
             p->bad = i;
             break;
         }
@@ -499,7 +499,7 @@ static void transform_part(const TmlTextFeaturizer *f, const char *const *texts,
         }
         off[i + 1] = p->nnz; /* relative to the part; rebased after the merge */
     }
-    tml_tokbuf_free(&b);
+    tml_textfeat_tokbuf_free(&b);
 }
 
 int tml_textfeat_transform_rows(const TmlTextFeaturizer *f, const char *const *texts, int64_t n, int64_t **offsets,

@@ -26,14 +26,37 @@ typedef struct TmlTextConfig {
     int invalid_utf8;    /* 0: error naming file:line:byte; 1: replace with U+FFFD; default 0 */
 } TmlTextConfig;
 
-void tml_text_config_default(TmlTextConfig *c);
+void tml_textfeat_config_default(TmlTextConfig *c);
 
 /* Normalizes and tokenizes one text into tokens (the units LIME removes and the vocabulary
  * counts). Returns the number of tokens; *tokens receives a malloc'd array of malloc'd strings
- * that the caller frees with tml_tokens_free. -1 on invalid UTF-8 (err names byte offset; the
+ * that the caller frees with tml_textfeat_tokens_free. -1 on invalid UTF-8 (err names byte offset; the
  * caller adds file:line) unless config->invalid_utf8 replaces. */
-int tml_text_tokenize(const TmlTextConfig *c, const char *text, char ***tokens, TmlError *err);
-void tml_tokens_free(char **tokens, int n);
+int tml_textfeat_tokenize(const TmlTextConfig *c, const char *text, char ***tokens, TmlError *err);
+void tml_textfeat_tokens_free(char **tokens, int n);
+
+/* A reusable tokenizer buffer: lets a hot path (training featurization, the serving library)
+ * tokenize many texts without a malloc per token or per text. One per thread. */
+typedef struct TmlTokBuf {
+    char *clean;          /* text with invalid bytes replaced (replace mode only) */
+    size_t clean_cap;
+    int32_t *u32;         /* utf8proc work buffer: code points, then the re-encoded UTF-8 */
+    size_t u32_cap;       /* in int32 units */
+    int lower_emit;       /* ASCII fast path: emit() lower-cases while copying */
+    char *arena;          /* token bytes, each NUL-terminated */
+    size_t arena_len, arena_cap;
+    size_t *off;          /* (n) token start offsets into arena */
+    char **tok;           /* (n) token pointers into arena, valid after tml_textfeat_tokbuf_run */
+    int n, cap, tok_cap;
+} TmlTokBuf;
+
+void tml_textfeat_tokbuf_init(TmlTokBuf *b);
+void tml_textfeat_tokbuf_free(TmlTokBuf *b);
+
+/* Tokenizes text[0..len) into b (reusing b's memory): b->tok[0..b->n) then point into b->arena
+ * until the next call. Returns 0, or -1 on invalid UTF-8 (err names the byte offset; the caller
+ * adds file:line) unless c->invalid_utf8 replaces, or on allocation failure. */
+int tml_textfeat_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_t len, TmlError *err);
 
 /* The fitted featurizer: config + vocabulary + idf. */
 typedef struct TmlTextFeaturizer TmlTextFeaturizer;
@@ -54,7 +77,7 @@ const char *tml_textfeat_word(const TmlTextFeaturizer *f, int64_t id);
 /* Vocabulary id of an already-normalized token, or -1. */
 int64_t tml_textfeat_word_id(const TmlTextFeaturizer *f, const char *token);
 
-/* Features of one document from its tokens (as tml_text_tokenize returns them). Appends to the
+/* Features of one document from its tokens (as tml_textfeat_tokenize returns them). Appends to the
  * growable arrays *ids / *w (w only when tfidf; else left untouched), updating *n and *cap
  * (realloc; caller owns and frees). Out-of-vocabulary words contribute only via their n-grams.
  * Returns the number of ids appended, -1 on allocation failure. */
@@ -76,6 +99,6 @@ TmlTextFeaturizer *tml_textfeat_restore(const TmlTextConfig *c, char *const *wor
 
 /* The n-gram hash: FNV-1a 32-bit over the bytes, as fastText uses. Documented in the export
  * format so any serving code can reproduce it. */
-uint32_t tml_hash_bytes(const char *s, size_t len);
+uint32_t tml_textfeat_hash(const char *s, size_t len);
 
 #endif

@@ -8,9 +8,9 @@
 
 #include "data/textfeat_internal.h"
 
-void tml_tokbuf_init(TmlTokBuf *b) { memset(b, 0, sizeof *b); }
+void tml_textfeat_tokbuf_init(TmlTokBuf *b) { memset(b, 0, sizeof *b); }
 
-void tml_tokbuf_free(TmlTokBuf *b) {
+void tml_textfeat_tokbuf_free(TmlTokBuf *b) {
     free(b->clean);
     free(b->u32);
     free(b->arena);
@@ -356,7 +356,7 @@ static int scan(TmlTokBuf *b, const TmlTextConfig *c, const unsigned char *s, si
     return 0;
 }
 
-int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_t len, TmlError *err) {
+int tml_textfeat_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_t len, TmlError *err) {
     b->n = 0;
     b->arena_len = 0;
     const unsigned char *s = (const unsigned char *)text;
@@ -434,7 +434,7 @@ int tml_tokbuf_run(TmlTokBuf *b, const TmlTextConfig *c, const char *text, size_
     return 0;
 }
 
-void tml_text_config_default(TmlTextConfig *c) {
+void tml_textfeat_config_default(TmlTextConfig *c) {
     memset(c, 0, sizeof *c);
     c->normalize = 1;
     c->placeholders = 1;
@@ -448,28 +448,28 @@ void tml_text_config_default(TmlTextConfig *c) {
     c->invalid_utf8 = 0;
 }
 
-int tml_text_tokenize(const TmlTextConfig *c, const char *text, char ***tokens, TmlError *err) {
+int tml_textfeat_tokenize(const TmlTextConfig *c, const char *text, char ***tokens, TmlError *err) {
     *tokens = NULL;
     TmlTokBuf b;
-    tml_tokbuf_init(&b);
-    if (tml_tokbuf_run(&b, c, text, strlen(text), err)) {
-        tml_tokbuf_free(&b);
+    tml_textfeat_tokbuf_init(&b);
+    if (tml_textfeat_tokbuf_run(&b, c, text, strlen(text), err)) {
+        tml_textfeat_tokbuf_free(&b);
         return -1;
     }
     char **out = (char **)calloc((size_t)b.n + 1, sizeof *out);
     int ok = out != NULL;
     for (int t = 0; ok && t < b.n; t++) ok = (out[t] = strdup(b.tok[t])) != NULL;
     int n = b.n;
-    tml_tokbuf_free(&b);
+    tml_textfeat_tokbuf_free(&b);
     if (!ok) {
-        if (out) tml_tokens_free(out, n);
+        if (out) tml_textfeat_tokens_free(out, n);
         return tml_fail(err, "out of memory while tokenizing");
     }
     *tokens = out;
     return n;
 }
 
-void tml_tokens_free(char **tokens, int n) {
+void tml_textfeat_tokens_free(char **tokens, int n) {
     if (!tokens) return;
     for (int i = 0; i < n; i++) free(tokens[i]);
     free(tokens);

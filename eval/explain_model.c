@@ -57,13 +57,13 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
         return NULL;
     }
     char **tokens = NULL;
-    int nt = tml_text_tokenize(tml_textfeat_config(lm->features->text), text, &tokens, err);
+    int nt = tml_textfeat_tokenize(tml_textfeat_config(lm->features->text), text, &tokens, err);
     if (nt < 0) return NULL;
     TmlLimeText t;
     TmlLimeExplanation *e = NULL;
     TextCtx c = {.lm = lm, .t = &t};
     if (tml_lime_text_init(&t, tokens, nt, err) < 0) {
-        tml_tokens_free(tokens, nt);
+        tml_textfeat_tokens_free(tokens, nt);
         return NULL;
     }
     c.kept = malloc((size_t)(nt > 0 ? nt : 1) * sizeof(char *));
@@ -82,7 +82,7 @@ done:
     free(c.ids);
     free(c.w);
     tml_lime_text_free(&t);
-    tml_tokens_free(tokens, nt);
+    tml_textfeat_tokens_free(tokens, nt);
     return e;
 }
 

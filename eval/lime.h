@@ -58,7 +58,7 @@ void tml_lime_explanation_free(TmlLimeExplanation *e);
  * removes every occurrence of it. Borrowed pointers into the caller's tokens. */
 typedef struct TmlLimeText {
     int n_tokens;
-    char *const *tokens;  /* (n_tokens) borrowed, as tml_text_tokenize returns them */
+    char *const *tokens;  /* (n_tokens) borrowed, as tml_textfeat_tokenize returns them */
     int n_words;          /* m */
     const char **words;   /* (m) borrowed pointers into tokens */
     int *token_word;      /* (n_tokens) word index of each token */

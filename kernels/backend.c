@@ -2,7 +2,6 @@
  * the build and the devices, and forwards every op through the backend's function table.
  * The only place outside kernels/cuda that knows whether CUDA was compiled in. */
 #include <cblas.h>
-#include <hdf5.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -50,7 +49,7 @@ int tml_backend_have_cuda_build(void) {
 int tml_backend_cuda_device_count(void) {
 #ifdef TML_HAVE_CUDA
     char why[256];
-    return cuda_probe_devices(why, sizeof why);
+    return tml_cuda_probe_devices(why, sizeof why);
 #else
     return 0;
 #endif
@@ -72,7 +71,7 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
     }
     char why[TML_ERROR_MSG_MAX] = "";
 #ifdef TML_HAVE_CUDA
-    int ndev = cuda_probe_devices(why, sizeof why);
+    int ndev = tml_cuda_probe_devices(why, sizeof why);
     if (ndev > 0) {
         TmlBackend *be = calloc(1, sizeof *be);
         if (!be) {
@@ -80,7 +79,7 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
             return NULL;
         }
         TmlError cerr = {{0}};
-        be->ctx = cuda_ctx_create(0, be->device, sizeof be->device, &cerr);
+        be->ctx = tml_cuda_ctx_create(0, be->device, sizeof be->device, &cerr);
         if (be->ctx) {
             be->ops = &tml_cuda_ops;
             return be;
@@ -124,12 +123,8 @@ void tml_backend_describe_build(char *buf, size_t n) {
     const char *cfg = openblas_get_config();
     const char *omp = _OPENMP >= 202011 ? "5.1+" : _OPENMP >= 201811 ? "5.0" : _OPENMP >= 201511 ? "4.5" : "< 4.5";
     buf_append(buf, n, "cpu: %s, OpenMP %s\n", cfg ? cfg : "OpenBLAS (unknown)", omp);
-    unsigned maj = 0, min = 0, rel = 0;
-    H5get_libversion(&maj, &min, &rel);
-    buf_append(buf, n, "hdf5: %u.%u.%u (compiled against %d.%d.%d)\n", maj, min, rel, H5_VERS_MAJOR,
-               H5_VERS_MINOR, H5_VERS_RELEASE);
 #ifdef TML_HAVE_CUDA
-    cuda_describe_build(buf, n);
+    tml_cuda_describe_build(buf, n);
 #endif
 }
 
@@ -139,7 +134,7 @@ void tml_backend_describe_devices(char *buf, size_t n) {
     buf_append(buf, n, "cpu: %d OpenMP threads, %d OpenBLAS threads\n", omp_get_max_threads(),
                openblas_get_num_threads());
 #ifdef TML_HAVE_CUDA
-    cuda_describe_devices(buf, n);
+    tml_cuda_describe_devices(buf, n);
     buf_append(buf, n, "--device auto uses: %s\n", tml_backend_cuda_device_count() > 0 ? "cuda" : "cpu");
 #else
     buf_append(buf, n, "cuda: not built in (nvcc was not found at build time)\n--device auto uses: cpu\n");
@@ -270,6 +265,91 @@ void tml_row_argmax(TmlBackend *be, int32_t *out, const float *x, int B, int N) 
 void tml_row_topk(TmlBackend *be, int32_t *idx, float *val, const float *x, int B, int N, int k) {
     TML_ASSERT(B >= 0 && k >= 0 && k <= N);
     if (B && k) be->ops->row_topk(be->ctx, idx, val, x, B, N, k);
+}
+
+/* ---- transformer encoder layers -------------------------------------------------------------- */
+void tml_embedding_forward(TmlBackend *be, float *out, const float *E, int V, const int32_t *ids, int N, int D,
+                           int accumulate) {
+    TML_ASSERT(N >= 0 && D >= 0 && V > 0);
+    if (N && D) be->ops->embedding_forward(be->ctx, out, E, V, ids, N, D, accumulate);
+}
+void tml_embedding_backward(TmlBackend *be, float *dE, int V, const float *dout, const int32_t *ids, int N, int D) {
+    TML_ASSERT(N >= 0 && D >= 0 && V > 0);
+    if (N && D) be->ops->embedding_backward(be->ctx, dE, V, dout, ids, N, D);
+}
+void tml_layernorm_forward(TmlBackend *be, float *y, float *mean, float *rstd, const float *x, const float *w,
+                           const float *b, int N, int C, float eps) {
+    TML_ASSERT(N >= 0 && C > 0 && eps >= 0.0f);
+    if (N) be->ops->layernorm_forward(be->ctx, y, mean, rstd, x, w, b, N, C, eps);
+}
+void tml_layernorm_backward(TmlBackend *be, float *dx, float *dw, float *db, const float *dy, const float *x,
+                            const float *mean, const float *rstd, const float *w, int N, int C) {
+    TML_ASSERT(N >= 0 && C > 0);
+    if (N) be->ops->layernorm_backward(be->ctx, dx, dw, db, dy, x, mean, rstd, w, N, C);
+}
+void tml_gelu_forward(TmlBackend *be, float *y, const float *x, size_t n) {
+    if (n) be->ops->gelu_forward(be->ctx, y, x, n);
+}
+void tml_gelu_backward(TmlBackend *be, float *dx, const float *dy, const float *x, size_t n) {
+    if (n) be->ops->gelu_backward(be->ctx, dx, dy, x, n);
+}
+void tml_masked_softmax_forward(TmlBackend *be, float *probs, const float *scores, const int32_t *lens, int B,
+                                int NH, int T, float scale) {
+    TML_ASSERT(B >= 0 && NH >= 0 && T >= 0);
+    if (B && NH && T) be->ops->masked_softmax_forward(be->ctx, probs, scores, lens, B, NH, T, scale);
+}
+void tml_masked_softmax_backward(TmlBackend *be, float *dscores, const float *dprobs, const float *probs, int B,
+                                 int NH, int T, float scale) {
+    TML_ASSERT(B >= 0 && NH >= 0 && T >= 0);
+    if (B && NH && T) be->ops->masked_softmax_backward(be->ctx, dscores, dprobs, probs, B, NH, T, scale);
+}
+void tml_dropout_forward(TmlBackend *be, float *y, const float *x, size_t n, float p, uint64_t seed) {
+    TML_ASSERT(p >= 0.0f && p < 1.0f);
+    if (n) be->ops->dropout(be->ctx, y, x, n, p, seed);
+}
+void tml_dropout_backward(TmlBackend *be, float *dx, const float *dy, size_t n, float p, uint64_t seed) {
+    TML_ASSERT(p >= 0.0f && p < 1.0f);
+    if (n) be->ops->dropout(be->ctx, dx, dy, n, p, seed);
+}
+void tml_sgemm_batched(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                       int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta, float *C,
+                       int ldc, int64_t stride_c, int batch) {
+    TML_ASSERT(M >= 0 && N >= 0 && K >= 0 && batch >= 0);
+    if (M == 0 || N == 0 || batch == 0) return;
+    TML_ASSERT(ldc >= N && stride_c >= 0);
+    if (K > 0) {
+        TML_ASSERT(lda >= (trans_a ? M : K));
+        TML_ASSERT(ldb >= (trans_b ? K : N));
+    }
+    be->ops->sgemm_batched(be->ctx, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C,
+                           ldc, stride_c, batch);
+}
+void tml_pool_forward(TmlBackend *be, float *out, const float *h, const int32_t *lens, int B, int T, int C,
+                      TmlPoolMode mode) {
+    TML_ASSERT(B >= 0 && T > 0 && C >= 0);
+    if (B && C) be->ops->pool_forward(be->ctx, out, h, lens, B, T, C, mode);
+}
+void tml_pool_backward(TmlBackend *be, float *dh, const float *dout, const int32_t *lens, int B, int T, int C,
+                       TmlPoolMode mode) {
+    TML_ASSERT(B >= 0 && T > 0 && C >= 0);
+    if (B && C) be->ops->pool_backward(be->ctx, dh, dout, lens, B, T, C, mode);
+}
+void tml_attention_forward(TmlBackend *be, float *out, float *saved, float *scratch, const float *qkv,
+                           const int32_t *lens, int B, int T, int C, int NH, float p, uint64_t seed) {
+    TML_ASSERT(B >= 0 && T >= 0 && NH > 0 && C > 0 && C % NH == 0 && p >= 0.0f && p < 1.0f);
+    if (B && T) be->ops->attention_forward(be->ctx, out, saved, scratch, qkv, lens, B, T, C, NH, p, seed);
+}
+void tml_attention_backward(TmlBackend *be, float *dqkv, float *scratch, const float *dout, const float *saved,
+                            const float *qkv, const int32_t *lens, int B, int T, int C, int NH, float p,
+                            uint64_t seed) {
+    TML_ASSERT(B >= 0 && T >= 0 && NH > 0 && C > 0 && C % NH == 0 && p >= 0.0f && p < 1.0f);
+    if (B && T) be->ops->attention_backward(be->ctx, dqkv, scratch, dout, saved, qkv, lens, B, T, C, NH, p, seed);
+}
+size_t tml_attention_saved_floats(const TmlBackend *be, int B, int T, int C, int NH) {
+    return be->ops->attention_saved_floats(B, T, C, NH);
+}
+size_t tml_attention_scratch_floats(const TmlBackend *be, int B, int T, int C, int NH) {
+    return be->ops->attention_scratch_floats(B, T, C, NH);
 }
 
 /* ---- gradient-boosted trees ------------------------------------------------------------------ */

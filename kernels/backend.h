@@ -48,6 +48,9 @@ void tml_backend_describe_devices(char *buf, size_t n);
 int tml_backend_have_cuda_build(void);
 /* Number of usable CUDA devices (0 without a driver or without CUDA in the build). */
 int tml_backend_cuda_device_count(void);
+/* Peak memory bandwidth of the backend's device in GB/s (0 when unknown, e.g. on the CPU), for
+ * benchmarks that report a fraction of peak. */
+double tml_backend_peak_gbps(const TmlBackend *be);
 
 /* ---- memory ---------------------------------------------------------------------------------- */
 /* Device allocation; returns NULL when out of memory. Freed with tml_free (NULL is fine). */
@@ -137,6 +140,111 @@ void tml_row_argmax(TmlBackend *be, int32_t *out /*(B)*/, const float *x /*(B,N)
 /* The k largest per row, in descending order (lower index first on ties); k <= N. */
 void tml_row_topk(TmlBackend *be, int32_t *idx /*(B,k)*/, float *val /*(B,k)*/, const float *x /*(B,N)*/,
                   int B, int N, int k);
+
+/* ---- transformer encoder layers ---------------------------------------------------------------
+ * Shapes: B sequences padded to T tokens, width C, NH heads of hs = C / NH, N = B*T token rows.
+ * Padding is always at the end of a row: lens[b] (int32, 0 <= lens[b] <= T) real tokens, then pads.
+ * Rows of padding still get computed values (finite garbage); nothing real reads them. */
+
+/* Row gather: out[i] = E[ids[i]] (accumulate = 0) or out[i] += E[ids[i]] (accumulate = 1), for the
+ * sum of word, position and token-type embeddings. ids in [0, V) (asserted on the CPU). */
+void tml_embedding_forward(TmlBackend *be, float *out /*(N,D)*/, const float *E /*(V,D)*/, int V,
+                           const int32_t *ids /*(N)*/, int N, int D, int accumulate);
+/* Scatter-add: dE[ids[i]] += dout[i]; only the rows named in ids change. */
+void tml_embedding_backward(TmlBackend *be, float *dE /*(V,D)*/, int V, const float *dout /*(N,D)*/,
+                            const int32_t *ids /*(N)*/, int N, int D);
+
+/* LayerNorm over each row: y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps), var the
+ * biased variance (two passes: mean, then squared deviations). Saves mean and rstd for the
+ * backward. y may alias x (the backward then needs a copy of x: the caller keeps its input). */
+void tml_layernorm_forward(TmlBackend *be, float *y /*(N,C)*/, float *mean /*(N)*/, float *rstd /*(N)*/,
+                           const float *x /*(N,C)*/, const float *w /*(C)*/, const float *b /*(C)*/, int N,
+                           int C, float eps);
+/* dx = rstd * (g - mean_j(g) - xhat * mean_j(g * xhat)) with g = dy * w (overwritten; may alias dy);
+ * dw += column sums of dy * xhat, db += column sums of dy. */
+void tml_layernorm_backward(TmlBackend *be, float *dx /*(N,C)*/, float *dw /*(C)*/, float *db /*(C)*/,
+                            const float *dy /*(N,C)*/, const float *x /*(N,C)*/, const float *mean /*(N)*/,
+                            const float *rstd /*(N)*/, const float *w /*(C)*/, int N, int C);
+
+/* Exact (erf) GELU: y = 0.5 x (1 + erf(x / sqrt 2)); y(-Inf) = 0, y(+Inf) = +Inf, NaN stays NaN.
+ * y may alias x. */
+void tml_gelu_forward(TmlBackend *be, float *y /*(n)*/, const float *x /*(n)*/, size_t n);
+/* dx = dy * (Phi(x) + x phi(x)), the derivative taken as 0 at -Inf and 1 at +Inf; dx may alias dy. */
+void tml_gelu_backward(TmlBackend *be, float *dx /*(n)*/, const float *dy /*(n)*/, const float *x /*(n)*/,
+                       size_t n);
+
+/* Masked softmax over attention scores, one row per (b, h, query i), T keys per row:
+ * probs[b,h,i,j] = exp(scale*s_j - m) / sum_{j' < len} exp(scale*s_j' - m) for j < len = lens[b],
+ * 0 for j >= len (m the row's max over j < len). A row with len 0 is all zeros. Every query row,
+ * padding included, gets the softmax over the real keys. probs may alias scores. */
+void tml_masked_softmax_forward(TmlBackend *be, float *probs /*(B,NH,T,T)*/, const float *scores /*(B,NH,T,T)*/,
+                                const int32_t *lens /*(B)*/, int B, int NH, int T, float scale);
+/* dscores = scale * probs * (dprobs - sum_j dprobs_j probs_j); masked entries get 0 (probs is 0
+ * there). dscores may alias dprobs. */
+void tml_masked_softmax_backward(TmlBackend *be, float *dscores /*(B,NH,T,T)*/, const float *dprobs /*(B,NH,T,T)*/,
+                                 const float *probs /*(B,NH,T,T)*/, int B, int NH, int T, float scale);
+
+/* Dropout from a counter-based RNG: element i is kept when tml_dropout_keep(seed, i, tml_dropout_threshold(p)), then
+ * scaled by 1 / (1 - p) (computed in float); dropped elements become 0. The mask depends only on
+ * (seed, i, p), so it is the same on every backend and is recomputed, not stored, for the backward.
+ * p in [0, 1); p == 0 copies. y may alias x. */
+void tml_dropout_forward(TmlBackend *be, float *y /*(n)*/, const float *x /*(n)*/, size_t n, float p, uint64_t seed);
+/* The backward is the same mask and scale applied to dy: dx = mask * dy / (1 - p). dx may alias dy. */
+void tml_dropout_backward(TmlBackend *be, float *dx /*(n)*/, const float *dy /*(n)*/, size_t n, float p,
+                          uint64_t seed);
+
+/* Batched sgemm over `batch` matrices at fixed strides (in floats): for i in [0, batch)
+ * C_i = alpha op(A_i) op(B_i) + beta C_i, A_i = A + i*stride_a (likewise B, C); each as tml_sgemm.
+ * cuBLAS strided-batched on the GPU; on the CPU one OpenBLAS sgemm per matrix, parallel over i. */
+void tml_sgemm_batched(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                       int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta, float *C,
+                       int ldc, int64_t stride_c, int batch);
+
+/* Pooling of token rows into one row per sequence. MEAN: out[b] = mean of h[b, t] over t < lens[b]
+ * (a zero row when lens[b] == 0); CLS: out[b] = h[b, 0]. */
+typedef enum TmlPoolMode { TML_POOL_MEAN = 0, TML_POOL_CLS = 1 } TmlPoolMode;
+void tml_pool_forward(TmlBackend *be, float *out /*(B,C)*/, const float *h /*(B,T,C)*/, const int32_t *lens /*(B)*/,
+                      int B, int T, int C, TmlPoolMode mode);
+/* dh (overwritten): MEAN dh[b,t] = dout[b] / lens[b] for t < lens[b], else 0; CLS dh[b,0] = dout[b]. */
+void tml_pool_backward(TmlBackend *be, float *dh /*(B,T,C)*/, const float *dout /*(B,C)*/, const int32_t *lens /*(B)*/,
+                       int B, int T, int C, TmlPoolMode mode);
+
+/* Multi-head self-attention core, behind one op pair so a fused kernel can replace it. qkv holds
+ * each token's Q, K and V side by side (columns [0,C), [C,2C), [2C,3C); head h uses hs columns at
+ * h*hs of each). out[b, i, h*hs..] = sum_j dropout(P)[b,h,i,j] V[b,j,h], P = masked softmax of
+ * Q K^T / sqrt(hs) over keys j < lens[b]; dropout on the probabilities with rate p and seed (p = 0
+ * at inference). `saved` keeps what the backward needs (tml_attention_saved_floats floats; its
+ * layout belongs to the backend); `scratch` is workspace (tml_attention_scratch_floats floats,
+ * shared by forward and backward, contents undefined afterwards). */
+void tml_attention_forward(TmlBackend *be, float *out /*(B,T,C)*/, float *saved, float *scratch,
+                           const float *qkv /*(B,T,3C)*/, const int32_t *lens /*(B)*/, int B, int T, int C, int NH,
+                           float p, uint64_t seed);
+/* dqkv (overwritten) from dout, with the forward's qkv, saved state, lens, p and seed. */
+void tml_attention_backward(TmlBackend *be, float *dqkv /*(B,T,3C)*/, float *scratch, const float *dout /*(B,T,C)*/,
+                            const float *saved, const float *qkv /*(B,T,3C)*/, const int32_t *lens /*(B)*/, int B,
+                            int T, int C, int NH, float p, uint64_t seed);
+size_t tml_attention_saved_floats(const TmlBackend *be, int B, int T, int C, int NH);
+size_t tml_attention_scratch_floats(const TmlBackend *be, int B, int T, int C, int NH);
+
+/* The dropout mask, shared by every backend (and usable in CUDA device code): element i of a tensor
+ * with seed `seed` draws splitmix64's output number i+1 from state `seed` (a counter-based RNG:
+ * any element without the ones before it) and is kept when its top 24 bits are at least
+ * p * 2^24 (truncated), i.e. with probability 1 - p to within 2^-24. */
+#if defined(__CUDACC__)
+#define TML_HOST_DEVICE __host__ __device__
+#else
+#define TML_HOST_DEVICE
+#endif
+static inline TML_HOST_DEVICE uint64_t tml_dropout_bits(uint64_t seed, uint64_t i) {
+    uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static inline TML_HOST_DEVICE uint32_t tml_dropout_threshold(float p) { return (uint32_t)(p * 16777216.0f); }
+static inline TML_HOST_DEVICE int tml_dropout_keep(uint64_t seed, uint64_t i, uint32_t threshold) {
+    return (uint32_t)(tml_dropout_bits(seed, i) >> 40) >= threshold;
+}
 
 /* ---- gradient-boosted trees (docs/gbdt.md) --------------------------------------------------- */
 /* Features are binned once (trainer/gbdt/binner.c) into at most TML_GBDT_MAX_BINS bins that fit a

@@ -65,6 +65,36 @@ typedef struct TmlBackendOps {
     void (*row_sum)(void *ctx, float *out, const float *x, int B, int N);
     void (*row_argmax)(void *ctx, int32_t *out, const float *x, int B, int N);
     void (*row_topk)(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k);
+    /* transformer encoder layers */
+    void (*embedding_forward)(void *ctx, float *out, const float *E, int V, const int32_t *ids, int N, int D,
+                              int accumulate);
+    void (*embedding_backward)(void *ctx, float *dE, int V, const float *dout, const int32_t *ids, int N, int D);
+    void (*layernorm_forward)(void *ctx, float *y, float *mean, float *rstd, const float *x, const float *w,
+                              const float *b, int N, int C, float eps);
+    void (*layernorm_backward)(void *ctx, float *dx, float *dw, float *db, const float *dy, const float *x,
+                               const float *mean, const float *rstd, const float *w, int N, int C);
+    void (*gelu_forward)(void *ctx, float *y, const float *x, size_t n);
+    void (*gelu_backward)(void *ctx, float *dx, const float *dy, const float *x, size_t n);
+    void (*masked_softmax_forward)(void *ctx, float *probs, const float *scores, const int32_t *lens, int B,
+                                   int NH, int T, float scale);
+    void (*masked_softmax_backward)(void *ctx, float *dscores, const float *dprobs, const float *probs, int B,
+                                    int NH, int T, float scale);
+    /* forward and backward are the same masked scaling (the backward applies it to dy) */
+    void (*dropout)(void *ctx, float *y, const float *x, size_t n, float p, uint64_t seed);
+    void (*sgemm_batched)(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                          int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta,
+                          float *C, int ldc, int64_t stride_c, int batch);
+    void (*pool_forward)(void *ctx, float *out, const float *h, const int32_t *lens, int B, int T, int C,
+                         TmlPoolMode mode);
+    void (*pool_backward)(void *ctx, float *dh, const float *dout, const int32_t *lens, int B, int T, int C,
+                          TmlPoolMode mode);
+    void (*attention_forward)(void *ctx, float *out, float *saved, float *scratch, const float *qkv,
+                              const int32_t *lens, int B, int T, int C, int NH, float p, uint64_t seed);
+    void (*attention_backward)(void *ctx, float *dqkv, float *scratch, const float *dout, const float *saved,
+                               const float *qkv, const int32_t *lens, int B, int T, int C, int NH, float p,
+                               uint64_t seed);
+    size_t (*attention_saved_floats)(int B, int T, int C, int NH);
+    size_t (*attention_scratch_floats)(int B, int T, int C, int NH);
     /* gradient-boosted trees */
     void (*gbdt_hist)(void *ctx, double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,
                       const int32_t *rows, int64_t n, const uint8_t *feat_used);
@@ -90,10 +120,6 @@ struct TmlBackend {
     char device[256];  /* human-readable device description */
 };
 
-/* Peak memory bandwidth of the backend's device in GB/s (0 when unknown, e.g. on the CPU); for
- * benchmarks that report a fraction of peak. Internal: not part of the public contract. */
-double tml_backend_peak_gbps(const TmlBackend *be);
-
 /* The CPU table (kernels/backend_cpu.c); ctx is unused (NULL). */
 extern const TmlBackendOps tml_cpu_ops;
 
@@ -101,13 +127,13 @@ extern const TmlBackendOps tml_cpu_ops;
 /* The CUDA table (kernels/backend_cuda.c) and its life cycle (kernels/cuda/context.cu). */
 extern const TmlBackendOps tml_cuda_ops;
 /* Number of usable devices; on 0 writes why (driver missing, no device, ...) into why. */
-int cuda_probe_devices(char *why, size_t n);
+int tml_cuda_probe_devices(char *why, size_t n);
 /* Creates a context (stream, cuBLAS handle, scratch) on device `dev`; NULL with err filled on
  * failure. Writes the device name into name. Freed through tml_cuda_ops.ctx_free. */
-void *cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err);
+void *tml_cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err);
 /* Appends the CUDA parts of `ticketml --version` / `ticketml devices` to buf. */
-void cuda_describe_build(char *buf, size_t n);
-void cuda_describe_devices(char *buf, size_t n);
+void tml_cuda_describe_build(char *buf, size_t n);
+void tml_cuda_describe_devices(char *buf, size_t n);
 #endif
 
 /* Bias corrections for AdamW step t, computed once in double on the host so every backend applies

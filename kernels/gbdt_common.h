@@ -11,33 +11,27 @@
 
 #include "kernels/backend.h"
 
-#ifdef __CUDACC__
-#define TML_HD __host__ __device__
-#else
-#define TML_HD
-#endif
-
 /* Gains below this are rounding noise of identical rows, never a split. */
 #define TML_GBDT_MIN_GAIN 1e-12
 
-TML_HD static inline int gbdt_cat_has(const uint32_t *set, int b) { return (int)((set[b >> 5] >> (b & 31)) & 1u); }
-TML_HD static inline void gbdt_cat_add(uint32_t *set, int b) { set[b >> 5] |= 1u << (b & 31); }
+static inline TML_HOST_DEVICE int gbdt_cat_has(const uint32_t *set, int b) { return (int)((set[b >> 5] >> (b & 31)) & 1u); }
+static inline TML_HOST_DEVICE void gbdt_cat_add(uint32_t *set, int b) { set[b >> 5] |= 1u << (b & 31); }
 
 /* Does a row in bin b of the split's feature go left? */
-TML_HD static inline int gbdt_split_left(const TmlGbdtSplit *s, int b, int missing_bin) {
+static inline TML_HOST_DEVICE int gbdt_split_left(const TmlGbdtSplit *s, int b, int missing_bin) {
     if (b >= missing_bin) return s->default_left;
     return s->categorical ? gbdt_cat_has(s->cat_left, b) : b <= s->bin;
 }
 
 /* The same rule for a tree node, on a bin ... */
-TML_HD static inline int gbdt_node_left_bin(const TmlGbdtNode *nd, const uint32_t *cats, int b) {
+static inline TML_HOST_DEVICE int gbdt_node_left_bin(const TmlGbdtNode *nd, const uint32_t *cats, int b) {
     if (b >= nd->missing_bin) return nd->default_left;
     return nd->cat >= 0 ? gbdt_cat_has(cats + (size_t)nd->cat * TML_GBDT_CAT_WORDS, b) : b <= nd->bin;
 }
 
 /* ... and on a value: NaN is missing; a category code outside 0..missing_bin-1 is missing too
  * (categories unseen in training, or past the bin cap). x <= threshold is exactly bin <= bin. */
-TML_HD static inline int gbdt_node_left_value(const TmlGbdtNode *nd, const uint32_t *cats, float x) {
+static inline TML_HOST_DEVICE int gbdt_node_left_value(const TmlGbdtNode *nd, const uint32_t *cats, float x) {
     if (x != x) return nd->default_left;
     if (nd->cat >= 0) {
         if (!(x >= 0.0f) || x >= (float)nd->missing_bin) return nd->default_left;
@@ -48,13 +42,13 @@ TML_HD static inline int gbdt_node_left_value(const TmlGbdtNode *nd, const uint3
     return x <= nd->threshold;
 }
 
-TML_HD static inline double gbdt_leaf_gain(double g, double h, double l2) {
+static inline TML_HOST_DEVICE double gbdt_leaf_gain(double g, double h, double l2) {
     double d = h + l2;
     return d > 0.0 ? (g * g) / d : 0.0;
 }
 
 /* Records a candidate (already known to beat best->gain): the left sums and the split rule. */
-TML_HD static inline void gbdt_take(TmlGbdtSplit *best, double gain, int f, double gl, double hl, double nl, int bin,
+static inline TML_HOST_DEVICE void gbdt_take(TmlGbdtSplit *best, double gain, int f, double gl, double hl, double nl, int bin,
                                     int default_left, int categorical) {
     best->gain = gain;
     best->feature = f;
@@ -69,19 +63,19 @@ TML_HD static inline void gbdt_take(TmlGbdtSplit *best, double gain, int f, doub
     best->n[1] = best->n[2] - nl;
 }
 
-TML_HD static inline int gbdt_child_ok(double h, double n, const TmlGbdtSplitParams *p) {
+static inline TML_HOST_DEVICE int gbdt_child_ok(double h, double n, const TmlGbdtSplitParams *p) {
     return n >= p->min_data_in_leaf && n > 0.0 && h >= p->min_child_weight;
 }
 
 /* A gain that counts and beats the best so far (strictly: earlier candidates win ties). */
-TML_HD static inline int gbdt_better(double gain, const TmlGbdtSplit *best, const TmlGbdtSplitParams *p) {
+static inline TML_HOST_DEVICE int gbdt_better(double gain, const TmlGbdtSplit *best, const TmlGbdtSplitParams *p) {
     return gain > p->min_split_gain && gain > TML_GBDT_MIN_GAIN && (best->feature < 0 || gain > best->gain);
 }
 
 /* Numeric feature: scan thresholds left to right, once with the missing bin on the right and once
  * on the left (only when the node has missing values; without them missing follows the larger
  * child, as scikit-learn does). */
-TML_HD static inline void gbdt_scan_numeric(const double *hf, int nb, int f, const TmlGbdtSplitParams *p,
+static inline TML_HOST_DEVICE void gbdt_scan_numeric(const double *hf, int nb, int f, const TmlGbdtSplitParams *p,
                                             double parent, TmlGbdtSplit *best) {
     const double *m = hf + (size_t)nb * 3;
     int passes = m[2] > 0.0 ? 2 : 1;
@@ -106,7 +100,7 @@ TML_HD static inline void gbdt_scan_numeric(const double *hf, int nb, int f, con
  * against the rest. Else LightGBM's rule: categories with at least cat_smooth rows, sorted by
  * g / (h + cat_smooth), taken from either end into the left side, up to max_cat_threshold; the
  * rest (rare categories included) go right. idx is scratch for TML_GBDT_MAX_BINS ints. */
-TML_HD static inline void gbdt_scan_categorical(const double *hf, int nb, int f, const TmlGbdtSplitParams *p,
+static inline TML_HOST_DEVICE void gbdt_scan_categorical(const double *hf, int nb, int f, const TmlGbdtSplitParams *p,
                                                 double parent, TmlGbdtSplit *best, int *idx) {
     int nc = nb + 1; /* categories including the missing bin */
     if (nc <= p->max_cat_to_onehot) {
@@ -165,7 +159,7 @@ TML_HD static inline void gbdt_scan_categorical(const double *hf, int nb, int f,
 
 /* Best split of feature f of a node (hf: that feature's NB x 3 histogram). Always fills the node
  * totals; feature -1 (gain 0) when nothing qualifies. */
-TML_HD static inline void gbdt_feature_best(const double *hf, const TmlGbdtFeature *ft, int f,
+static inline TML_HOST_DEVICE void gbdt_feature_best(const double *hf, const TmlGbdtFeature *ft, int f,
                                             const TmlGbdtSplitParams *p, TmlGbdtSplit *out, int *idx) {
     TmlGbdtSplit s;
     memset(&s, 0, sizeof s);
@@ -186,7 +180,7 @@ TML_HD static inline void gbdt_feature_best(const double *hf, const TmlGbdtFeatu
 
 /* Combines per-feature results in feature order: the split with the largest gain (the lower
  * feature on ties) with its own sums; without one, the totals the first used feature saw. */
-TML_HD static inline void gbdt_reduce(TmlGbdtSplit *out, const TmlGbdtSplit *per, int F, const uint8_t *used) {
+static inline TML_HOST_DEVICE void gbdt_reduce(TmlGbdtSplit *out, const TmlGbdtSplit *per, int F, const uint8_t *used) {
     int first = -1, best = -1;
     for (int f = 0; f < F; f++) {
         if (used && !used[f]) continue;

@@ -8,9 +8,8 @@
 
 #include "data/tabular.h"
 #include "data/textfeat.h"
-#include "data/textfeat_internal.h"
 #include "serve/export_model.h"
-#include "serve/ticketml_serve.h"
+#include "ticketml/serve.h"
 
 struct TmlServeModel {
     TmlExport *ex;          /* owns weights and names */
@@ -246,11 +245,11 @@ typedef struct TextScratch {
 
 static void ts_init(TextScratch *s) {
     memset(s, 0, sizeof *s);
-    tml_tokbuf_init(&s->tok);
+    tml_textfeat_tokbuf_init(&s->tok);
 }
 
 static void ts_free(TextScratch *s) {
-    tml_tokbuf_free(&s->tok);
+    tml_textfeat_tokbuf_free(&s->tok);
     free(s->ids);
     free(s->w);
 }
@@ -260,7 +259,7 @@ static int featurize(const TmlServeModel *m, TextScratch *s, const char *text, T
     if (!m->text) return tml_fail(err, "this is a tabular model; call tml_serve_predict_row");
     if (!text) text = "";
     TmlError e2;
-    if (tml_tokbuf_run(&s->tok, tml_textfeat_config(m->tf), text, strlen(text), &e2))
+    if (tml_textfeat_tokbuf_run(&s->tok, tml_textfeat_config(m->tf), text, strlen(text), &e2))
         return tml_fail(err, "text: %s", e2.msg);
     s->n = 0;
     if (tml_textfeat_features(m->tf, s->tok.tok, s->tok.n, &s->ids, &s->w, &s->n, &s->cap) < 0)

@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
     text_mb /= 1e6;
 
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     {
         TmlTextFeaturizer *f = tml_textfeat_new(&c);
         t0 = now_s();

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "kernels/backend.h"
-#include "kernels/backend_impl.h" /* tml_backend_peak_gbps: internal, benchmarks only */
 #include "tests/util_test.h"
 
 #define SAMPLES 11
@@ -396,6 +395,163 @@ static void bench_topk(TmlBackend *be, TmlBackend *cpu, int B, int N, int k) {
     free(x), free(val), free(val_be), free(idx);
 }
 
+
+/* ---- transformer encoder ops at MiniLM's shapes (B sequences of T tokens, C = 384, 12 heads) -- */
+typedef struct EncArg {
+    int B, T, C, NH, F, V;
+    float *x, *y, *dy, *dx, *w, *b, *dw, *db, *mean, *rstd; /* (B*T, C) rows and (C) vectors */
+    float *u, *du, *gu;                                     /* (B*T, F) */
+    float *qkv, *att_out, *dqkv, *saved, *scratch, *E, *dE;
+    int32_t *ids, *lens;
+} EncArg;
+
+static void run_ln_fwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_layernorm_forward(be, a->y, a->mean, a->rstd, a->x, a->w, a->b, a->B * a->T, a->C, 1e-12f);
+}
+static void run_ln_bwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_layernorm_backward(be, a->dx, a->dw, a->db, a->dy, a->x, a->mean, a->rstd, a->w, a->B * a->T, a->C);
+}
+static void run_gelu_fwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_gelu_forward(be, a->gu, a->u, (size_t)a->B * a->T * a->F);
+}
+static void run_gelu_bwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_gelu_backward(be, a->du, a->gu, a->u, (size_t)a->B * a->T * a->F);
+}
+static void run_dropout(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_dropout_forward(be, a->y, a->x, (size_t)a->B * a->T * a->C, 0.1f, 42);
+}
+static void run_emb_fwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_embedding_forward(be, a->y, a->E, a->V, a->ids, a->B * a->T, a->C, 0);
+}
+static void run_emb_bwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_embedding_backward(be, a->dE, a->V, a->dy, a->ids, a->B * a->T, a->C);
+}
+static void run_pool_mean(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_pool_forward(be, a->dw, a->x, a->lens, a->B, a->T, a->C, TML_POOL_MEAN); /* dw holds (B, C) here */
+}
+static void run_att_fwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_attention_forward(be, a->att_out, a->saved, a->scratch, a->qkv, a->lens, a->B, a->T, a->C, a->NH, 0.1f, 7);
+}
+static void run_att_bwd(TmlBackend *be, void *p) {
+    EncArg *a = p;
+    tml_attention_backward(be, a->dqkv, a->scratch, a->dy, a->saved, a->qkv, a->lens, a->B, a->T, a->C, a->NH, 0.1f, 7);
+}
+static void run_bgemm(TmlBackend *be, void *p) { /* Q K^T of every head, as in the attention */
+    EncArg *a = p;
+    int hs = a->C / a->NH;
+    size_t th = (size_t)a->T * hs, tt = (size_t)a->T * a->T;
+    tml_sgemm_batched(be, 0, 1, a->T, a->T, hs, 1.0f, a->qkv, hs, th, a->qkv + (size_t)a->B * a->T * a->C, hs, th,
+                      0.0f, a->saved, a->T, tt, a->B * a->NH);
+}
+
+/* Allocates one EncArg's buffers on be from the same host data (seeded), so a run on the CPU and
+ * one on the GPU see the same inputs. Freed by enc_free. */
+static void enc_alloc(TmlBackend *be, EncArg *a) {
+    TuRng r;
+    tu_rng_seed(&r, 800);
+    size_t N = (size_t)a->B * a->T, NC = N * a->C, NF = N * a->F, N3 = 3 * NC, VC = (size_t)a->V * a->C;
+    size_t ns = tml_attention_saved_floats(be, a->B, a->T, a->C, a->NH);
+    size_t nw = tml_attention_scratch_floats(be, a->B, a->T, a->C, a->NH);
+    size_t big = NF > N3 ? NF : N3;
+    float *h = rand_floats(&r, big > VC ? big : VC, -1, 1);
+    a->x = dev_copy(be, h, 4 * NC), a->dy = dev_copy(be, h + 1, 4 * NC), a->u = dev_copy(be, h + 2, 4 * NF);
+    a->qkv = dev_copy(be, h + 3, 4 * N3), a->E = dev_copy(be, h + 4, 4 * VC), a->w = dev_copy(be, h + 5, 4 * a->C);
+    a->b = dev_copy(be, h + 6, 4 * a->C);
+    a->y = tml_alloc(be, 4 * NC), a->dx = tml_alloc(be, 4 * NC), a->du = tml_alloc(be, 4 * NF);
+    a->gu = tml_alloc(be, 4 * NF), a->att_out = tml_alloc(be, 4 * NC), a->dqkv = tml_alloc(be, 4 * N3);
+    a->saved = tml_alloc(be, 4 * ns), a->scratch = tml_alloc(be, 4 * nw), a->dE = tml_alloc(be, 4 * VC);
+    a->dw = tml_alloc(be, 4.0 * a->B * a->C), a->db = tml_alloc(be, 4.0 * a->C);
+    a->mean = tml_alloc(be, 4 * N), a->rstd = tml_alloc(be, 4 * N);
+    if (!a->saved || !a->scratch || !a->dE || !a->du || !a->gu) {
+        fprintf(stderr, "bench_ops: out of device memory\n");
+        exit(1);
+    }
+    tml_zero(be, a->dw, 4.0 * a->B * a->C), tml_zero(be, a->db, 4.0 * a->C), tml_zero(be, a->dE, 4 * VC);
+    int32_t *ids = tu_xmalloc(4 * N), *lens = tu_xmalloc(4.0 * a->B);
+    for (size_t i = 0; i < N; i++) ids[i] = tu_rng_int(&r, a->V);
+    for (int i = 0; i < a->B; i++) lens[i] = a->T - tu_rng_int(&r, a->T / 4 + 1); /* sorted batches: near T */
+    a->ids = dev_copy(be, ids, 4 * N), a->lens = dev_copy(be, lens, 4.0 * a->B);
+    free(h), free(ids), free(lens);
+}
+
+static void enc_free(TmlBackend *be, EncArg *a) {
+    float *f[] = {a->x, a->y, a->dy, a->dx, a->w, a->b, a->dw, a->db, a->mean, a->rstd, a->u, a->du, a->gu,
+                  a->qkv, a->att_out, a->dqkv, a->saved, a->scratch, a->E, a->dE};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) tml_free(be, f[i]);
+    tml_free(be, a->ids), tml_free(be, a->lens);
+}
+
+/* On a GPU: runs fn once on both backends from the same inputs and compares n floats of the output
+ * buffer (dev_out on be, host_out on the CPU). On the CPU: the CPU is the reference. */
+static const char *enc_check(TmlBackend *be, TmlBackend *cpu, EncArg *d, EncArg *h, RunFn fn, float *const *dev_out,
+                             float *const *host_out, size_t n, double atol, double rtol, const char *what) {
+    if (!tml_backend_is_gpu(be)) return "reference";
+    fn(be, d);
+    fn(cpu, h);
+    float *got = tu_xmalloc(4 * n), *ref = tu_xmalloc(4 * n);
+    tml_download(be, got, *dev_out, 4 * n);
+    tml_download(cpu, ref, *host_out, 4 * n);
+    const char *ok = check(be, what, got, ref, n, atol, rtol);
+    free(got), free(ref);
+    return ok;
+}
+
+static void bench_encoder_ops(TmlBackend *be, TmlBackend *cpu, int B, int T) {
+    EncArg d = {.B = B, .T = T, .C = 384, .NH = 12, .F = 1536, .V = 30522}, h = d;
+    enc_alloc(be, &d);
+    if (tml_backend_is_gpu(be)) enc_alloc(cpu, &h);
+    size_t N = (size_t)B * T, NC = N * d.C, NF = N * d.F;
+    int hs = d.C / d.NH;
+    char shape[64];
+    snprintf(shape, sizeof shape, "B=%d T=%d C=%d", B, T, d.C);
+    /* sgemms of one layer: qkv, attention output, FFN up, FFN down (x W^T) */
+    bench_sgemm(be, cpu, 1, (int)N, 3 * d.C, d.C);
+    bench_sgemm(be, cpu, 1, (int)N, d.F, d.C);
+    bench_sgemm(be, cpu, 1, (int)N, d.C, d.F);
+    const char *ok;
+    ok = enc_check(be, cpu, &d, &h, run_ln_fwd, &d.y, &h.y, NC, 2e-6 * d.C, 1e-5, "layernorm fwd");
+    report(be, "layernorm fwd", shape, ok, time_median(be, run_ln_fwd, &d), 0, 4.0 * (2 * NC + 2 * N), 0);
+    ok = enc_check(be, cpu, &d, &h, run_ln_bwd, &d.dx, &h.dx, NC, 1e-5, 1e-4, "layernorm bwd");
+    report(be, "layernorm bwd", shape, ok, time_median(be, run_ln_bwd, &d), 0, 4.0 * (3 * NC + 2 * N), 0);
+    snprintf(shape, sizeof shape, "n=%zu (B=%d T=%d F=%d)", NF, B, T, d.F);
+    ok = enc_check(be, cpu, &d, &h, run_gelu_fwd, &d.gu, &h.gu, NF, 1e-6, 1e-5, "gelu fwd");
+    report(be, "gelu fwd", shape, ok, time_median(be, run_gelu_fwd, &d), 0, 8.0 * NF, 0);
+    ok = enc_check(be, cpu, &d, &h, run_gelu_bwd, &d.du, &h.du, NF, 1e-6, 1e-5, "gelu bwd");
+    report(be, "gelu bwd", shape, ok, time_median(be, run_gelu_bwd, &d), 0, 12.0 * NF, 0);
+    snprintf(shape, sizeof shape, "n=%zu p=0.1", NC);
+    ok = enc_check(be, cpu, &d, &h, run_dropout, &d.y, &h.y, NC, 0, 0, "dropout");
+    report(be, "dropout", shape, ok, time_median(be, run_dropout, &d), 0, 8.0 * NC, 0);
+    snprintf(shape, sizeof shape, "N=%zu D=%d V=%d", N, d.C, d.V);
+    ok = enc_check(be, cpu, &d, &h, run_emb_fwd, &d.y, &h.y, NC, 0, 0, "embedding fwd");
+    report(be, "embedding fwd", shape, ok, time_median(be, run_emb_fwd, &d), 0, 8.0 * NC + 4.0 * N, 0);
+    report(be, "embedding bwd", shape, "timed", time_median(be, run_emb_bwd, &d), 0, 12.0 * NC + 4.0 * N, 0);
+    snprintf(shape, sizeof shape, "B=%d T=%d C=%d", B, T, d.C);
+    ok = enc_check(be, cpu, &d, &h, run_pool_mean, &d.dw, &h.dw, (size_t)B * d.C, 2e-6 * T, 1e-5, "pool mean");
+    report(be, "pool mean fwd", shape, ok, time_median(be, run_pool_mean, &d), 0, 4.0 * NC, 0);
+    snprintf(shape, sizeof shape, "%d x (%dx%dx%d) Q K^T", B * d.NH, T, T, hs);
+    ok = enc_check(be, cpu, &d, &h, run_bgemm, &d.saved, &h.saved, (size_t)B * d.NH * T * T, 2e-6 * hs, 1e-5,
+                   "sgemm_batched");
+    report(be, "sgemm_batched", shape, ok, time_median(be, run_bgemm, &d), 2.0 * B * d.NH * T * T * hs, 0, 0);
+    /* attention: Q K^T and P V, 2 T^2 hs multiply-adds per head forward, twice that backward */
+    double att_flops = 4.0 * B * d.NH * T * T * hs;
+    snprintf(shape, sizeof shape, "B=%d T=%d C=%d NH=%d p=0.1", B, T, d.C, d.NH);
+    ok = enc_check(be, cpu, &d, &h, run_att_fwd, &d.att_out, &h.att_out, NC, 4e-6 * (T + hs), 1e-5, "attention fwd");
+    report(be, "attention fwd", shape, ok, time_median(be, run_att_fwd, &d), att_flops, 0, 0);
+    ok = enc_check(be, cpu, &d, &h, run_att_bwd, &d.dqkv, &h.dqkv, 3 * NC, 1e-5 * (T + hs), 1e-4, "attention bwd");
+    report(be, "attention bwd", shape, ok, time_median(be, run_att_bwd, &d), 2 * att_flops, 0, 0);
+    enc_free(be, &d);
+    if (tml_backend_is_gpu(be)) enc_free(cpu, &h);
+}
+
 static void bench_backend(TmlBackend *be, TmlBackend *cpu, int quick) {
     printf("\n# %s: %s\n", tml_backend_name(be), tml_backend_device(be));
     printf("%-18s %-5s %-40s %-9s %13s %s\n", "op", "dev", "shape", "check", "median", "rate");
@@ -408,6 +564,7 @@ static void bench_backend(TmlBackend *be, TmlBackend *cpu, int quick) {
     bench_vector(be, cpu, quick ? (1u << 20) : big ? (1u << 26) : (1u << 23));
     bench_adamw_rows(be, cpu, 200000, 100, quick ? 20000 : 100000);
     bench_topk(be, cpu, 4096, 77, 5);
+    bench_encoder_ops(be, cpu, 32, quick ? 32 : 64);
 }
 
 int main(int argc, char **argv) {

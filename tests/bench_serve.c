@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
-#include "serve/ticketml_serve.h"
+#include "ticketml/serve.h"
 #include "tests/util_test.h"
 #include "trainer/export.h"
 #include "trainer/modelfile.h"

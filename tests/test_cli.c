@@ -252,6 +252,15 @@ static void test_bad_input(void **state) {
     assert_int_equal(run("%s frobnicate", g_bin), 2);
 }
 
+/* --version names the compute libraries (from kernels/) and HDF5 (from data/: kernels/ has no HDF5). */
+static void test_version(void **state) {
+    (void)state;
+    NEED_BINARY();
+    assert_int_equal(run("%s --version", g_bin), 0);
+    expect_output("OpenBLAS");
+    expect_output("hdf5: ");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_eval_compare_explain),
@@ -259,6 +268,7 @@ int main(void) {
         cmocka_unit_test(test_finetune_adds_label),
         cmocka_unit_test(test_history_features_improve_churn),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,7 +28,7 @@
 #include "data/table.h"
 #include "kernels/backend.h"
 #include "serve/export_model.h"
-#include "serve/ticketml_serve.h"
+#include "ticketml/serve.h"
 #include "tests/util_test.h"
 #include "trainer/export.h"
 #include "trainer/modelfile.h"

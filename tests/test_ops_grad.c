@@ -347,6 +347,219 @@ static void test_optim_rows_match_dense(void **state) {
     }
 }
 
+
+/* ---- transformer encoder ops ---------------------------------------------------------------- */
+/* Each objective is L = sum r * f(input) over the op's outputs, so the analytic gradient is the
+ * op's backward applied to dy = r. */
+
+typedef struct Emb {
+    int N, D, V;
+    const int32_t *ids;
+    float *E, *out, *r;
+} Emb;
+
+static double emb_objective(void *ctx) {
+    Emb *e = ctx;
+    tml_embedding_forward(g_be, e->out, e->E, e->V, e->ids, e->N, e->D, 0);
+    return dot(e->out, e->r, (size_t)e->N * e->D);
+}
+
+static void test_grad_embedding(void **state) {
+    static const int32_t ids[7] = {3, 0, 3, 1, 3, 0, 4}; /* repeats; id 2 unused */
+    TuRng rng;
+    tu_rng_seed(&rng, 31);
+    Emb e = {7, 5, 5, ids, floats(25), floats(35), floats(35)};
+    tu_fill_uniform(&rng, e.E, 25, -1, 1);
+    tu_fill_uniform(&rng, e.r, 35, -1, 1);
+    float *dE = floats(25);
+    memset(dE, 0, sizeof(float) * 25);
+    tml_embedding_backward(g_be, dE, e.V, e.r, e.ids, e.N, e.D);
+    assert_int_equal(fd_check("embedding dE", e.E, dE, 25, emb_objective, &e), 0);
+    for (int d = 0; d < e.D; d++) assert_true(dE[2 * e.D + d] == 0.0f);
+    free(e.E), free(e.out), free(e.r), free(dE);
+}
+
+typedef struct Ln {
+    int N, C;
+    float *x, *w, *b, *y, *mean, *rstd, *r;
+} Ln;
+
+static double ln_objective(void *ctx) {
+    Ln *l = ctx;
+    tml_layernorm_forward(g_be, l->y, l->mean, l->rstd, l->x, l->w, l->b, l->N, l->C, 1e-5f);
+    return dot(l->y, l->r, (size_t)l->N * l->C);
+}
+
+static void test_grad_layernorm(void **state) {
+    static const int shapes[][2] = {{1, 2}, {4, 7}, {3, 32}};
+    TuRng rng;
+    tu_rng_seed(&rng, 32);
+    for (size_t si = 0; si < 3; si++) {
+        Ln l = {.N = shapes[si][0], .C = shapes[si][1]};
+        size_t n = (size_t)l.N * l.C;
+        l.x = floats(n), l.w = floats(l.C), l.b = floats(l.C), l.y = floats(n), l.r = floats(n);
+        l.mean = floats(l.N), l.rstd = floats(l.N);
+        tu_fill_uniform(&rng, l.x, n, -2, 2);
+        tu_fill_uniform(&rng, l.w, l.C, 0.5f, 1.5f);
+        tu_fill_uniform(&rng, l.b, l.C, -1, 1);
+        tu_fill_uniform(&rng, l.r, n, -1, 1);
+        ln_objective(&l);
+        float *dx = floats(n), *dw = floats(l.C), *db = floats(l.C);
+        memset(dw, 0, sizeof(float) * l.C), memset(db, 0, sizeof(float) * l.C);
+        tml_layernorm_backward(g_be, dx, dw, db, l.r, l.x, l.mean, l.rstd, l.w, l.N, l.C);
+        assert_int_equal(fd_check("layernorm dx", l.x, dx, n, ln_objective, &l), 0);
+        assert_int_equal(fd_check("layernorm dw", l.w, dw, l.C, ln_objective, &l), 0);
+        assert_int_equal(fd_check("layernorm db", l.b, db, l.C, ln_objective, &l), 0);
+        free(l.x), free(l.w), free(l.b), free(l.y), free(l.r), free(l.mean), free(l.rstd), free(dx), free(dw), free(db);
+    }
+}
+
+typedef struct Gelu {
+    size_t n;
+    float *x, *y, *r;
+} Gelu;
+
+static double gelu_objective(void *ctx) {
+    Gelu *g = ctx;
+    tml_gelu_forward(g_be, g->y, g->x, g->n);
+    return dot(g->y, g->r, g->n);
+}
+
+static void test_grad_gelu(void **state) {
+    TuRng rng;
+    tu_rng_seed(&rng, 33);
+    Gelu g = {41, floats(41), floats(41), floats(41)};
+    tu_fill_uniform(&rng, g.x, g.n, -5, 5);
+    g.x[0] = 0.0f;
+    tu_fill_uniform(&rng, g.r, g.n, -1, 1);
+    float *dx = floats(g.n);
+    tml_gelu_backward(g_be, dx, g.r, g.x, g.n);
+    assert_int_equal(fd_check("gelu dx", g.x, dx, g.n, gelu_objective, &g), 0);
+    free(g.x), free(g.y), free(g.r), free(dx);
+}
+
+typedef struct Msm {
+    int B, NH, T;
+    float scale;
+    const int32_t *lens;
+    float *s, *p, *r;
+} Msm;
+
+static double msm_objective(void *ctx) {
+    Msm *m = ctx;
+    tml_masked_softmax_forward(g_be, m->p, m->s, m->lens, m->B, m->NH, m->T, m->scale);
+    return dot(m->p, m->r, (size_t)m->B * m->NH * m->T * m->T);
+}
+
+static void test_grad_masked_softmax(void **state) {
+    static const int32_t lens[3] = {5, 2, 0};
+    TuRng rng;
+    tu_rng_seed(&rng, 34);
+    Msm m = {.B = 3, .NH = 2, .T = 5, .scale = 0.7f, .lens = lens};
+    size_t n = (size_t)m.B * m.NH * m.T * m.T;
+    m.s = floats(n), m.p = floats(n), m.r = floats(n);
+    tu_fill_uniform(&rng, m.s, n, -2, 2);
+    tu_fill_uniform(&rng, m.r, n, -1, 1);
+    msm_objective(&m);
+    float *ds = floats(n);
+    tml_masked_softmax_backward(g_be, ds, m.r, m.p, m.B, m.NH, m.T, m.scale);
+    assert_int_equal(fd_check("masked softmax dscores", m.s, ds, n, msm_objective, &m), 0);
+    free(m.s), free(m.p), free(m.r), free(ds);
+}
+
+typedef struct Drop {
+    size_t n;
+    float p;
+    uint64_t seed;
+    float *x, *y, *r;
+} Drop;
+
+static double drop_objective(void *ctx) {
+    Drop *d = ctx;
+    tml_dropout_forward(g_be, d->y, d->x, d->n, d->p, d->seed);
+    return dot(d->y, d->r, d->n);
+}
+
+static void test_grad_dropout(void **state) {
+    TuRng rng;
+    tu_rng_seed(&rng, 35);
+    Drop d = {64, 0.3f, 77, floats(64), floats(64), floats(64)};
+    tu_fill_uniform(&rng, d.x, d.n, -1, 1);
+    tu_fill_uniform(&rng, d.r, d.n, -1, 1);
+    float *dx = floats(d.n);
+    tml_dropout_backward(g_be, dx, d.r, d.n, d.p, d.seed);
+    assert_int_equal(fd_check("dropout dx", d.x, dx, d.n, drop_objective, &d), 0);
+    int zeros = 0;
+    for (size_t i = 0; i < d.n; i++) zeros += dx[i] == 0.0f;
+    assert_true(zeros > 0 && zeros < (int)d.n); /* the mask drops some, keeps some */
+    free(d.x), free(d.y), free(d.r), free(dx);
+}
+
+typedef struct Pool {
+    int B, T, C;
+    TmlPoolMode mode;
+    const int32_t *lens;
+    float *h, *out, *r;
+} Pool;
+
+static double pool_objective(void *ctx) {
+    Pool *p = ctx;
+    tml_pool_forward(g_be, p->out, p->h, p->lens, p->B, p->T, p->C, p->mode);
+    return dot(p->out, p->r, (size_t)p->B * p->C);
+}
+
+static void test_grad_pool(void **state) {
+    static const int32_t lens[3] = {4, 1, 3};
+    TuRng rng;
+    tu_rng_seed(&rng, 36);
+    for (int mode = 0; mode < 2; mode++) {
+        Pool p = {.B = 3, .T = 4, .C = 5, .mode = (TmlPoolMode)mode, .lens = lens};
+        size_t n = (size_t)p.B * p.T * p.C;
+        p.h = floats(n), p.out = floats(15), p.r = floats(15);
+        tu_fill_uniform(&rng, p.h, n, -1, 1);
+        tu_fill_uniform(&rng, p.r, 15, -1, 1);
+        float *dh = floats(n);
+        tml_pool_backward(g_be, dh, p.r, p.lens, p.B, p.T, p.C, p.mode);
+        assert_int_equal(fd_check(mode ? "pool cls dh" : "pool mean dh", p.h, dh, n, pool_objective, &p), 0);
+        free(p.h), free(p.out), free(p.r), free(dh);
+    }
+}
+
+typedef struct Att {
+    int B, T, C, NH;
+    float p;
+    uint64_t seed;
+    const int32_t *lens;
+    float *qkv, *out, *saved, *scratch, *r;
+} Att;
+
+static double att_objective(void *ctx) {
+    Att *a = ctx;
+    tml_attention_forward(g_be, a->out, a->saved, a->scratch, a->qkv, a->lens, a->B, a->T, a->C, a->NH, a->p, a->seed);
+    return dot(a->out, a->r, (size_t)a->B * a->T * a->C);
+}
+
+static void test_grad_attention(void **state) {
+    static const int32_t lens[3] = {5, 3, 0};
+    TuRng rng;
+    tu_rng_seed(&rng, 37);
+    for (int variant = 0; variant < 2; variant++) {
+        Att a = {.B = 3, .T = 5, .C = 8, .NH = 2, .p = variant ? 0.25f : 0.0f, .seed = 5, .lens = lens};
+        size_t n3 = (size_t)a.B * a.T * 3 * a.C, n1 = (size_t)a.B * a.T * a.C;
+        a.qkv = floats(n3), a.out = floats(n1), a.r = floats(n1);
+        a.saved = floats(tml_attention_saved_floats(g_be, a.B, a.T, a.C, a.NH));
+        a.scratch = floats(tml_attention_scratch_floats(g_be, a.B, a.T, a.C, a.NH));
+        tu_fill_uniform(&rng, a.qkv, n3, -1, 1);
+        tu_fill_uniform(&rng, a.r, n1, -1, 1);
+        att_objective(&a);
+        float *dqkv = floats(n3);
+        tml_attention_backward(g_be, dqkv, a.scratch, a.r, a.saved, a.qkv, a.lens, a.B, a.T, a.C, a.NH, a.p, a.seed);
+        assert_int_equal(fd_check(variant ? "attention dqkv (dropout)" : "attention dqkv", a.qkv, dqkv, n3,
+                                  att_objective, &a), 0);
+        free(a.qkv), free(a.out), free(a.r), free(a.saved), free(a.scratch), free(dqkv);
+    }
+}
+
 /* Tree objectives (tml_gbdt_gradients): g and h are the first and second derivatives of the
  * weighted loss in the score, checked by central differences of a double-precision loss (eps 1e-3:
  * truncation ~1e-7, so 1e-5 / 1e-4 bound float rounding of g and h). */
@@ -405,6 +618,13 @@ int main(void) {
         cmocka_unit_test(test_sgd_dense_by_hand),
         cmocka_unit_test(test_adamw_dense_by_hand),
         cmocka_unit_test(test_optim_rows_match_dense),
+        cmocka_unit_test(test_grad_embedding),
+        cmocka_unit_test(test_grad_layernorm),
+        cmocka_unit_test(test_grad_gelu),
+        cmocka_unit_test(test_grad_masked_softmax),
+        cmocka_unit_test(test_grad_dropout),
+        cmocka_unit_test(test_grad_pool),
+        cmocka_unit_test(test_grad_attention),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,7 +21,7 @@
 static void expect_tokens(const TmlTextConfig *c, const char *text, const char *const *want) {
     char **tok;
     TmlError err = {{0}};
-    int n = tml_text_tokenize(c, text, &tok, &err);
+    int n = tml_textfeat_tokenize(c, text, &tok, &err);
     if (n < 0) fail_msg("tokenize failed: %s", err.msg);
     int nw = 0;
     while (want[nw]) nw++;
@@ -34,13 +34,13 @@ static void expect_tokens(const TmlTextConfig *c, const char *text, const char *
         for (int i = 0; i < nw; i++) fprintf(stderr, " [%s]", want[i]);
         fprintf(stderr, "\n");
     }
-    tml_tokens_free(tok, n);
+    tml_textfeat_tokens_free(tok, n);
     assert_true(ok);
 }
 
 static void test_english_placeholders(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     const char *want[] = {"hi", "<user>", "my", "card", "<num>", "was", "charged", "<num>", "twice", "see",
                           "<url>", "email", "me", "at", "<email>", "don't", "wait", "<url>", "ok", NULL};
     expect_tokens(&c,
@@ -59,7 +59,7 @@ static void test_english_placeholders(void **state) {
 
 static void test_chinese_bigrams(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     const char *want[] = {"送", "餐", "很", "快", "送餐", "餐很", "很快", "味", "道", "不", "错", "味道", "道不", "不错", NULL};
     expect_tokens(&c, "送餐很快，味道不错！", want);
     c.cjk_bigrams = 0;
@@ -73,14 +73,14 @@ static void test_chinese_bigrams(void **state) {
 
 static void test_mixed_text(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     const char *want[] = {"我", "的", "我的", "iphone", "坏", "了", "坏了", "<num>", "元", "<url>", "退", "款", "退款", NULL};
     expect_tokens(&c, "我的iPhone坏了100元 https://t.cn/abc 退款", want);
 }
 
 static void test_nfkc_casefold(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     const char *want[] = {"abc", "test", "strasse", "strasse", "café", "<num>", NULL};
     /* fullwidth ＡＢＣ, Ｔｅｓｔ; ß folds to ss; decomposed e + U+0301 composes to é; fullwidth digits */
     expect_tokens(&c, "\xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\xA3 \xEF\xBC\xB4\xEF\xBD\x85\xEF\xBD\x93\xEF\xBD\x94 STRASSE "
@@ -93,19 +93,19 @@ static void test_nfkc_casefold(void **state) {
 
 static void test_invalid_utf8(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     char **tok = NULL;
     TmlError err = {{0}};
-    assert_int_equal(tml_text_tokenize(&c, "ab\xff" "cd", &tok, &err), -1);
+    assert_int_equal(tml_textfeat_tokenize(&c, "ab\xff" "cd", &tok, &err), -1);
     assert_non_null(strstr(err.msg, "byte 2"));
     assert_non_null(strstr(err.msg, "invalid_utf8 = replace"));
     /* overlong '/' and a surrogate are rejected too, at their first byte */
-    assert_int_equal(tml_text_tokenize(&c, "okay \xC0\xAF", &tok, &err), -1);
+    assert_int_equal(tml_textfeat_tokenize(&c, "okay \xC0\xAF", &tok, &err), -1);
     assert_non_null(strstr(err.msg, "byte 5"));
-    assert_int_equal(tml_text_tokenize(&c, "\xED\xA0\x80", &tok, &err), -1);
+    assert_int_equal(tml_textfeat_tokenize(&c, "\xED\xA0\x80", &tok, &err), -1);
     assert_non_null(strstr(err.msg, "byte 0"));
     /* truncated sequence at the end */
-    assert_int_equal(tml_text_tokenize(&c, "abc \xE4\xB8", &tok, &err), -1);
+    assert_int_equal(tml_textfeat_tokenize(&c, "abc \xE4\xB8", &tok, &err), -1);
     assert_non_null(strstr(err.msg, "byte 4"));
     c.invalid_utf8 = 1;
     const char *want[] = {"ab", "\xEF\xBF\xBD", "cd", NULL};
@@ -121,7 +121,7 @@ static TmlTextFeaturizer *fit(const TmlTextConfig *c, const char *const *texts, 
 
 static void test_vocab_min_count_determinism(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     c.min_count = 2;
     const char *texts[] = {"b a c", "a b", "a d", "e e"};
     TmlTextFeaturizer *f = fit(&c, texts, 4);
@@ -158,12 +158,12 @@ static int has_id(const int32_t *ids, int64_t n, int64_t id) {
 
 static void test_ngram_ids(void **state) {
     /* FNV-1a 32-bit reference vectors */
-    assert_int_equal(tml_hash_bytes("", 0), 0x811c9dc5u);
-    assert_int_equal(tml_hash_bytes("a", 1), 0xe40c292cu);
-    assert_int_equal(tml_hash_bytes("foobar", 6), 0xbf9cf968u);
+    assert_int_equal(tml_textfeat_hash("", 0), 0x811c9dc5u);
+    assert_int_equal(tml_textfeat_hash("a", 1), 0xe40c292cu);
+    assert_int_equal(tml_textfeat_hash("foobar", 6), 0xbf9cf968u);
 
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     c.word_ngrams = 2;
     c.minn = 2;
     c.maxn = 4;
@@ -190,9 +190,9 @@ static void test_ngram_ids(void **state) {
     }
     assert_true(has_id(ids, off[1], 0) && has_id(ids, off[1], 1));
     /* stable ids: the char n-gram "<he" and the bigram "hello world" where the format says */
-    assert_true(has_id(ids, off[1], nw + tml_hash_bytes("<he", 3) % 1000));
-    assert_true(has_id(ids, off[1], nw + tml_hash_bytes("ld>", 3) % 1000));
-    uint64_t bg = (uint64_t)tml_hash_bytes("hello", 5) * 116049371u + tml_hash_bytes("world", 5);
+    assert_true(has_id(ids, off[1], nw + tml_textfeat_hash("<he", 3) % 1000));
+    assert_true(has_id(ids, off[1], nw + tml_textfeat_hash("ld>", 3) % 1000));
+    uint64_t bg = (uint64_t)tml_textfeat_hash("hello", 5) * 116049371u + tml_textfeat_hash("world", 5);
     assert_true(has_id(ids, off[1], nw + (int64_t)(bg % 1000)));
     /* CJK char n-grams count code points, not bytes: "<好吃>" gives 3 bigrams + 2 trigrams + 1 4-gram */
     const char *cjk[] = {"好吃"};
@@ -205,7 +205,7 @@ static void test_ngram_ids(void **state) {
     assert_int_equal(tml_textfeat_transform(g, cjk, 1, &off2, &ids2, &w2, &err), 0);
     /* tokens 好 and 吃: each "<x>" has 2 bigrams + 1 trigram (lone "<"/">" skipped, 1-grams below minn) */
     assert_int_equal(off2[1], 6);
-    assert_true(has_id(ids2, off2[1], tml_textfeat_n_words(g) + tml_hash_bytes("<\xE5\xA5\xBD>", 5) % 1000));
+    assert_true(has_id(ids2, off2[1], tml_textfeat_n_words(g) + tml_textfeat_hash("<\xE5\xA5\xBD>", 5) % 1000));
     free(off2);
     free(ids2);
     tml_textfeat_free(g);
@@ -216,7 +216,7 @@ static void test_ngram_ids(void **state) {
 
 static void test_tfidf_against_sklearn_formula(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     c.word_ngrams = 1;
     c.buckets = 0;
     c.tfidf = 1;
@@ -281,7 +281,7 @@ static void test_tfidf_against_sklearn_formula(void **state) {
 
 static void test_restore_identical(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     c.tfidf = 1;
     c.minn = 2;
     c.maxn = 3;
@@ -317,7 +317,7 @@ static void test_restore_identical(void **state) {
 
 static void test_transform_names_text_index(void **state) {
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     const char *texts[] = {"fine", "also fine", "bad \xC3"};
     TmlTextFeaturizer *f = tml_textfeat_new(&c);
     TmlError err = {{0}};
@@ -354,7 +354,7 @@ static void test_random_bytes(void **state) {
                                      "\xE2\x80\x99", "\xEF\xBC\xA1", "\xE4\xB8\xAD", "\xEC\x95\x88"};
     uint64_t x = 12345;
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     char buf[256];
     for (int it = 0; it < 3000; it++) {
         size_t n = 0;
@@ -373,7 +373,7 @@ static void test_random_bytes(void **state) {
             c.normalize = (int)(x >> 40) & 1;
             char **tok;
             TmlError err = {{0}};
-            int nt = tml_text_tokenize(&c, buf, &tok, &err);
+            int nt = tml_textfeat_tokenize(&c, buf, &tok, &err);
             if (nt < 0) {
                 assert_int_equal(mode, 0);
                 assert_non_null(strstr(err.msg, "invalid UTF-8 at byte"));
@@ -383,7 +383,7 @@ static void test_random_bytes(void **state) {
                 assert_true(tok[t][0] != 0);
                 assert_true(valid_utf8(tok[t]));
             }
-            tml_tokens_free(tok, nt);
+            tml_textfeat_tokens_free(tok, nt);
         }
     }
 }
@@ -402,7 +402,7 @@ static void test_threads_identical(void **state) {
         texts[i] = buf[i];
     }
     TmlTextConfig c;
-    tml_text_config_default(&c);
+    tml_textfeat_config_default(&c);
     c.tfidf = 1;
     c.minn = 2;
     c.maxn = 3;

@@ -1,5 +1,5 @@
 /* export.h — turns a trained model file into a self-contained export for the serving library
- * (serve/ticketml_serve.h): label names, featurization settings with vocabulary and idf, tabular
+ * (ticketml/serve.h): label names, featurization settings with vocabulary and idf, tabular
  * maps, weights and a SHA-256 checksum, as model.h5 or model.safetensors + model.json.
  * Format in docs/export-format.md. */
 #ifndef TICKETML_TRAINER_EXPORT_H

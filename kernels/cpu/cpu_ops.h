@@ -10,57 +10,101 @@
 #include "kernels/backend.h"
 
 /* memory.c */
-void *alloc_cpu(void *ctx, size_t bytes);
-void free_cpu(void *ctx, void *p);
-void upload_cpu(void *ctx, void *dst, const void *src, size_t bytes);
-void download_cpu(void *ctx, void *dst, const void *src, size_t bytes);
-void copy_cpu(void *ctx, void *dst, const void *src, size_t bytes);
-void zero_cpu(void *ctx, void *dst, size_t bytes);
-void fill_cpu(void *ctx, float *x, size_t n, float value);
-void sync_cpu(void *ctx);
+void *tml_cpu_alloc(void *ctx, size_t bytes);
+void tml_cpu_free(void *ctx, void *p);
+void tml_cpu_upload(void *ctx, void *dst, const void *src, size_t bytes);
+void tml_cpu_download(void *ctx, void *dst, const void *src, size_t bytes);
+void tml_cpu_copy(void *ctx, void *dst, const void *src, size_t bytes);
+void tml_cpu_zero(void *ctx, void *dst, size_t bytes);
+void tml_cpu_fill(void *ctx, float *x, size_t n, float value);
+void tml_cpu_sync(void *ctx);
 
 /* gemm.c */
-void sgemm_cpu(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+void tml_cpu_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 /* elementwise.c */
-void scale_cpu(void *ctx, float *x, size_t n, float alpha);
-void axpy_cpu(void *ctx, float *y, const float *x, size_t n, float alpha);
-double sum_squares_cpu(void *ctx, const float *x, size_t n);
-void bias_add_forward_cpu(void *ctx, float *y, const float *b, int B, int N);
-void bias_add_backward_cpu(void *ctx, float *db, const float *dy, int B, int N);
-void relu_forward_cpu(void *ctx, float *y, const float *x, size_t n);
-void relu_backward_cpu(void *ctx, float *dx, const float *dy, const float *y, size_t n);
+void tml_cpu_scale(void *ctx, float *x, size_t n, float alpha);
+void tml_cpu_axpy(void *ctx, float *y, const float *x, size_t n, float alpha);
+double tml_cpu_sum_squares(void *ctx, const float *x, size_t n);
+void tml_cpu_bias_add_forward(void *ctx, float *y, const float *b, int B, int N);
+void tml_cpu_bias_add_backward(void *ctx, float *db, const float *dy, int B, int N);
+void tml_cpu_relu_forward(void *ctx, float *y, const float *x, size_t n);
+void tml_cpu_relu_backward(void *ctx, float *dx, const float *dy, const float *y, size_t n);
 
 /* embbag.c */
-void embbag_forward_cpu(void *ctx, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
+void tml_cpu_embbag_forward(void *ctx, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
                         const float *w, int B, int D, TmlBagMode mode);
-void embbag_backward_cpu(void *ctx, float *dE, const float *dout, const int64_t *offsets,
+void tml_cpu_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                          const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
 
 /* losses.c */
-void softmax_xent_forward_cpu(void *ctx, float *probs, float *losses, const float *logits,
+void tml_cpu_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
                               const int32_t *labels, const float *cw, float smoothing, int B, int C);
-void softmax_xent_backward_cpu(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
+void tml_cpu_softmax_xent_backward(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
                                const float *cw, float smoothing, int B, int C, float scale);
-void sigmoid_bce_forward_cpu(void *ctx, float *probs, float *losses, const float *logits,
+void tml_cpu_sigmoid_bce_forward(void *ctx, float *probs, float *losses, const float *logits,
                              const float *targets, const float *pw, size_t n);
-void sigmoid_bce_backward_cpu(void *ctx, float *dlogits, const float *probs, const float *targets,
+void tml_cpu_sigmoid_bce_backward(void *ctx, float *dlogits, const float *probs, const float *targets,
                               const float *pw, size_t n, float scale);
 
 /* optim.c */
-void sgd_update_cpu(void *ctx, float *w, const float *g, size_t n, float lr, float wd);
-void adamw_update_cpu(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr,
+void tml_cpu_sgd_update(void *ctx, float *w, const float *g, size_t n, float lr, float wd);
+void tml_cpu_adamw_update(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr,
                       float b1, float b2, float eps, float wd, int t);
-void sgd_update_rows_cpu(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
+void tml_cpu_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
                          float wd);
-void adamw_update_rows_cpu(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
+void tml_cpu_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                            int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
 
 /* reduce.c */
-void row_sum_cpu(void *ctx, float *out, const float *x, int B, int N);
-void row_argmax_cpu(void *ctx, int32_t *out, const float *x, int B, int N);
-void row_topk_cpu(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k);
+void tml_cpu_row_sum(void *ctx, float *out, const float *x, int B, int N);
+void tml_cpu_row_argmax(void *ctx, int32_t *out, const float *x, int B, int N);
+void tml_cpu_row_topk(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k);
+
+/* gemm.c */
+void tml_cpu_sgemm_batched(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                           int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta, float *C,
+                           int ldc, int64_t stride_c, int batch);
+
+/* embedding.c */
+void tml_cpu_embedding_forward(void *ctx, float *out, const float *E, int V, const int32_t *ids, int N, int D,
+                               int accumulate);
+void tml_cpu_embedding_backward(void *ctx, float *dE, int V, const float *dout, const int32_t *ids, int N, int D);
+
+/* layernorm.c */
+void tml_cpu_layernorm_forward(void *ctx, float *y, float *mean, float *rstd, const float *x, const float *w,
+                               const float *b, int N, int C, float eps);
+void tml_cpu_layernorm_backward(void *ctx, float *dx, float *dw, float *db, const float *dy, const float *x,
+                                const float *mean, const float *rstd, const float *w, int N, int C);
+
+/* gelu.c */
+void tml_cpu_gelu_forward(void *ctx, float *y, const float *x, size_t n);
+void tml_cpu_gelu_backward(void *ctx, float *dx, const float *dy, const float *x, size_t n);
+
+/* softmax_masked.c */
+void tml_cpu_masked_softmax_forward(void *ctx, float *probs, const float *scores, const int32_t *lens, int B, int NH,
+                                    int T, float scale);
+void tml_cpu_masked_softmax_backward(void *ctx, float *dscores, const float *dprobs, const float *probs, int B,
+                                     int NH, int T, float scale);
+
+/* dropout.c */
+void tml_cpu_dropout(void *ctx, float *y, const float *x, size_t n, float p, uint64_t seed);
+
+/* pool.c */
+void tml_cpu_pool_forward(void *ctx, float *out, const float *h, const int32_t *lens, int B, int T, int C,
+                          TmlPoolMode mode);
+void tml_cpu_pool_backward(void *ctx, float *dh, const float *dout, const int32_t *lens, int B, int T, int C,
+                           TmlPoolMode mode);
+
+/* attention.c */
+void tml_cpu_attention_forward(void *ctx, float *out, float *saved, float *scratch, const float *qkv,
+                               const int32_t *lens, int B, int T, int C, int NH, float p, uint64_t seed);
+void tml_cpu_attention_backward(void *ctx, float *dqkv, float *scratch, const float *dout, const float *saved,
+                                const float *qkv, const int32_t *lens, int B, int T, int C, int NH, float p,
+                                uint64_t seed);
+size_t tml_cpu_attention_saved_floats(int B, int T, int C, int NH);
+size_t tml_cpu_attention_scratch_floats(int B, int T, int C, int NH);
 
 /* gbdt_hist.c, gbdt_split.c, gbdt_partition.c, gbdt_predict.c (gradient-boosted trees) */
 void tml_cpu_gbdt_hist(void *ctx, double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,

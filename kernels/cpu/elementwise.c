@@ -7,18 +7,18 @@
 /* Below this many elements threading costs more than it saves. */
 #define EW_PAR_MIN 65536
 
-void scale_cpu(void *ctx, float *x, size_t n, float alpha) {
+void tml_cpu_scale(void *ctx, float *x, size_t n, float alpha) {
     for (size_t i = 0; i < n; i++) x[i] *= alpha;
 }
 
-void axpy_cpu(void *ctx, float *y, const float *x, size_t n, float alpha) {
+void tml_cpu_axpy(void *ctx, float *y, const float *x, size_t n, float alpha) {
     for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
 /* Sum of squares in double over a fixed number of chunks, combined in order: the result is the
  * same whatever the number of threads (bit-reproducible training relies on it for clipping). */
 #define SS_CHUNKS 64
-double sum_squares_cpu(void *ctx, const float *x, size_t n) {
+double tml_cpu_sum_squares(void *ctx, const float *x, size_t n) {
     double part[SS_CHUNKS];
     size_t chunk = (n + SS_CHUNKS - 1) / SS_CHUNKS;
     for (int c = 0; c < SS_CHUNKS; c++) {
@@ -41,13 +41,13 @@ double sum_squares_cpu(void *ctx, const float *x, size_t n) {
     return s;
 }
 
-void bias_add_forward_cpu(void *ctx, float *y, const float *b, int B, int N) {
+void tml_cpu_bias_add_forward(void *ctx, float *y, const float *b, int B, int N) {
     for (int i = 0; i < B; i++)
         for (int j = 0; j < N; j++) y[(size_t)i * N + j] += b[j];
 }
 
 /* db += column sums of dy, rows accumulated in order (float, like the CUDA side's partial sums). */
-void bias_add_backward_cpu(void *ctx, float *db, const float *dy, int B, int N) {
+void tml_cpu_bias_add_backward(void *ctx, float *db, const float *dy, int B, int N) {
 #pragma omp parallel for schedule(static) if ((size_t)B * N >= EW_PAR_MIN)
     for (int j = 0; j < N; j++) {
         float s = 0.0f;
@@ -57,10 +57,10 @@ void bias_add_backward_cpu(void *ctx, float *db, const float *dy, int B, int N) 
 }
 
 /* y = max(x, 0); NaN stays NaN (x > 0 is false for NaN, so it is passed through explicitly). */
-void relu_forward_cpu(void *ctx, float *y, const float *x, size_t n) {
+void tml_cpu_relu_forward(void *ctx, float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = (x[i] > 0.0f || x[i] != x[i]) ? x[i] : 0.0f;
 }
 
-void relu_backward_cpu(void *ctx, float *dx, const float *dy, const float *y, size_t n) {
+void tml_cpu_relu_backward(void *ctx, float *dx, const float *dy, const float *y, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }

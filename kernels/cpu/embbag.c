@@ -22,7 +22,7 @@ static inline float bag_scale(TmlBagMode mode, int64_t len) {
     return (mode == TML_BAG_MEAN && len > 0) ? 1.0f / (float)len : 1.0f;
 }
 
-void embbag_forward_cpu(void *ctx, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
+void tml_cpu_embbag_forward(void *ctx, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
                         const float *w, int B, int D, TmlBagMode mode) {
 #pragma omp parallel for schedule(static) if ((size_t)B * D >= 16384)
     for (int b = 0; b < B; b++) {
@@ -46,7 +46,7 @@ void embbag_forward_cpu(void *ctx, float *out, const float *E, const int64_t *of
  * so the bits do not depend on how many slices there are. */
 #define EB_COL_ALIGN 16
 
-void embbag_backward_cpu(void *ctx, float *dE, const float *dout, const int64_t *offsets,
+void tml_cpu_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                          const int32_t *ids, const float *w, int B, int D, TmlBagMode mode) {
     int64_t nnz = B > 0 ? offsets[B] - offsets[0] : 0;
     int threads = nnz * D >= 65536 ? omp_get_max_threads() : 1;

@@ -2,13 +2,13 @@
  * sums of a node's rows in each bin, and the sibling's histogram by subtraction. Rows are read once
  * each (row-major bins: one cache line per row) and added to every used feature's histogram. A
  * large node is cut into a fixed number of row chunks (depending on n only), each summed into its
- * own partial histogram by whichever thread of kernels/cpu/pool.c takes it, and the partials are
+ * own partial histogram by whichever thread of kernels/cpu/threads.c takes it, and the partials are
  * added in chunk order: the same bits for any thread count. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/cpu/cpu_ops.h"
-#include "kernels/cpu/pool.h"
+#include "kernels/cpu/threads.h"
 
 #define HIST_CHUNK_ROWS 32768
 #define HIST_MAX_CHUNKS 16
@@ -103,8 +103,8 @@ void tml_cpu_gbdt_hist(void *ctx, double *hist, const uint8_t *bins, int64_t N, 
     if (j.chunks == 1) {
         hist_chunk(&j, 0);
     } else {
-        tml_cpu_pool_run(j.chunks, hist_chunk, &j);
-        tml_cpu_pool_run(j.n_uf, hist_reduce, &j);
+        tml_cpu_threads_run(j.chunks, hist_chunk, &j);
+        tml_cpu_threads_run(j.n_uf, hist_reduce, &j);
     }
     if (uf != uf_stack) free(uf);
 }

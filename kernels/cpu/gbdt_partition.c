@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "kernels/cpu/cpu_ops.h"
-#include "kernels/cpu/pool.h"
+#include "kernels/cpu/threads.h"
 #include "kernels/gbdt_common.h"
 
 #define PART_CHUNKS 16
@@ -53,7 +53,7 @@ int64_t tml_cpu_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_
     for (int b = 0; b < TML_GBDT_MAX_BINS; b++) j.go[b] = (uint8_t)gbdt_split_left(s, b, missing_bin);
     int nch = n >= (1 << 16) ? PART_CHUNKS : 1;
     j.len = (n + nch - 1) / nch;
-    tml_cpu_pool_run(nch, split_task, &j);
+    tml_cpu_threads_run(nch, split_task, &j);
     int64_t n_left = 0;
     for (int c = 0; c < nch; c++) n_left += j.left[c];
     int64_t l = 0, r = n_left;
@@ -64,6 +64,6 @@ int64_t tml_cpu_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_
         l += j.left[c];
         r += (e > a ? e - a : 0) - j.left[c];
     }
-    tml_cpu_pool_run(nch, gather_task, &j);
+    tml_cpu_threads_run(nch, gather_task, &j);
     return n_left;
 }

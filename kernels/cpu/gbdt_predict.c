@@ -1,11 +1,11 @@
 /* gbdt_predict.c — CPU reference for the tree ensemble's forward pass (on values, or on the
  * training bins) and the boosting objectives' gradients (binary logistic, softmax). Rows are
- * independent: blocks of rows go to the threads of kernels/cpu/pool.c, and every row is computed
+ * independent: blocks of rows go to the threads of kernels/cpu/threads.c, and every row is computed
  * the same way on any thread count. */
 #include <math.h>
 
 #include "kernels/cpu/cpu_ops.h"
-#include "kernels/cpu/pool.h"
+#include "kernels/cpu/threads.h"
 #include "kernels/gbdt_common.h"
 
 #define ROW_BLOCK 4096
@@ -17,7 +17,7 @@ static void row_blocks(int64_t N, int64_t cost, void (*fn)(void *, int), void *c
         for (int b = 0; b < nb; b++) fn(ctx, b);
         return;
     }
-    tml_cpu_pool_run(nb, fn, ctx);
+    tml_cpu_threads_run(nb, fn, ctx);
 }
 
 typedef struct PredJob {
@@ -91,7 +91,7 @@ void tml_cpu_gbdt_leaf_add(void *ctx, float *scores, int K, int k, const int32_t
         for (int l = 0; l < L; l++) leaf_task(&j, l);
         return;
     }
-    tml_cpu_pool_run(L, leaf_task, &j);
+    tml_cpu_threads_run(L, leaf_task, &j);
 }
 
 typedef struct GradJob {

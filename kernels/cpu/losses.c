@@ -10,7 +10,7 @@
  * t = (1-s) onehot(y) + s/C, i.e. cw[y] * ((1-s)(lse - x_y) + s/C * sum_c (lse - x_c)).
  * A NaN logit makes the whole row NaN (it enters the sum); rows with label < 0 get loss 0.
  * Without labels, losses (if given) are set to 0. */
-void softmax_xent_forward_cpu(void *ctx, float *probs, float *losses, const float *logits,
+void tml_cpu_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
                               const int32_t *labels, const float *cw, float smoothing, int B, int C) {
 #pragma omp parallel for schedule(static) if ((size_t)B * C >= 65536)
     for (int b = 0; b < B; b++) {
@@ -46,7 +46,7 @@ void softmax_xent_forward_cpu(void *ctx, float *probs, float *losses, const floa
 
 /* dlogits = scale * cw[y] * (p - t); ignored rows (label < 0) get 0. In place on probs is fine:
  * each element is read once before it is written. */
-void softmax_xent_backward_cpu(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
+void tml_cpu_softmax_xent_backward(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
                                const float *cw, float smoothing, int B, int C, float scale) {
     for (int b = 0; b < B; b++) {
         const float *p = probs + (size_t)b * C;
@@ -70,7 +70,7 @@ void softmax_xent_backward_cpu(void *ctx, float *dlogits, const float *probs, co
  * -(t log p + (1-t) log(1-p)); exact for large |x| where p rounds to 0 or 1. max(x,0) - x t is
  * written x (1-t) for x > 0 and -x t otherwise, so an infinite logit gives an infinite loss
  * (not Inf - Inf = NaN) unless the target makes the term 0 * Inf. */
-void sigmoid_bce_forward_cpu(void *ctx, float *probs, float *losses, const float *logits,
+void tml_cpu_sigmoid_bce_forward(void *ctx, float *probs, float *losses, const float *logits,
                              const float *targets, const float *pw, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
@@ -88,7 +88,7 @@ void sigmoid_bce_forward_cpu(void *ctx, float *probs, float *losses, const float
     }
 }
 
-void sigmoid_bce_backward_cpu(void *ctx, float *dlogits, const float *probs, const float *targets,
+void tml_cpu_sigmoid_bce_backward(void *ctx, float *dlogits, const float *probs, const float *targets,
                               const float *pw, size_t n, float scale) {
     for (size_t i = 0; i < n; i++) dlogits[i] = scale * (pw ? pw[i] : 1.0f) * (probs[i] - targets[i]);
 }

@@ -5,8 +5,8 @@
 
 #include "kernels/cpu/cpu_ops.h"
 
-/* Returns NULL on out-of-memory; zero bytes still gives a unique pointer. Caller frees with free_cpu. */
-void *alloc_cpu(void *ctx, size_t bytes) {
+/* Returns NULL on out-of-memory; zero bytes still gives a unique pointer. Caller frees with tml_cpu_free. */
+void *tml_cpu_alloc(void *ctx, size_t bytes) {
     size_t n = (bytes + 63) / 64 * 64;
     if (n == 0) n = 64;
     if (n < bytes) return NULL; /* overflow */
@@ -15,26 +15,26 @@ void *alloc_cpu(void *ctx, size_t bytes) {
     return p;
 }
 
-void free_cpu(void *ctx, void *p) { free(p); }
+void tml_cpu_free(void *ctx, void *p) { free(p); }
 
-void upload_cpu(void *ctx, void *dst, const void *src, size_t bytes) {
+void tml_cpu_upload(void *ctx, void *dst, const void *src, size_t bytes) {
     if (bytes) memmove(dst, src, bytes);
 }
 
-void download_cpu(void *ctx, void *dst, const void *src, size_t bytes) {
+void tml_cpu_download(void *ctx, void *dst, const void *src, size_t bytes) {
     if (bytes) memmove(dst, src, bytes);
 }
 
-void copy_cpu(void *ctx, void *dst, const void *src, size_t bytes) {
+void tml_cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     if (bytes) memmove(dst, src, bytes);
 }
 
-void zero_cpu(void *ctx, void *dst, size_t bytes) {
+void tml_cpu_zero(void *ctx, void *dst, size_t bytes) {
     if (bytes) memset(dst, 0, bytes);
 }
 
-void fill_cpu(void *ctx, float *x, size_t n, float value) {
+void tml_cpu_fill(void *ctx, float *x, size_t n, float value) {
     for (size_t i = 0; i < n; i++) x[i] = value;
 }
 
-void sync_cpu(void *ctx) {}
+void tml_cpu_sync(void *ctx) {}

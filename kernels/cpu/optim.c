@@ -7,7 +7,7 @@
 #include "kernels/backend_impl.h"
 #include "kernels/cpu/cpu_ops.h"
 
-void sgd_update_cpu(void *ctx, float *w, const float *g, size_t n, float lr, float wd) {
+void tml_cpu_sgd_update(void *ctx, float *w, const float *g, size_t n, float lr, float wd) {
     for (size_t i = 0; i < n; i++) w[i] -= lr * (g[i] + wd * w[i]);
 }
 
@@ -22,7 +22,7 @@ static inline void adamw_one(float *w, float g, float *m, float *v, float lr, fl
     *w -= lr * (mhat / (sqrtf(vhat) + eps) + wd * *w);
 }
 
-void adamw_update_cpu(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr, float b1,
+void tml_cpu_adamw_update(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr, float b1,
                       float b2, float eps, float wd, int t) {
     float c1, c2;
     tml_adamw_bias_corrections(b1, b2, t, &c1, &c2);
@@ -30,7 +30,7 @@ void adamw_update_cpu(void *ctx, float *w, const float *g, float *m, float *v, s
     for (size_t i = 0; i < n; i++) adamw_one(&w[i], g[i], &m[i], &v[i], lr, b1, b2, c1, c2, eps, wd);
 }
 
-void sgd_update_rows_cpu(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
+void tml_cpu_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
                          float wd) {
     for (int r = 0; r < n_rows; r++) {
         size_t o = (size_t)rows[r] * D;
@@ -39,7 +39,7 @@ void sgd_update_rows_cpu(void *ctx, float *W, float *G, const int32_t *rows, int
     }
 }
 
-void adamw_update_rows_cpu(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
+void tml_cpu_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                            int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t) {
     float c1, c2;
     tml_adamw_bias_corrections(b1, b2, t, &c1, &c2);

@@ -3,7 +3,7 @@
 #include "ticketml/error.h"
 #include "kernels/cpu/cpu_ops.h"
 
-void row_sum_cpu(void *ctx, float *out, const float *x, int B, int N) {
+void tml_cpu_row_sum(void *ctx, float *out, const float *x, int B, int N) {
     for (int b = 0; b < B; b++) {
         float s = 0.0f;
         for (int j = 0; j < N; j++) s += x[(size_t)b * N + j];
@@ -12,7 +12,7 @@ void row_sum_cpu(void *ctx, float *out, const float *x, int B, int N) {
 }
 
 /* Strict `>` keeps the first of equal maxima. NaN never wins unless it is the first element. */
-void row_argmax_cpu(void *ctx, int32_t *out, const float *x, int B, int N) {
+void tml_cpu_row_argmax(void *ctx, int32_t *out, const float *x, int B, int N) {
     for (int b = 0; b < B; b++) {
         const float *r = x + (size_t)b * N;
         int best = 0;
@@ -23,7 +23,7 @@ void row_argmax_cpu(void *ctx, int32_t *out, const float *x, int B, int N) {
 }
 
 /* O(N k) insertion: fine for the small k (top-3/top-5 intents) this is used for. */
-void row_topk_cpu(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k) {
+void tml_cpu_row_topk(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k) {
     TML_ASSERT(k >= 0 && k <= N);
     if (k == 0) return;
     for (int b = 0; b < B; b++) {

@@ -15,7 +15,7 @@ static void append(char *buf, size_t n, const char *fmt, ...) {
     va_end(ap);
 }
 
-extern "C" int cuda_probe_devices(char *why, size_t n) {
+extern "C" int tml_cuda_probe_devices(char *why, size_t n) {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
@@ -38,7 +38,7 @@ static double device_peak_gbps(int dev) {
     return 2.0 * (double)clk_khz * 1e3 * (bus_bits / 8.0) / 1e9;
 }
 
-extern "C" void *cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err) {
+extern "C" void *tml_cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err) {
     cudaDeviceProp prop;
     cudaError_t e = cudaSetDevice(dev);
     if (e == cudaSuccess) e = cudaGetDeviceProperties(&prop, dev);
@@ -67,7 +67,7 @@ extern "C" void *cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *e
     return c;
 }
 
-extern "C" void ctx_free_cuda(void *ctx) {
+extern "C" void tml_cuda_ctx_free(void *ctx) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (!c) return;
     CUDA_CHECK(cudaStreamSynchronize(c->stream));
@@ -78,11 +78,11 @@ extern "C" void ctx_free_cuda(void *ctx) {
     free(c);
 }
 
-extern "C" double peak_gbps_cuda(void *ctx) { return cuda_ctx(ctx)->peak_gbps; }
+extern "C" double tml_cuda_peak_gbps(void *ctx) { return cuda_ctx(ctx)->peak_gbps; }
 
 /* NULL when out of memory (a recoverable error for the caller); the failed call's error is
  * cleared so it does not surface at the next launch check. */
-extern "C" void *alloc_cuda(void *ctx, size_t bytes) {
+extern "C" void *tml_cuda_alloc(void *ctx, size_t bytes) {
     void *p = NULL;
     cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
@@ -93,30 +93,30 @@ extern "C" void *alloc_cuda(void *ctx, size_t bytes) {
 }
 
 /* cudaFree synchronises the device, so pending ops that use p finish first. */
-extern "C" void free_cuda(void *ctx, void *p) { CUDA_CHECK(cudaFree(p)); }
+extern "C" void tml_cuda_free(void *ctx, void *p) { CUDA_CHECK(cudaFree(p)); }
 
 /* From pageable memory the call returns once src has been staged, so the caller may reuse src. */
-extern "C" void upload_cuda(void *ctx, void *dst, const void *src, size_t bytes) {
+extern "C" void tml_cuda_upload(void *ctx, void *dst, const void *src, size_t bytes) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_ctx(ctx)->stream));
 }
 
-extern "C" void download_cuda(void *ctx, void *dst, const void *src, size_t bytes) {
+extern "C" void tml_cuda_download(void *ctx, void *dst, const void *src, size_t bytes) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c->stream));
     CUDA_CHECK(cudaStreamSynchronize(c->stream));
 }
 
-extern "C" void copy_cuda(void *ctx, void *dst, const void *src, size_t bytes) {
+extern "C" void tml_cuda_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_ctx(ctx)->stream));
 }
 
-extern "C" void zero_cuda(void *ctx, void *dst, size_t bytes) {
+extern "C" void tml_cuda_zero(void *ctx, void *dst, size_t bytes) {
     CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, cuda_ctx(ctx)->stream));
 }
 
-extern "C" void sync_cuda(void *ctx) { CUDA_CHECK(cudaStreamSynchronize(cuda_ctx(ctx)->stream)); }
+extern "C" void tml_cuda_sync(void *ctx) { CUDA_CHECK(cudaStreamSynchronize(cuda_ctx(ctx)->stream)); }
 
-extern "C" void cuda_describe_build(char *buf, size_t n) {
+extern "C" void tml_cuda_describe_build(char *buf, size_t n) {
     int cublas_ver = 0;
     cublasGetProperty(MAJOR_VERSION, &cublas_ver);
     int cmin = 0, cpatch = 0;
@@ -133,7 +133,7 @@ extern "C" void cuda_describe_build(char *buf, size_t n) {
            CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10, cublas_ver, cmin, cpatch, archs);
 }
 
-extern "C" void cuda_describe_devices(char *buf, size_t n) {
+extern "C" void tml_cuda_describe_devices(char *buf, size_t n) {
     int drv = 0;
     if (cudaDriverGetVersion(&drv) != cudaSuccess || drv == 0) {
         (void)cudaGetLastError();
@@ -142,7 +142,7 @@ extern "C" void cuda_describe_devices(char *buf, size_t n) {
         append(buf, n, "cuda driver: %d.%d\n", drv / 1000, (drv % 1000) / 10);
     }
     char why[256] = "";
-    int count = cuda_probe_devices(why, sizeof why);
+    int count = tml_cuda_probe_devices(why, sizeof why);
     if (count == 0) {
         append(buf, n, "cuda: no device (%s)\n", why);
         return;

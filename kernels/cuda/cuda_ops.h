@@ -1,6 +1,6 @@
 /* cuda_ops.h — the CUDA implementations of the ops in backend.h, callable from C (they are
  * `extern "C"` in kernels/cuda/<op>.cu). Each mirrors its reference <op>_cpu in kernels/cpu and
- * takes the TmlCudaCtx (as void*) made by cuda_ctx_create. All are asynchronous on the context's
+ * takes the TmlCudaCtx (as void*) made by tml_cuda_ctx_create. All are asynchronous on the context's
  * stream except download, sync and sum_squares. */
 #ifndef TICKETML_CUDA_OPS_H
 #define TICKETML_CUDA_OPS_H
@@ -15,59 +15,103 @@ extern "C" {
 #endif
 
 /* context.cu */
-void ctx_free_cuda(void *ctx);
-double peak_gbps_cuda(void *ctx);
-void *alloc_cuda(void *ctx, size_t bytes);
-void free_cuda(void *ctx, void *p);
-void upload_cuda(void *ctx, void *dst, const void *src, size_t bytes);
-void download_cuda(void *ctx, void *dst, const void *src, size_t bytes);
-void copy_cuda(void *ctx, void *dst, const void *src, size_t bytes);
-void zero_cuda(void *ctx, void *dst, size_t bytes);
-void sync_cuda(void *ctx);
+void tml_cuda_ctx_free(void *ctx);
+double tml_cuda_peak_gbps(void *ctx);
+void *tml_cuda_alloc(void *ctx, size_t bytes);
+void tml_cuda_free(void *ctx, void *p);
+void tml_cuda_upload(void *ctx, void *dst, const void *src, size_t bytes);
+void tml_cuda_download(void *ctx, void *dst, const void *src, size_t bytes);
+void tml_cuda_copy(void *ctx, void *dst, const void *src, size_t bytes);
+void tml_cuda_zero(void *ctx, void *dst, size_t bytes);
+void tml_cuda_sync(void *ctx);
 
 /* gemm.cu */
-void sgemm_cuda(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+void tml_cuda_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 /* elementwise.cu */
-void fill_cuda(void *ctx, float *x, size_t n, float value);
-void scale_cuda(void *ctx, float *x, size_t n, float alpha);
-void axpy_cuda(void *ctx, float *y, const float *x, size_t n, float alpha);
-double sum_squares_cuda(void *ctx, const float *x, size_t n);
-void bias_add_forward_cuda(void *ctx, float *y, const float *b, int B, int N);
-void bias_add_backward_cuda(void *ctx, float *db, const float *dy, int B, int N);
-void relu_forward_cuda(void *ctx, float *y, const float *x, size_t n);
-void relu_backward_cuda(void *ctx, float *dx, const float *dy, const float *y, size_t n);
+void tml_cuda_fill(void *ctx, float *x, size_t n, float value);
+void tml_cuda_scale(void *ctx, float *x, size_t n, float alpha);
+void tml_cuda_axpy(void *ctx, float *y, const float *x, size_t n, float alpha);
+double tml_cuda_sum_squares(void *ctx, const float *x, size_t n);
+void tml_cuda_bias_add_forward(void *ctx, float *y, const float *b, int B, int N);
+void tml_cuda_bias_add_backward(void *ctx, float *db, const float *dy, int B, int N);
+void tml_cuda_relu_forward(void *ctx, float *y, const float *x, size_t n);
+void tml_cuda_relu_backward(void *ctx, float *dx, const float *dy, const float *y, size_t n);
 
 /* embbag.cu */
-void embbag_forward_cuda(void *ctx, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
+void tml_cuda_embbag_forward(void *ctx, float *out, const float *E, const int64_t *offsets, const int32_t *ids,
                          const float *w, int B, int D, TmlBagMode mode);
-void embbag_backward_cuda(void *ctx, float *dE, const float *dout, const int64_t *offsets,
+void tml_cuda_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                           const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
 
 /* losses.cu */
-void softmax_xent_forward_cuda(void *ctx, float *probs, float *losses, const float *logits,
+void tml_cuda_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
                                const int32_t *labels, const float *cw, float smoothing, int B, int C);
-void softmax_xent_backward_cuda(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
+void tml_cuda_softmax_xent_backward(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
                                 const float *cw, float smoothing, int B, int C, float scale);
-void sigmoid_bce_forward_cuda(void *ctx, float *probs, float *losses, const float *logits,
+void tml_cuda_sigmoid_bce_forward(void *ctx, float *probs, float *losses, const float *logits,
                               const float *targets, const float *pw, size_t n);
-void sigmoid_bce_backward_cuda(void *ctx, float *dlogits, const float *probs, const float *targets,
+void tml_cuda_sigmoid_bce_backward(void *ctx, float *dlogits, const float *probs, const float *targets,
                                const float *pw, size_t n, float scale);
 
 /* optim.cu */
-void sgd_update_cuda(void *ctx, float *w, const float *g, size_t n, float lr, float wd);
-void adamw_update_cuda(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr,
+void tml_cuda_sgd_update(void *ctx, float *w, const float *g, size_t n, float lr, float wd);
+void tml_cuda_adamw_update(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr,
                        float b1, float b2, float eps, float wd, int t);
-void sgd_update_rows_cuda(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
+void tml_cuda_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
                           float wd);
-void adamw_update_rows_cuda(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
+void tml_cuda_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                             int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
 
 /* reduce.cu */
-void row_sum_cuda(void *ctx, float *out, const float *x, int B, int N);
-void row_argmax_cuda(void *ctx, int32_t *out, const float *x, int B, int N);
-void row_topk_cuda(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k);
+void tml_cuda_row_sum(void *ctx, float *out, const float *x, int B, int N);
+void tml_cuda_row_argmax(void *ctx, int32_t *out, const float *x, int B, int N);
+void tml_cuda_row_topk(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k);
+
+/* gemm.cu (batched) */
+void tml_cuda_sgemm_batched(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                            int lda, int64_t stride_a, const float *B, int ldb, int64_t stride_b, float beta,
+                            float *C, int ldc, int64_t stride_c, int batch);
+
+/* embedding.cu */
+void tml_cuda_embedding_forward(void *ctx, float *out, const float *E, int V, const int32_t *ids, int N, int D,
+                                int accumulate);
+void tml_cuda_embedding_backward(void *ctx, float *dE, int V, const float *dout, const int32_t *ids, int N, int D);
+
+/* layernorm.cu */
+void tml_cuda_layernorm_forward(void *ctx, float *y, float *mean, float *rstd, const float *x, const float *w,
+                                const float *b, int N, int C, float eps);
+void tml_cuda_layernorm_backward(void *ctx, float *dx, float *dw, float *db, const float *dy, const float *x,
+                                 const float *mean, const float *rstd, const float *w, int N, int C);
+
+/* gelu.cu */
+void tml_cuda_gelu_forward(void *ctx, float *y, const float *x, size_t n);
+void tml_cuda_gelu_backward(void *ctx, float *dx, const float *dy, const float *x, size_t n);
+
+/* softmax_masked.cu */
+void tml_cuda_masked_softmax_forward(void *ctx, float *probs, const float *scores, const int32_t *lens, int B,
+                                     int NH, int T, float scale);
+void tml_cuda_masked_softmax_backward(void *ctx, float *dscores, const float *dprobs, const float *probs, int B,
+                                      int NH, int T, float scale);
+
+/* dropout.cu */
+void tml_cuda_dropout(void *ctx, float *y, const float *x, size_t n, float p, uint64_t seed);
+
+/* pool.cu */
+void tml_cuda_pool_forward(void *ctx, float *out, const float *h, const int32_t *lens, int B, int T, int C,
+                           TmlPoolMode mode);
+void tml_cuda_pool_backward(void *ctx, float *dh, const float *dout, const int32_t *lens, int B, int T, int C,
+                            TmlPoolMode mode);
+
+/* attention.cu */
+void tml_cuda_attention_forward(void *ctx, float *out, float *saved, float *scratch, const float *qkv,
+                                const int32_t *lens, int B, int T, int C, int NH, float p, uint64_t seed);
+void tml_cuda_attention_backward(void *ctx, float *dqkv, float *scratch, const float *dout, const float *saved,
+                                 const float *qkv, const int32_t *lens, int B, int T, int C, int NH, float p,
+                                 uint64_t seed);
+size_t tml_cuda_attention_saved_floats(int B, int T, int C, int NH);
+size_t tml_cuda_attention_scratch_floats(int B, int T, int C, int NH);
 
 /* gbdt_hist.cu, gbdt_split.cu, gbdt_partition.cu, gbdt_predict.cu (gradient-boosted trees) */
 void tml_cuda_gbdt_hist(void *ctx, double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,

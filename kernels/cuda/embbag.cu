@@ -9,7 +9,7 @@
 
 #define EB_THREADS 128
 
-__device__ __forceinline__ float4 f4_fma(float a, float4 x, float4 acc) {
+static __device__ __forceinline__ float4 f4_fma(float a, float4 x, float4 acc) {
     acc.x += a * x.x;
     acc.y += a * x.y;
     acc.z += a * x.z;
@@ -19,19 +19,19 @@ __device__ __forceinline__ float4 f4_fma(float a, float4 x, float4 acc) {
 
 /* T is float4 (vectorised, D % 4 == 0, 16-byte aligned) or float; W = D / (sizeof(T)/4). */
 template <typename T>
-__device__ __forceinline__ T load_row(const T *E, int32_t id, int W, int d) {
+static __device__ __forceinline__ T load_row(const T *E, int32_t id, int W, int d) {
     return __ldg(E + (size_t)id * W + d);
 }
-__device__ __forceinline__ float axpy1(float a, float x, float acc) { return acc + a * x; }
-__device__ __forceinline__ float4 axpy1(float a, float4 x, float4 acc) { return f4_fma(a, x, acc); }
-__device__ __forceinline__ float mul1(float a, float x) { return a * x; }
-__device__ __forceinline__ float4 mul1(float a, float4 x) { return make_float4(a * x.x, a * x.y, a * x.z, a * x.w); }
-template <typename T> __device__ __forceinline__ T zero_of();
+static __device__ __forceinline__ float axpy1(float a, float x, float acc) { return acc + a * x; }
+static __device__ __forceinline__ float4 axpy1(float a, float4 x, float4 acc) { return f4_fma(a, x, acc); }
+static __device__ __forceinline__ float mul1(float a, float x) { return a * x; }
+static __device__ __forceinline__ float4 mul1(float a, float4 x) { return make_float4(a * x.x, a * x.y, a * x.z, a * x.w); }
+template <typename T> static __device__ __forceinline__ T zero_of();
 template <> __device__ __forceinline__ float zero_of<float>() { return 0.0f; }
 template <> __device__ __forceinline__ float4 zero_of<float4>() { return make_float4(0.f, 0.f, 0.f, 0.f); }
 
 template <typename T>
-__global__ void embbag_forward_kernel(T *out, const T *E, const int64_t *offsets, const int32_t *ids,
+static __global__ void embbag_forward_kernel(T *out, const T *E, const int64_t *offsets, const int32_t *ids,
                                       const float *w, int B, int W, int lanes, int mean) {
     int per_block = blockDim.x / lanes;
     int b = blockIdx.x * per_block + threadIdx.x / lanes;
@@ -58,8 +58,8 @@ __global__ void embbag_forward_kernel(T *out, const T *E, const int64_t *offsets
     }
 }
 
-__device__ __forceinline__ void atomic_add_row(float *p, float v) { atomicAdd(p, v); }
-__device__ __forceinline__ void atomic_add_row(float4 *p, float4 v) {
+static __device__ __forceinline__ void atomic_add_row(float *p, float v) { atomicAdd(p, v); }
+static __device__ __forceinline__ void atomic_add_row(float4 *p, float4 v) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     atomicAdd(p, v); /* one vector reduction instead of four */
 #else
@@ -72,7 +72,7 @@ __device__ __forceinline__ void atomic_add_row(float4 *p, float4 v) {
 }
 
 template <typename T>
-__global__ void embbag_backward_kernel(T *dE, const T *dout, const int64_t *offsets, const int32_t *ids,
+static __global__ void embbag_backward_kernel(T *dE, const T *dout, const int64_t *offsets, const int32_t *ids,
                                        const float *w, int B, int W, int lanes, int mean) {
     int per_block = blockDim.x / lanes;
     int b = blockIdx.x * per_block + threadIdx.x / lanes;
@@ -101,7 +101,7 @@ static int can_vectorise(int D, const void *a, const void *b) {
     return D % 4 == 0 && ((uintptr_t)a % 16) == 0 && ((uintptr_t)b % 16) == 0;
 }
 
-extern "C" void embbag_forward_cuda(void *ctx, float *out, const float *E, const int64_t *offsets,
+extern "C" void tml_cuda_embbag_forward(void *ctx, float *out, const float *E, const int64_t *offsets,
                                     const int32_t *ids, const float *w, int B, int D, TmlBagMode mode) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (B <= 0 || D <= 0) return;
@@ -118,7 +118,7 @@ extern "C" void embbag_forward_cuda(void *ctx, float *out, const float *E, const
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void embbag_backward_cuda(void *ctx, float *dE, const float *dout, const int64_t *offsets,
+extern "C" void tml_cuda_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                                      const int32_t *ids, const float *w, int B, int D, TmlBagMode mode) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (B <= 0 || D <= 0) return;

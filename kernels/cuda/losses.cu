@@ -7,11 +7,11 @@
 
 #define SX_ROWS 4 /* rows (warps) per block */
 
-__device__ __forceinline__ float warp_sum(float v) {
+static __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
-__device__ __forceinline__ float warp_max(float v) {
+static __device__ __forceinline__ float warp_max(float v) {
     for (int o = 16; o > 0; o >>= 1) {
         float u = __shfl_xor_sync(0xffffffffu, v, o);
         v = u > v ? u : v; /* like the CPU: NaN never wins the max, it poisons the sum instead */
@@ -19,7 +19,7 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-__global__ void softmax_xent_forward_kernel(float *probs, float *losses, const float *logits, const int32_t *labels,
+static __global__ void softmax_xent_forward_kernel(float *probs, float *losses, const float *logits, const int32_t *labels,
                                             const float *cw, float smoothing, int B, int C) {
     int b = blockIdx.x * SX_ROWS + threadIdx.y;
     if (b >= B) return; /* whole warp leaves together: b is uniform per warp */
@@ -53,7 +53,7 @@ __global__ void softmax_xent_forward_kernel(float *probs, float *losses, const f
     }
 }
 
-extern "C" void softmax_xent_forward_cuda(void *ctx, float *probs, float *losses, const float *logits,
+extern "C" void tml_cuda_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
                                           const int32_t *labels, const float *cw, float smoothing, int B, int C) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (B <= 0) return;
@@ -64,7 +64,7 @@ extern "C" void softmax_xent_forward_cuda(void *ctx, float *probs, float *losses
 }
 
 /* One thread per element; in place on probs is fine (each element read once, then written). */
-__global__ void softmax_xent_backward_kernel(float *dlogits, const float *probs, const int32_t *labels,
+static __global__ void softmax_xent_backward_kernel(float *dlogits, const float *probs, const int32_t *labels,
                                              const float *cw, float smoothing, size_t total, int C, float scale) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
         int b = (int)(i / C), c = (int)(i % C);
@@ -79,7 +79,7 @@ __global__ void softmax_xent_backward_kernel(float *dlogits, const float *probs,
     }
 }
 
-extern "C" void softmax_xent_backward_cuda(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
+extern "C" void tml_cuda_softmax_xent_backward(void *ctx, float *dlogits, const float *probs, const int32_t *labels,
                                            const float *cw, float smoothing, int B, int C, float scale) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     size_t total = (size_t)B * C;
@@ -89,7 +89,7 @@ extern "C" void softmax_xent_backward_cuda(void *ctx, float *dlogits, const floa
     CUDA_LAUNCH_CHECK();
 }
 
-__global__ void sigmoid_bce_forward_kernel(float *probs, float *losses, const float *logits, const float *targets,
+static __global__ void sigmoid_bce_forward_kernel(float *probs, float *losses, const float *logits, const float *targets,
                                            const float *pw, size_t n) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         float x = logits[i];
@@ -106,13 +106,13 @@ __global__ void sigmoid_bce_forward_kernel(float *probs, float *losses, const fl
     }
 }
 
-__global__ void sigmoid_bce_backward_kernel(float *dlogits, const float *probs, const float *targets, const float *pw,
+static __global__ void sigmoid_bce_backward_kernel(float *dlogits, const float *probs, const float *targets, const float *pw,
                                             size_t n, float scale) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
         dlogits[i] = scale * (pw ? pw[i] : 1.0f) * (probs[i] - targets[i]);
 }
 
-extern "C" void sigmoid_bce_forward_cuda(void *ctx, float *probs, float *losses, const float *logits,
+extern "C" void tml_cuda_sigmoid_bce_forward(void *ctx, float *probs, float *losses, const float *logits,
                                          const float *targets, const float *pw, size_t n) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (!n) return;
@@ -120,7 +120,7 @@ extern "C" void sigmoid_bce_forward_cuda(void *ctx, float *probs, float *losses,
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void sigmoid_bce_backward_cuda(void *ctx, float *dlogits, const float *probs, const float *targets,
+extern "C" void tml_cuda_sigmoid_bce_backward(void *ctx, float *dlogits, const float *probs, const float *targets,
                                           const float *pw, size_t n, float scale) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (!n) return;

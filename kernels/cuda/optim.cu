@@ -7,7 +7,7 @@
 
 #define ROWS_PER_BLOCK 8
 
-__device__ __forceinline__ void adamw_one(float *w, float g, float *m, float *v, float lr, float b1, float b2,
+static __device__ __forceinline__ void adamw_one(float *w, float g, float *m, float *v, float lr, float b1, float b2,
                                           float c1, float c2, float eps, float wd) {
     float mm = b1 * *m + (1.0f - b1) * g;
     float vv = b2 * *v + (1.0f - b2) * g * g;
@@ -17,18 +17,18 @@ __device__ __forceinline__ void adamw_one(float *w, float g, float *m, float *v,
     *w -= lr * (mhat / (sqrtf(vhat) + eps) + wd * *w);
 }
 
-__global__ void sgd_kernel(float *w, const float *g, size_t n, float lr, float wd) {
+static __global__ void sgd_kernel(float *w, const float *g, size_t n, float lr, float wd) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
         w[i] -= lr * (g[i] + wd * w[i]);
 }
 
-__global__ void adamw_kernel(float *w, const float *g, float *m, float *v, size_t n, float lr, float b1, float b2,
+static __global__ void adamw_kernel(float *w, const float *g, float *m, float *v, size_t n, float lr, float b1, float b2,
                              float c1, float c2, float eps, float wd) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
         adamw_one(&w[i], g[i], &m[i], &v[i], lr, b1, b2, c1, c2, eps, wd);
 }
 
-__global__ void sgd_rows_kernel(float *W, float *G, const int32_t *rows, int n_rows, int D, float lr, float wd) {
+static __global__ void sgd_rows_kernel(float *W, float *G, const int32_t *rows, int n_rows, int D, float lr, float wd) {
     int r = blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
     if (r >= n_rows) return;
     size_t o = (size_t)rows[r] * D;
@@ -38,7 +38,7 @@ __global__ void sgd_rows_kernel(float *W, float *G, const int32_t *rows, int n_r
     }
 }
 
-__global__ void adamw_rows_kernel(float *W, float *G, float *M, float *V, const int32_t *rows, int n_rows, int D,
+static __global__ void adamw_rows_kernel(float *W, float *G, float *M, float *V, const int32_t *rows, int n_rows, int D,
                                   float lr, float b1, float b2, float c1, float c2, float eps, float wd) {
     int r = blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
     if (r >= n_rows) return;
@@ -49,14 +49,14 @@ __global__ void adamw_rows_kernel(float *W, float *G, float *M, float *V, const 
     }
 }
 
-extern "C" void sgd_update_cuda(void *ctx, float *w, const float *g, size_t n, float lr, float wd) {
+extern "C" void tml_cuda_sgd_update(void *ctx, float *w, const float *g, size_t n, float lr, float wd) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (!n) return;
     sgd_kernel<<<grid_for(c, n, 256), 256, 0, c->stream>>>(w, g, n, lr, wd);
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void adamw_update_cuda(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr,
+extern "C" void tml_cuda_adamw_update(void *ctx, float *w, const float *g, float *m, float *v, size_t n, float lr,
                                   float b1, float b2, float eps, float wd, int t) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (!n) return;
@@ -66,7 +66,7 @@ extern "C" void adamw_update_cuda(void *ctx, float *w, const float *g, float *m,
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void sgd_update_rows_cuda(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
+extern "C" void tml_cuda_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows, int n_rows, int D, float lr,
                                      float wd) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (n_rows <= 0 || D <= 0) return;
@@ -76,7 +76,7 @@ extern "C" void sgd_update_rows_cuda(void *ctx, float *W, float *G, const int32_
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void adamw_update_rows_cuda(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
+extern "C" void tml_cuda_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                                        int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (n_rows <= 0 || D <= 0) return;

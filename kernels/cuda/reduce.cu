@@ -4,7 +4,7 @@
 
 #define RED_ROWS 4
 
-__global__ void row_sum_kernel(float *out, const float *x, int B, int N) {
+static __global__ void row_sum_kernel(float *out, const float *x, int B, int N) {
     int b = blockIdx.x * RED_ROWS + threadIdx.y;
     if (b >= B) return;
     float s = 0.0f;
@@ -15,7 +15,7 @@ __global__ void row_sum_kernel(float *out, const float *x, int B, int N) {
 
 /* Each lane keeps its first maximum; the warp combine prefers the larger value, then the lower
  * index, which gives the first maximum of the row like the CPU's strict `>` scan. */
-__global__ void row_argmax_kernel(int32_t *out, const float *x, int B, int N) {
+static __global__ void row_argmax_kernel(int32_t *out, const float *x, int B, int N) {
     int b = blockIdx.x * RED_ROWS + threadIdx.y;
     if (b >= B) return;
     const float *r = x + (size_t)b * N;
@@ -37,7 +37,7 @@ __global__ void row_argmax_kernel(int32_t *out, const float *x, int B, int N) {
     if (threadIdx.x == 0) out[b] = bi;
 }
 
-__global__ void row_topk_kernel(int32_t *idx, float *val, const float *x, int B, int N, int k) {
+static __global__ void row_topk_kernel(int32_t *idx, float *val, const float *x, int B, int N, int k) {
     int b = blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= B) return;
     const float *r = x + (size_t)b * N;
@@ -59,7 +59,7 @@ __global__ void row_topk_kernel(int32_t *idx, float *val, const float *x, int B,
     }
 }
 
-extern "C" void row_sum_cuda(void *ctx, float *out, const float *x, int B, int N) {
+extern "C" void tml_cuda_row_sum(void *ctx, float *out, const float *x, int B, int N) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (B <= 0) return;
     dim3 block(32, RED_ROWS);
@@ -67,7 +67,7 @@ extern "C" void row_sum_cuda(void *ctx, float *out, const float *x, int B, int N
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void row_argmax_cuda(void *ctx, int32_t *out, const float *x, int B, int N) {
+extern "C" void tml_cuda_row_argmax(void *ctx, int32_t *out, const float *x, int B, int N) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (B <= 0) return;
     dim3 block(32, RED_ROWS);
@@ -75,7 +75,7 @@ extern "C" void row_argmax_cuda(void *ctx, int32_t *out, const float *x, int B, 
     CUDA_LAUNCH_CHECK();
 }
 
-extern "C" void row_topk_cuda(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k) {
+extern "C" void tml_cuda_row_topk(void *ctx, int32_t *idx, float *val, const float *x, int B, int N, int k) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     if (B <= 0 || k <= 0) return;
     row_topk_kernel<<<(B + 127) / 128, 128, 0, c->stream>>>(idx, val, x, B, N, k);

@@ -1,4 +1,4 @@
-/* ticketml_serve.h — the serving library: load an export written by `ticketml export` and predict
+/* serve.h — the serving library: load an export written by `ticketml export` and predict
  * intents, sentiment or churn on the CPU with plain C loops. No CUDA, no compute backend: link
  * libticketml_serve.a with hdf5, jansson, libutf8proc, libm and OpenMP (-fopenmp; batches only).
  * Featurization reuses the trainer's
