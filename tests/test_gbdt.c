@@ -18,9 +18,11 @@
 
 #include "data/h5util.h"
 #include "kernels/backend.h"
+#include "kernels/gbdt_common.h"
 #include "ticketml/rng.h"
 #include "trainer/gbdt/boost.h"
 #include "trainer/gbdt/model.h"
+#include "eval/tree_explain.h"
 #include "tests/util_test.h"
 
 static TmlBackend *g_be;
@@ -603,6 +605,62 @@ static void test_class_weights(void **state) {
     tml_tabular_free(tb);
 }
 
+
+/* ---- explanations ----------------------------------------------------------------------------- */
+
+/* E[tree(x) | x_S]: features in S follow x, the others take both branches weighted by row counts. */
+static double cond_value(const TmlGbdtEnsemble *e, int j, const float *x, unsigned S) {
+    const TmlGbdtNode *nd = &e->nodes[j];
+    if (nd->feature < 0) return nd->value;
+    if (S >> nd->feature & 1u)
+        return cond_value(e, gbdt_node_left_value(nd, e->cats, x[nd->feature]) ? nd->left : nd->right, x, S);
+    double cl = e->nodes[nd->left].count, cr = e->nodes[nd->right].count;
+    return (cl * cond_value(e, nd->left, x, S) + cr * cond_value(e, nd->right, x, S)) / (cl + cr);
+}
+
+/* TreeSHAP against Shapley values by enumerating every feature subset, and local accuracy. */
+static void test_treeshap_exact(void **state) {
+    enum { F = 4 };
+    TmlTabular *tb = tab_make(F, 0);
+    TmlDataset *d = xor_data(1500, F, 13);
+    for (int64_t i = 0; i < d->n_rows; i++)
+        if (i % 7 == 0) d->dense[i * F + 2] = NAN; /* missing values take the default branch */
+    TmlGbdtTrainOptions o = train_opts(5, 6);
+    TmlGbdtModel *m = train_model(tb, 2, d, NULL, &o, NULL);
+    const TmlGbdtEnsemble *e = m->ens;
+    double fact[F + 1] = {1, 1, 2, 6, 24};
+    TmlError err;
+    for (int r = 0; r < 20; r++) {
+        const float *x = d->dense + (size_t)r * F;
+        double phi[F + 1], want[F] = {0};
+        assert_int_equal(tml_treeshap_row(e, x, F, phi, &err), 0);
+        for (int t = 0; t < e->n_trees; t++)
+            for (int i = 0; i < F; i++)
+                for (unsigned S = 0; S < (1u << F); S++) {
+                    if (S >> i & 1u) continue;
+                    int sz = __builtin_popcount(S);
+                    double w = fact[sz] * fact[F - sz - 1] / fact[F];
+                    want[i] += w * (cond_value(e, e->roots[t], x, S | 1u << i) - cond_value(e, e->roots[t], x, S));
+                }
+        double total = phi[F];
+        for (int i = 0; i < F; i++) {
+            assert_true(fabs(phi[i] - want[i]) < 1e-6);
+            total += phi[i];
+        }
+        float score = e->base[0];
+        tml_gbdt_predict(g_be, &score, x, 1, F, e->nodes, e->cats, e->roots, e->tclass, e->n_trees, 1);
+        assert_true(fabs(total - score) < 1e-5);
+    }
+    double gain[F];
+    int64_t splits[F];
+    tml_gbdt_importance(e, F, gain, splits);
+    assert_true(gain[0] + gain[1] > 0.9 && fabs(gain[0] + gain[1] + gain[2] + gain[3] - 1) < 1e-9);
+    assert_true(splits[0] > 0 && splits[1] > 0);
+    tml_gbdt_model_free(m);
+    tml_dataset_free(d);
+    tml_tabular_free(tb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binner_edges),
@@ -618,6 +676,7 @@ int main(void) {
         cmocka_unit_test(test_early_stopping),
         cmocka_unit_test(test_values_bins_and_file),
         cmocka_unit_test(test_class_weights),
+        cmocka_unit_test(test_treeshap_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
