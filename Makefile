@@ -55,12 +55,14 @@ endif
 # ---- sources: every room is picked up by wildcard ----------------------------------------------
 LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c trainer/gbdt/*.c eval/*.c)
 SERVE_SRC := $(wildcard serve/*.c)
+SYNTH_SRC := $(wildcard synth/*.c)
 CU_SRC    := $(wildcard kernels/cuda/*.cu)
 CLI_SRC   := $(wildcard cli/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TUTIL_SRC := $(wildcard tests/util_*.c)
 BENCH_SRC := $(wildcard tests/bench_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz_*.c)
+TOOL_SRC  := $(wildcard tests/tool_*.c)
 
 ifeq ($(NVCC),)
   # CPU-only objects live apart from CUDA ones, so switching NO_CUDA never mixes the two
@@ -82,15 +84,18 @@ endif
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
 SERVE_OBJ := $(SERVE_SRC:%.c=$(BUILD)/%.o)
+SYNTH_OBJ := $(SYNTH_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TUTIL_OBJ := $(TUTIL_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
+TOOLS     := $(TOOL_SRC:tests/%.c=$(BUILD)/tools/%)
 LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
+SYNTH_LIB := $(BUILD)/libticketml_synth.a
 
 .PHONY: all test bench demo fuzz deps clean help info ticketml models
-all: info ticketml $(TESTS) $(BENCHES)
+all: info ticketml $(TESTS) $(BENCHES) $(TOOLS)
 
 info:
 	@echo "ticketml build: cc=$(CC) cuda=$(CUDA_MSG) openblas=$(shell pkg-config --modversion openblas 2>/dev/null || echo missing) hdf5=$(shell pkg-config --modversion hdf5 2>/dev/null || echo missing)$(if $(filter 1,$(DEBUG)), debug=asan+ubsan)"
@@ -100,15 +105,20 @@ info:
 ticketml: $(BUILD)/ticketml
 	$(Q)cp -f $< $@
 
-$(BUILD)/ticketml: $(CLI_OBJ) $(LIB) $(SERVE_LIB)
+$(BUILD)/ticketml: $(CLI_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(LIB) $(SERVE_LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
 $(SERVE_LIB): $(SERVE_OBJ) $(filter $(BUILD)/data/%,$(LIB_OBJ))
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# the corpus generator: only the CLI and the tests link it (it uses data/date.o from the libraries)
+$(SYNTH_LIB): $(SYNTH_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -122,18 +132,27 @@ $(BUILD)/%.o: %.cu
 	@echo "  NVCC    $<"
 	$(Q)$(NVCC) $(NVFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(LIB) $(SERVE_LIB)
+# test helpers that scripts drive (tests/tool_*.c), e.g. the tokenizer cross-checks
+$(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(SERVE_LIB) $(LIB) $(LDLIBS)
 
-# make test: every tests/test_*.c program; each prints cmocka's summary, and the last line sums up.
-test: info ticketml $(TESTS)
-	$(Q)TICKETML=./ticketml sh scripts/run_tests.sh $(TESTS)
+$(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
+
+# make test: every tests/test_*.c program (each prints cmocka's summary), then the tokenizer checks
+# against the `tokenizers` package on every dataset row (they skip without it or without models/);
+# the last line sums up.
+TEST_SCRIPTS := scripts/check_wordpiece.py scripts/check_unigram.py
+test: info ticketml $(TESTS) $(TOOLS)
+	$(Q)TICKETML=./ticketml TML_TOOLS=$(BUILD)/tools sh scripts/run_tests.sh $(TESTS) $(TEST_SCRIPTS)
 
 bench: info ticketml $(BENCHES)
 	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done

@@ -8,7 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/common.h"
+#include "trainer/options.h"
 #include "data/config.h"
 #include "data/dataset.h"
 
@@ -80,8 +80,11 @@ int cmd_data(int argc, char **argv) {
     TmlDataset *ds[3] = {NULL, NULL, NULL};
     int rc = 2;
     double t0 = now_s();
-    TmlConfig *cfg = cli_load_config("data", config_path, sets, n_set);
-    if (!cfg) return 2;
+    TmlConfig *cfg = tml_options_load(config_path, sets, n_set, &err);
+    if (!cfg) {
+        fprintf(stderr, "ticketml data: %s\n", err.msg);
+        return 2;
+    }
     if (!force) {
         int fresh = tml_cache_read(cache, cfg, &f, &ds[0], &ds[1], &ds[2], &err);
         if (fresh < 0) goto fail;

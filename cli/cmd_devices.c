@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "data/h5util.h"
+#include "data/h5.h"
 #include "kernels/backend.h"
 
 int cmd_devices(int argc, char **argv) {

@@ -1,6 +1,5 @@
 /* cmd_explain.c — `ticketml explain MODEL.h5 (--text "..." | DATA --rows A-B)`: LIME explanations
- * of single predictions, as readable lines or JSON. Perturbed samples are scored in batches on the
- * model's backend. */
+ * of single predictions (eval/explain_model.h), printed as readable lines or JSON. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/common.h"
 #include "eval/explain_model.h"
-#include "trainer/modelfile.h"
 
 static void usage(void) {
     printf("usage: ticketml explain MODEL.h5 (--text \"...\" | DATA --rows A-B) [options]\n\n"
@@ -29,7 +26,9 @@ static void usage(void) {
            "  --device D          auto | cpu | cuda\n");
 }
 
-static void print_explanation(const TmlLoadedModel *lm, const TmlLimeExplanation *e, const char *what, int as_json) {
+/* TmlExplainEmit: one explanation as lines, or as one JSON object when *(int *)ctx. */
+static void print_explanation(void *ctx, const TmlLoadedModel *lm, const TmlLimeExplanation *e, const char *what) {
+    int as_json = *(const int *)ctx;
     const char *label = lm->features->labels->names[e->label];
     if (as_json) {
         json_t *o = json_object(), *fs = json_array();
@@ -63,99 +62,44 @@ int cmd_explain(int argc, char **argv) {
         usage();
         return 0;
     }
-    const char *text = NULL, *rows = NULL, *label_s = NULL, *samples_s = "5000", *features_s = "10", *width_s = NULL,
-               *seed_s = "0", *tickets = NULL, *device = NULL, *pos[2];
+    const char *rows = NULL, *samples_s = "5000", *features_s = "10", *width_s = NULL, *seed_s = "0", *pos[2];
     int n_pos = 0, as_json = 0;
+    TmlExplainRequest rq = {0};
     CliOpt opts[] = {
-        {"--text", &text, NULL, NULL, NULL, 0},          {"--rows", &rows, NULL, NULL, NULL, 0},
-        {"--label", &label_s, NULL, NULL, NULL, 0},      {"--samples", &samples_s, NULL, NULL, NULL, 0},
-        {"--features", &features_s, NULL, NULL, NULL, 0}, {"--kernel-width", &width_s, NULL, NULL, NULL, 0},
-        {"--seed", &seed_s, NULL, NULL, NULL, 0},        {"--tickets", &tickets, NULL, NULL, NULL, 0},
-        {"--device", &device, NULL, NULL, NULL, 0},      {"--json", NULL, &as_json, NULL, NULL, 0},
+        {"--text", &rq.text, NULL, NULL, NULL, 0},          {"--rows", &rows, NULL, NULL, NULL, 0},
+        {"--label", &rq.label, NULL, NULL, NULL, 0},        {"--samples", &samples_s, NULL, NULL, NULL, 0},
+        {"--features", &features_s, NULL, NULL, NULL, 0},   {"--kernel-width", &width_s, NULL, NULL, NULL, 0},
+        {"--seed", &seed_s, NULL, NULL, NULL, 0},           {"--tickets", &rq.tickets, NULL, NULL, NULL, 0},
+        {"--device", &rq.device, NULL, NULL, NULL, 0},      {"--json", NULL, &as_json, NULL, NULL, 0},
     };
     if (cli_parse("explain", argc, argv, opts, 10, pos, 2, &n_pos) < 0) return 2;
-    if (n_pos < 1 || (!text && (n_pos != 2 || !rows)) || (text && n_pos != 1)) {
+    if (n_pos < 1 || (!rq.text && (n_pos != 2 || !rows)) || (rq.text && n_pos != 1)) {
         fprintf(stderr, "ticketml explain: needs MODEL.h5 and either --text \"...\" or DATA --rows A-B (see --help)\n");
         return 2;
     }
-    TmlLimeConfig lc;
-    tml_lime_config_default(&lc);
+    TmlLimeConfig *lc = &rq.lime;
+    tml_lime_config_default(lc);
     char *end;
-    lc.num_samples = (int)strtol(samples_s, &end, 10);
-    lc.num_features = (int)strtol(features_s, &end, 10);
-    lc.seed = strtoull(seed_s, &end, 10);
-    if (width_s) lc.kernel_width = strtod(width_s, &end);
+    lc->num_samples = (int)strtol(samples_s, &end, 10);
+    lc->num_features = (int)strtol(features_s, &end, 10);
+    lc->seed = strtoull(seed_s, &end, 10);
+    if (width_s) lc->kernel_width = strtod(width_s, &end);
     long a = 1, b = 1;
     if (rows && (sscanf(rows, "%ld-%ld", &a, &b) < 1 || a < 1 || (b = b < a ? a : b) < a)) {
         fprintf(stderr, "ticketml explain: --rows takes A-B with 1 <= A <= B, e.g. --rows 1-20\n");
         return 2;
     }
     if (rows && !strchr(rows, '-')) b = a;
-    if (lc.num_samples < 10 || lc.num_features < 1) {
+    if (lc->num_samples < 10 || lc->num_features < 1) {
         fprintf(stderr, "ticketml explain: --samples must be >= 10 and --features >= 1\n");
         return 2;
     }
-    int rc = 1;
+    rq.model_path = pos[0];
+    rq.data_path = n_pos == 2 ? pos[1] : NULL;
+    rq.first_row = a;
+    rq.last_row = b;
     TmlError err;
-    TmlBackend *be = cli_open_backend("explain", device, NULL, 1);
-    TmlLoadedModel *lm = NULL;
-    TmlDataset *ds = NULL;
-    char *tk = NULL;
-    if (!be) return 1;
-    if (!(lm = tml_modelfile_load(pos[0], be, 0, &err))) {
-        fprintf(stderr, "ticketml explain: %s\n", err.msg);
-        rc = 2;
-        goto done;
-    }
-    int label = -1;
-    if (label_s && (label = tml_labels_index(lm->features->labels, label_s)) < 0) {
-        fprintf(stderr, "ticketml explain: --label '%s' is not one of the model's %d labels\n", label_s,
-                lm->features->labels->n);
-        rc = 2;
-        goto done;
-    }
-    if (text) {
-        TmlLimeExplanation *e = tml_explain_text(lm, text, &lc, label, &err);
-        if (!e) {
-            fprintf(stderr, "ticketml explain: %s\n", err.msg);
-            rc = 2;
-            goto done;
-        }
-        print_explanation(lm, e, text, as_json);
-        tml_lime_explanation_free(e);
-        rc = 0;
-        goto done;
-    }
-    tk = cli_tickets_path(lm, tickets);
-    if (!(ds = tml_features_transform_file(lm->features, pos[1], tk, &err))) {
-        fprintf(stderr, "ticketml explain: %s\n", err.msg);
-        rc = 2;
-        goto done;
-    }
-    if (a > ds->n_rows) {
-        fprintf(stderr, "ticketml explain: %s has %lld rows; --rows starts at %ld\n", pos[1], (long long)ds->n_rows, a);
-        rc = 2;
-        goto done;
-    }
-    if (b > ds->n_rows) b = (long)ds->n_rows;
-    for (long r = a - 1; r < b; r++) {
-        TmlLimeExplanation *e = ds->kind == TML_DATA_TEXT ? tml_explain_text(lm, ds->texts[r], &lc, label, &err)
-                                                          : tml_explain_row(lm, ds->dense + (size_t)r * ds->dim, &lc, label, &err);
-        if (!e) {
-            fprintf(stderr, "ticketml explain: row %ld: %s\n", r + 1, err.msg);
-            goto done;
-        }
-        char what[512];
-        if (ds->kind == TML_DATA_TEXT) snprintf(what, sizeof what, "row %ld: %s", r + 1, ds->texts[r]);
-        else snprintf(what, sizeof what, "row %ld%s%s", r + 1, ds->row_ids ? ": " : "", ds->row_ids ? ds->row_ids[r] : "");
-        print_explanation(lm, e, what, as_json);
-        tml_lime_explanation_free(e);
-    }
-    rc = 0;
-done:
-    free(tk);
-    tml_dataset_free(ds);
-    tml_loaded_model_free(lm);
-    tml_backend_free(be);
+    int rc = tml_explain_run(&rq, print_explanation, &as_json, &err);
+    if (rc != 0) fprintf(stderr, "ticketml explain: %s\n", err.msg);
     return rc;
 }

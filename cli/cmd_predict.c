@@ -147,35 +147,18 @@ static void dump_dense(Dump *d, int64_t row, const float *x, int dim) {
 
 /* ---- data files ------------------------------------------------------------------------------- */
 
-/* Column indices of the comma-separated names in spec; -1 with a message naming what is missing. */
-static int text_columns(const TmlTable *t, const char *spec, int *cols, int max) {
-    int n = 0;
-    const char *p = spec;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        if (!e) e = p + strlen(p);
-        const char *a = p, *b = e;
-        while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--;
-        if (b > a && n < max) {
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(b - a), a);
-            TmlError err;
-            if ((cols[n++] = tml_table_col(t, name, &err)) < 0) {
-                fprintf(stderr, "ticketml predict: %s (the model reads text from \"%s\")\n", err.msg, spec);
-                return -1;
-            }
-        }
-        p = *e ? e + 1 : e;
-    }
-    if (n == 0) fprintf(stderr, "ticketml predict: the export names no text column\n");
-    return n > 0 ? n : -1;
-}
-
 static int predict_text_file(const TmlServeModel *m, const TmlTable *t, const Out *o, int threads, Dump *d) {
     int cols[32];
-    int nc = text_columns(t, tml_serve_text_columns(m), cols, 32);
-    if (nc < 0) return 2;
+    TmlError cerr;
+    int nc = tml_table_cols(t, tml_serve_text_columns(m), cols, 32, &cerr);
+    if (nc < 0) {
+        fprintf(stderr, "ticketml predict: %s (the model reads text from \"%s\")\n", cerr.msg, tml_serve_text_columns(m));
+        return 2;
+    }
+    if (nc == 0 || nc > 32) {
+        fprintf(stderr, "ticketml predict: the export names %s text columns\n", nc ? "more than 32" : "no");
+        return 2;
+    }
     int idc = tml_serve_id_column(m)[0] ? tml_table_col(t, tml_serve_id_column(m), NULL) : -1;
     const int C = tml_serve_n_labels(m);
     const int64_t chunk = 4096;

@@ -1,5 +1,5 @@
 /* cmd_synth.c — `ticketml synth`: writes a deterministic generated corpus (tickets.csv,
- * customers.csv, README.txt) through the data/synth.h API. Argument parsing and the summary only. */
+ * customers.csv, README.txt) through the synth/synth.h API. Argument parsing and the summary only. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
-#include "data/synth.h"
+#include "synth/synth.h"
 
 static void synth_usage(FILE *f) {
     fprintf(f,

@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/version.h"
-#include "data/h5util.h"
+#include "data/h5.h"
 #include "kernels/backend.h"
 
 typedef struct {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "data/dataset.h"
-#include "data/h5util.h"
+#include "data/h5.h"
 
 #define CACHE_MAGIC "ticketml-dataset-cache"
 #define CACHE_VERSION 1

@@ -324,6 +324,22 @@ static int key_known(const char *key, const char *const *known) {
     return 0;
 }
 
+int tml_config_choice(const TmlConfig *cfg, const char *key, const char *def, const char *const *names, int n,
+                      TmlError *err) {
+    const char *v = tml_config_str(cfg, key, def);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i])) return i;
+    int line = 0;
+    for (int i = 0; i < cfg->n; i++)
+        if (!strcmp(cfg->entries[i].key, key)) line = cfg->entries[i].line;
+    char opts[256] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(opts, names[i], sizeof opts - strlen(opts) - 1);
+        if (i + 1 < n) strncat(opts, " | ", sizeof opts - strlen(opts) - 1);
+    }
+    return tml_fail(err, "%s:%d: %s = '%s' is not one of: %s", cfg->path, line, key, v, opts);
+}
+
 int tml_config_check_keys(const TmlConfig *c, const char *const *known, TmlError *err) {
     for (int i = 0; i < c->n; i++) {
         const TmlConfigEntry *e = &c->entries[i];

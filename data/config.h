@@ -33,6 +33,10 @@ const char *tml_config_str(const TmlConfig *c, const char *key, const char *def)
 int tml_config_int(const TmlConfig *c, const char *key, int64_t def, int64_t *out, TmlError *err);
 int tml_config_double(const TmlConfig *c, const char *key, double def, double *out, TmlError *err);
 int tml_config_bool(const TmlConfig *c, const char *key, int def, int *out, TmlError *err);
+/* Index of the key's value (def when absent) in names[0..n) (exact match), or -1 with an error
+ * naming file:line, the key, the value and the choices. */
+int tml_config_choice(const TmlConfig *cfg, const char *key, const char *def, const char *const *names, int n,
+                      TmlError *err);
 /* Checks every key against known[0..n_known) (NULL-terminated list of "section.key"; a pattern
  * "section.*" accepts any key of the section). An unknown key is an error naming file:line and
  * the closest known key ("did you mean ...?"). */

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "data/dataset.h"
+#include "data/date.h"
 #include "data/split.h"
 #include "data/table.h"
 #include "data/textfeat_internal.h"
@@ -239,7 +240,7 @@ static int read_data_cfg(const TmlConfig *cfg, DataCfg *d, TmlError *err) {
         return tml_fail(err, "%s: [data] history = true needs the tickets file; set [data] tickets = path", cfg->path);
     if (d->cutoff) {
         int64_t day;
-        if (tml_parse_iso_day(d->cutoff, &day)) {
+        if (tml_date_parse_iso(d->cutoff, &day)) {
             char where[600];
             key_where(cfg, "data.cutoff", where, sizeof where);
             return tml_fail(err, "%s: not an ISO date; write e.g. cutoff = 2025-03-01", where);
@@ -279,21 +280,10 @@ static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, Co
     c->n_text = 0;
     c->label = c->id = -1;
     if (f->kind == TML_DATA_TEXT) {
-        char **names;
-        int n = split_names(f->text_cols, &names);
-        if (n < 0) return tml_fail(err, "out of memory");
-        if (n == 0 || n > 32) {
-            free_strs(names, n);
-            return tml_fail(err, "[data] text = \"%s\": name 1 to 32 text columns", f->text_cols);
-        }
-        for (int i = 0; i < n; i++) {
-            if ((c->text[i] = tml_table_col(t, names[i], err)) < 0) {
-                free_strs(names, n);
-                return -1;
-            }
-        }
+        int n = tml_table_cols(t, f->text_cols, c->text, 32, err);
+        if (n < 0) return -1;
+        if (n == 0 || n > 32) return tml_fail(err, "[data] text = \"%s\": name 1 to 32 text columns", f->text_cols);
         c->n_text = n;
-        free_strs(names, n);
     }
     if ((c->label = tml_table_col(t, f->label_col, err)) < 0) return -1;
     if (f->id_col) {
@@ -591,10 +581,10 @@ static int fit_common(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, Tm
         free(lab);
         return tml_fail(err, "out of memory");
     }
-    tml_split_stratified(lab, t->n_rows, f->labels->n, d->valid ? 0.0 : d->valid_frac, d->test ? 0.0 : d->test_frac,
-                         (uint64_t)d->seed, *split);
+    int rc = tml_split_stratified(lab, t->n_rows, f->labels->n, d->valid ? 0.0 : d->valid_frac,
+                                  d->test ? 0.0 : d->test_frac, (uint64_t)d->seed, *split, err);
     free(lab);
-    return 0;
+    return rc;
 }
 
 static int fit_text(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, TmlTable *t, TmlDataset *out[3],

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
-#include "data/h5util.h"
+#include "data/h5.h"
 
 #define FEATURES_FORMAT_VERSION 1
 

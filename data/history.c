@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "data/date.h"
 #include "data/history.h"
 
 enum { HIST_BASE = 8 }; /* features before the per-intent counts */
@@ -22,68 +23,6 @@ void tml_history_config_default(TmlHistoryConfig *c) {
     c->intent_col = "intent";
     c->response_col = "first_response_minutes";
     c->cutoff = NULL;
-}
-
-/* ---- ISO-8601 dates -------------------------------------------------------------------------- */
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int digits(const char *s, int n, int *v) {
-    *v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i])) return -1;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 0;
-}
-
-int tml_parse_iso_day(const char *s, int64_t *day) {
-    while (isspace((unsigned char)*s)) s++;
-    int y, m, d;
-    if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) || s[7] != '-' || digits(s + 8, 2, &d)) return -1;
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m == 2 && d == 29 && !leap) return -1;
-    const char *p = s + 10;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        /* time of day: HH:MM[:SS[.fff]] then Z or +HH[:]MM / -HH[:]MM; validated, then ignored */
-        int hh, mm, ss;
-        p++;
-        if (digits(p, 2, &hh) || p[2] != ':' || digits(p + 3, 2, &mm) || hh > 23 || mm > 59) return -1;
-        p += 5;
-        if (*p == ':') {
-            if (digits(p + 1, 2, &ss) || ss > 60) return -1;
-            p += 3;
-            if (*p == '.' || *p == ',') {
-                p++;
-                if (!isdigit((unsigned char)*p)) return -1;
-                while (isdigit((unsigned char)*p)) p++;
-            }
-        }
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int oh, om;
-            if (digits(p + 1, 2, &oh) || oh > 23) return -1;
-            p += 3;
-            if (*p == ':') p++;
-            if (digits(p, 2, &om) || om > 59) return -1;
-            p += 2;
-        }
-    }
-    while (isspace((unsigned char)*p)) p++;
-    if (*p) return -1;
-    *day = days_from_civil(y, m, d);
-    return 0;
 }
 
 /* ---- join and aggregate ---------------------------------------------------------------------- */
@@ -174,7 +113,7 @@ int tml_history_features(const TmlHistoryConfig *c, const TmlTable *customers, c
 
     /* dates, the cutoff, and the ticket rows that join */
     int64_t cutoff = INT64_MIN;
-    if (cutoff_s && *cutoff_s && tml_parse_iso_day(cutoff_s, &cutoff) < 0) {
+    if (cutoff_s && *cutoff_s && tml_date_parse_iso(cutoff_s, &cutoff) < 0) {
         tml_fail(err, "cutoff \"%s\" is not an ISO date; write YYYY-MM-DD, e.g. 2025-03-01", cutoff_s);
         goto done;
     }
@@ -183,7 +122,7 @@ int tml_history_features(const TmlHistoryConfig *c, const TmlTable *customers, c
     for (int64_t r = 0; r < nt; r++) {
         const char *ts_s = tml_table_cell(tickets, r, tt);
         int64_t day;
-        if (tml_parse_iso_day(ts_s, &day) < 0) {
+        if (tml_date_parse_iso(ts_s, &day) < 0) {
             tml_fail(err, "%s:%lld: column \"%s\" holds \"%s\", not an ISO date; write YYYY-MM-DD or "
                      "YYYY-MM-DDTHH:MM:SS", tickets->path, (long long)tickets->lines[r], time_name, ts_s);
             goto done;

@@ -27,7 +27,4 @@ void tml_history_config_default(TmlHistoryConfig *c);
 int tml_history_features(const TmlHistoryConfig *c, const TmlTable *customers, const TmlTable *tickets,
                          float **out, int *dim, char ***names, TmlError *err);
 
-/* Days since 1970-01-01 of an ISO-8601 date ("2025-03-01" or "2025-03-01T10:00:00[Z]"); -1 on error. */
-int tml_parse_iso_day(const char *s, int64_t *day);
-
 #endif

@@ -1,5 +1,6 @@
-/* reader_internal.h — the TmlReader state shared by table.c (dispatch, whole-file tables), csv.c and
- * jsonl.c. Private to data/: nothing outside the reader files includes it.
+/* reader_internal.h — the TmlReader state and the reader core (reader.c: chunked input, record
+ * buffer) that csv.c and jsonl.c fill and table.c dispatches between. Private to data/: nothing
+ * outside the reader files includes it.
  * The file is read in fixed chunks (TML_READ_CHUNK) so files larger than memory stream. */
 #ifndef TICKETML_DATA_READER_INTERNAL_H
 #define TICKETML_DATA_READER_INTERNAL_H
@@ -60,7 +61,7 @@ static inline int tml_rd_get(TmlReader *r) {
     return c;
 }
 
-/* Record-buffer helpers (reader.c side of csv.c/jsonl.c). Return -1 on allocation failure. */
+/* Record-buffer helpers (reader.c). Return -1 on allocation failure. */
 int tml_rd_rec_putc(TmlReader *r, char c);
 int tml_rd_rec_puts(TmlReader *r, const char *s, size_t n);
 int tml_rd_rec_end_field(TmlReader *r);  /* NUL-terminates the current field, starts the next */
@@ -70,7 +71,7 @@ int tml_rd_rec_publish(TmlReader *r);
 /* Checks the first read for a read error; fills err with "path: read error: ..." and returns -1. */
 int tml_rd_check_io(TmlReader *r, TmlError *err);
 
-/* Format-specific halves. open_* reads the header (CSV) or the first object's keys (JSONL) and
+/* Format-specific halves (csv.c, jsonl.c), called by table.c only. open_* reads the header (CSV) or the first object's keys (JSONL) and
  * leaves the reader positioned so next_* returns the first record. */
 int tml_csv_open(TmlReader *r, TmlError *err);
 int tml_csv_next(TmlReader *r, TmlError *err);

@@ -17,21 +17,25 @@ static uint64_t rand_below(uint64_t *s, uint64_t n) {
     return x % n;
 }
 
-void tml_split_stratified(const int32_t *labels, int64_t n, int n_classes, double valid_frac, double test_frac,
-                          uint64_t seed, uint8_t *out) {
+int tml_split_stratified(const int32_t *labels, int64_t n, int n_classes, double valid_frac, double test_frac,
+                         uint64_t seed, uint8_t *out, TmlError *err) {
     TML_ASSERT(valid_frac >= 0 && test_frac >= 0 && valid_frac + test_frac <= 1.0);
     /* rows with a label outside [0, n_classes) (unknown labels) all go to train */
     for (int64_t i = 0; i < n; i++) out[i] = TML_SPLIT_TRAIN;
-    if (n == 0 || n_classes <= 0) return;
+    if (n == 0 || n_classes <= 0) return 0;
     /* rows grouped by class in file order (counting sort), then each group shuffled and cut */
     int64_t *idx = malloc((size_t)n * sizeof *idx);
     int64_t *start = calloc((size_t)n_classes + 1, sizeof *start);
-    TML_ASSERT(idx != NULL && start != NULL);
+    int64_t *fill = malloc((size_t)n_classes * sizeof *fill);
+    if (!idx || !start || !fill) {
+        free(idx);
+        free(start);
+        free(fill);
+        return tml_fail(err, "out of memory splitting %lld rows into train/valid/test", (long long)n);
+    }
     for (int64_t i = 0; i < n; i++)
         if (labels[i] >= 0 && labels[i] < n_classes) start[labels[i] + 1]++;
     for (int c = 0; c < n_classes; c++) start[c + 1] += start[c];
-    int64_t *fill = malloc((size_t)n_classes * sizeof *fill);
-    TML_ASSERT(fill != NULL);
     for (int c = 0; c < n_classes; c++) fill[c] = start[c];
     for (int64_t i = 0; i < n; i++)
         if (labels[i] >= 0 && labels[i] < n_classes) idx[fill[labels[i]]++] = i;
@@ -53,4 +57,5 @@ void tml_split_stratified(const int32_t *labels, int64_t n, int n_classes, doubl
     free(fill);
     free(start);
     free(idx);
+    return 0;
 }

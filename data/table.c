@@ -1,76 +1,14 @@
-/* table.c — TmlReader dispatch (CSV or JSONL by extension), the record buffer both formats share,
- * and TmlTable: a whole file in memory with every cell's text in one block (one allocation for
+/* table.c — TmlReader dispatch (CSV or JSONL by extension, over the reader core in reader.c) and
+ * TmlTable: a whole file in memory with every cell's text in one block (one allocation for
  * millions of cells instead of one each). */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "data/reader_internal.h"
-
-/* ---- record buffer --------------------------------------------------------------------------- */
-
-static int rec_reserve(TmlReader *r, size_t extra) {
-    if (r->rec_len + extra <= r->rec_cap) return 0;
-    size_t cap = r->rec_cap ? r->rec_cap : 1024;
-    while (cap < r->rec_len + extra) cap *= 2;
-    char *nb = realloc(r->rec, cap);
-    if (!nb) return -1;
-    r->rec = nb;
-    r->rec_cap = cap;
-    return 0;
-}
-
-int tml_rd_rec_putc(TmlReader *r, char c) {
-    if (rec_reserve(r, 1) < 0) return -1;
-    r->rec[r->rec_len++] = c;
-    return 0;
-}
-
-int tml_rd_rec_puts(TmlReader *r, const char *s, size_t n) {
-    if (n == 0) return 0; /* rec may still be NULL: no pointer arithmetic on it */
-    if (rec_reserve(r, n) < 0) return -1;
-    memcpy(r->rec + r->rec_len, s, n);
-    r->rec_len += n;
-    return 0;
-}
-
-void tml_rd_rec_reset(TmlReader *r) {
-    r->rec_len = 0;
-    r->rec_nf = 0;
-}
-
-int tml_rd_rec_end_field(TmlReader *r) {
-    if (tml_rd_rec_putc(r, 0) < 0) return -1;
-    if (r->rec_nf + 1 >= r->rec_off_cap) {
-        int cap = r->rec_off_cap ? r->rec_off_cap * 2 : 64;
-        size_t *no = realloc(r->rec_off, (size_t)cap * sizeof *no);
-        if (!no) return -1;
-        const char **nf = realloc(r->fields, (size_t)cap * sizeof *nf);
-        if (!nf) {
-            r->rec_off = no;
-            return -1;
-        }
-        r->rec_off = no;
-        r->fields = nf;
-        r->rec_off_cap = cap;
-    }
-    /* rec_off[i] = start of field i; the next field starts after this NUL */
-    r->rec_off[r->rec_nf + 1] = r->rec_len;
-    if (r->rec_nf == 0) r->rec_off[0] = 0;
-    r->rec_nf++;
-    return 0;
-}
-
-int tml_rd_rec_publish(TmlReader *r) {
-    for (int i = 0; i < r->rec_nf; i++) r->fields[i] = r->rec + r->rec_off[i];
-    return 0;
-}
-
-int tml_rd_check_io(TmlReader *r, TmlError *err) {
-    if (ferror(r->fp)) return tml_fail(err, "%s: read error: %s", r->path, strerror(errno ? errno : EIO));
-    return 0;
-}
 
 /* ---- reader ---------------------------------------------------------------------------------- */
 
@@ -253,4 +191,30 @@ char *tml_table_join_cells(const TmlTable *t, int64_t r, const int *cols, int n)
     }
     *o = '\0';
     return s;
+}
+
+int tml_table_cols(const TmlTable *t, const char *spec, int *cols, int max, TmlError *err) {
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) { /* count first: a too long list is reported as such */
+        int k = 0;
+        for (const char *p = spec ? spec : ""; *p;) {
+            const char *e = strchr(p, ',');
+            if (!e) e = p + strlen(p);
+            const char *a = p, *b = e;
+            while (a < b && isspace((unsigned char)*a)) a++;
+            while (b > a && isspace((unsigned char)b[-1])) b--;
+            if (b > a) {
+                if (pass == 1) {
+                    char name[256];
+                    snprintf(name, sizeof name, "%.*s", (int)(b - a), a);
+                    if ((cols[k] = tml_table_col(t, name, err)) < 0) return -1;
+                }
+                k++;
+            }
+            p = *e ? e + 1 : e;
+        }
+        n = k;
+        if (n == 0 || n > max) return n;
+    }
+    return n;
 }

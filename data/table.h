@@ -52,6 +52,11 @@ void tml_table_free(TmlTable *t);
 /* Column index by name; when absent returns -1 and, if err is non-NULL, sets an error naming the
  * file, the missing column and the columns that do exist. */
 int tml_table_col(const TmlTable *t, const char *name, TmlError *err);
+/* Column indices of the comma-separated names in spec ("subject, body"; blanks around names
+ * ignored) into cols: returns the number of names. When that is 0 or more than max nothing is
+ * looked up (the caller says what it accepts); a missing column is -1 with err set as
+ * tml_table_col sets it. */
+int tml_table_cols(const TmlTable *t, const char *spec, int *cols, int max, TmlError *err);
 /* Cells cols[0..n) of row r joined with single spaces, empty cells skipped: how ticketml turns
  * several text columns into one ticket text (training, evaluation and serving alike). Returns a
  * malloc'd string (caller frees), NULL when out of memory. */

@@ -1,12 +1,14 @@
-/* explain_model.c — scorers that run LIME's perturbed samples through a loaded model: word masks
- * become token lists, then feature ids (the model's own featurizer), then one backend forward per
- * chunk of samples. */
+/* explain_model.c — scorers that run LIME's perturbed samples through a loaded model of any family:
+ * word masks become token lists, then feature ids (the model's own featurizer), and each chunk of
+ * samples becomes a small dataset the model scores (tml_model_score). */
 #include "eval/explain_model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/textfeat.h"
+#include "trainer/run.h"
 
 enum { SCORE_CHUNK = 1024 };
 
@@ -18,15 +20,7 @@ typedef struct TextCtx {
     int32_t *ids;
     float *w;
     int64_t n, cap;
-    int32_t *labels;       /* (SCORE_CHUNK) all -1: inference */
 } TextCtx;
-
-static int run_batch(TmlModel *m, TmlBatch *b, float *probs, TmlError *err) {
-    if (tml_model_load_batch(m, b, err) < 0) return -1;
-    tml_model_forward(m, NULL);
-    tml_download(m->be, probs, m->d_probs, (size_t)b->B * (size_t)m->spec.n_out * sizeof(float));
-    return 0;
-}
 
 static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *probs, TmlError *err) {
     TextCtx *c = vctx;
@@ -43,9 +37,9 @@ static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *pr
                 return tml_fail(err, "out of memory featurizing LIME samples");
             c->offsets[i + 1] = c->n;
         }
-        TmlBatch b = {.B = B, .nnz = c->n, .offsets = c->offsets, .ids = c->ids, .w = tfidf ? c->w : NULL,
-                      .labels = c->labels};
-        if (run_batch(m, &b, probs + (size_t)s0 * m->spec.n_out, err) < 0) return -1;
+        TmlDataset chunk = {.kind = TML_DATA_TEXT, .n_rows = B, .offsets = c->offsets, .ids = c->ids,
+                            .w = tfidf ? c->w : NULL};
+        if (tml_model_score(m, &chunk, SCORE_CHUNK, probs + (size_t)s0 * m->n_out, err) < 0) return -1;
     }
     return 0;
 }
@@ -68,17 +62,14 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
     }
     c.kept = malloc((size_t)(nt > 0 ? nt : 1) * sizeof(char *));
     c.offsets = malloc((SCORE_CHUNK + 1) * sizeof(int64_t));
-    c.labels = malloc(SCORE_CHUNK * sizeof(int32_t));
-    if (!c.kept || !c.offsets || !c.labels) {
+    if (!c.kept || !c.offsets) {
         tml_fail(err, "out of memory");
         goto done;
     }
-    for (int i = 0; i < SCORE_CHUNK; i++) c.labels[i] = -1;
-    e = tml_lime_text_explain(&t, cfg, lm->model->spec.n_out, label, score_text, &c, err);
+    e = tml_lime_text_explain(&t, cfg, lm->model->n_out, label, score_text, &c, err);
 done:
     free(c.kept);
     free(c.offsets);
-    free(c.labels);
     free(c.ids);
     free(c.w);
     tml_lime_text_free(&t);
@@ -86,17 +77,12 @@ done:
     return e;
 }
 
-typedef struct TabCtx {
-    TmlModel *m;
-    int32_t *labels;
-} TabCtx;
-
 static int score_rows(void *vctx, const float *rows, int S, int dim, float *probs, TmlError *err) {
-    TabCtx *c = vctx;
+    TmlModel *m = vctx;
     for (int s0 = 0; s0 < S; s0 += SCORE_CHUNK) {
         int B = S - s0 < SCORE_CHUNK ? S - s0 : SCORE_CHUNK;
-        TmlBatch b = {.B = B, .dense = (float *)rows + (size_t)s0 * dim, .labels = c->labels};
-        if (run_batch(c->m, &b, probs + (size_t)s0 * c->m->spec.n_out, err) < 0) return -1;
+        TmlDataset chunk = {.kind = TML_DATA_TABULAR, .n_rows = B, .dim = dim, .dense = (float *)rows + (size_t)s0 * dim};
+        if (tml_model_score(m, &chunk, SCORE_CHUNK, probs + (size_t)s0 * m->n_out, err) < 0) return -1;
     }
     return 0;
 }
@@ -107,14 +93,64 @@ TmlLimeExplanation *tml_explain_row(TmlLoadedModel *lm, const float *row, const 
         tml_fail(err, "this is a text model; explain with --text or rows of a text file");
         return NULL;
     }
-    TabCtx c = {.m = lm->model, .labels = malloc(SCORE_CHUNK * sizeof(int32_t))};
-    if (!c.labels) {
-        tml_fail(err, "out of memory");
-        return NULL;
+    return tml_lime_tab_explain(lm->features->tab, row, NULL, cfg, lm->model->n_out, label, score_rows, lm->model, err);
+}
+
+/* Rows first..last of the data file, each explained and emitted. */
+static int explain_rows(const TmlExplainRequest *rq, TmlLoadedModel *lm, int label, TmlExplainEmit emit, void *ctx,
+                        TmlError *err) {
+    char *tk = tml_loaded_model_tickets(lm, rq->tickets);
+    TmlDataset *ds = tml_features_transform_file(lm->features, rq->data_path, tk, err);
+    free(tk);
+    if (!ds) return 2;
+    int rc = 0;
+    long b = rq->last_row;
+    if (rq->first_row > ds->n_rows) {
+        tml_fail(err, "%s has %lld rows; --rows starts at %ld", rq->data_path, (long long)ds->n_rows, rq->first_row);
+        rc = 2;
     }
-    for (int i = 0; i < SCORE_CHUNK; i++) c.labels[i] = -1;
-    TmlLimeExplanation *e =
-        tml_lime_tab_explain(lm->features->tab, row, NULL, cfg, lm->model->spec.n_out, label, score_rows, &c, err);
-    free(c.labels);
-    return e;
+    if (b > ds->n_rows) b = (long)ds->n_rows;
+    for (long r = rq->first_row - 1; rc == 0 && r < b; r++) {
+        TmlError e2;
+        TmlLimeExplanation *e = ds->kind == TML_DATA_TEXT
+                                    ? tml_explain_text(lm, ds->texts[r], &rq->lime, label, &e2)
+                                    : tml_explain_row(lm, ds->dense + (size_t)r * ds->dim, &rq->lime, label, &e2);
+        if (!e) {
+            tml_fail(err, "row %ld: %s", r + 1, e2.msg);
+            rc = 1;
+            break;
+        }
+        char what[512];
+        if (ds->kind == TML_DATA_TEXT) snprintf(what, sizeof what, "row %ld: %s", r + 1, ds->texts[r]);
+        else snprintf(what, sizeof what, "row %ld%s%s", r + 1, ds->row_ids ? ": " : "", ds->row_ids ? ds->row_ids[r] : "");
+        emit(ctx, lm, e, what);
+        tml_lime_explanation_free(e);
+    }
+    tml_dataset_free(ds);
+    return rc;
+}
+
+int tml_explain_run(const TmlExplainRequest *rq, TmlExplainEmit emit, void *ctx, TmlError *err) {
+    TmlBackend *be = tml_run_backend(rq->device, NULL, 1, err);
+    if (!be) return 1;
+    int rc = 2, label = -1;
+    TmlLoadedModel *lm = tml_modelfile_load(rq->model_path, be, 0, err);
+    if (!lm) goto done;
+    if (rq->label && (label = tml_labels_index(lm->features->labels, rq->label)) < 0) {
+        tml_fail(err, "--label '%s' is not one of the model's %d labels", rq->label, lm->features->labels->n);
+        goto done;
+    }
+    if (rq->text) {
+        TmlLimeExplanation *e = tml_explain_text(lm, rq->text, &rq->lime, label, err);
+        if (!e) goto done;
+        emit(ctx, lm, e, rq->text);
+        tml_lime_explanation_free(e);
+        rc = 0;
+    } else {
+        rc = explain_rows(rq, lm, label, emit, ctx, err);
+    }
+done:
+    tml_loaded_model_free(lm);
+    tml_backend_free(be);
+    return rc;
 }

@@ -13,9 +13,7 @@
 #include "kernels/backend.h"
 #include "kernels/backend_impl.h"
 
-/* Appends printf-style text to buf (size n), truncating safely. */
-static void buf_append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void buf_append(char *buf, size_t n, const char *fmt, ...) {
+void tml_backend_appendf(char *buf, size_t n, const char *fmt, ...) {
     size_t len = strnlen(buf, n);
     if (len + 1 >= n) return;
     va_list ap;
@@ -119,10 +117,10 @@ double tml_backend_peak_gbps(const TmlBackend *be) {
 void tml_backend_describe_build(char *buf, size_t n) {
     if (!n) return;
     buf[0] = '\0';
-    buf_append(buf, n, "backends: cpu%s\n", tml_backend_have_cuda_build() ? ", cuda" : " (built without CUDA)");
+    tml_backend_appendf(buf, n, "backends: cpu%s\n", tml_backend_have_cuda_build() ? ", cuda" : " (built without CUDA)");
     const char *cfg = openblas_get_config();
     const char *omp = _OPENMP >= 202011 ? "5.1+" : _OPENMP >= 201811 ? "5.0" : _OPENMP >= 201511 ? "4.5" : "< 4.5";
-    buf_append(buf, n, "cpu: %s, OpenMP %s\n", cfg ? cfg : "OpenBLAS (unknown)", omp);
+    tml_backend_appendf(buf, n, "cpu: %s, OpenMP %s\n", cfg ? cfg : "OpenBLAS (unknown)", omp);
 #ifdef TML_HAVE_CUDA
     tml_cuda_describe_build(buf, n);
 #endif
@@ -131,13 +129,13 @@ void tml_backend_describe_build(char *buf, size_t n) {
 void tml_backend_describe_devices(char *buf, size_t n) {
     if (!n) return;
     buf[0] = '\0';
-    buf_append(buf, n, "cpu: %d OpenMP threads, %d OpenBLAS threads\n", omp_get_max_threads(),
+    tml_backend_appendf(buf, n, "cpu: %d OpenMP threads, %d OpenBLAS threads\n", omp_get_max_threads(),
                openblas_get_num_threads());
 #ifdef TML_HAVE_CUDA
     tml_cuda_describe_devices(buf, n);
-    buf_append(buf, n, "--device auto uses: %s\n", tml_backend_cuda_device_count() > 0 ? "cuda" : "cpu");
+    tml_backend_appendf(buf, n, "--device auto uses: %s\n", tml_backend_cuda_device_count() > 0 ? "cuda" : "cpu");
 #else
-    buf_append(buf, n, "cuda: not built in (nvcc was not found at build time)\n--device auto uses: cpu\n");
+    tml_backend_appendf(buf, n, "cuda: not built in (nvcc was not found at build time)\n--device auto uses: cpu\n");
 #endif
 }
 

@@ -136,6 +136,14 @@ void tml_cuda_describe_build(char *buf, size_t n);
 void tml_cuda_describe_devices(char *buf, size_t n);
 #endif
 
+/* Appends printf-style text to buf (size n), truncating safely: the build and device descriptions
+ * of backend.c and cuda/context.cu. */
+void tml_backend_appendf(char *buf, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Bias corrections for AdamW step t, computed once in double on the host so every backend applies
  * the same float values: *c1 = 1 - b1^t, *c2 = 1 - b2^t. */
 void tml_adamw_bias_corrections(float b1, float b2, int t, float *c1, float *c2);

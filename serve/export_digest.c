@@ -116,9 +116,9 @@ static void hash_rec(TmlSha256 *h, const Rec *r) {
     }
 }
 
-void tml_export_digest(const TmlExport *e, char out[80]) {
+int tml_export_digest(const TmlExport *e, char out[80], TmlError *err) {
     Recs *rs = calloc(1, sizeof *rs);
-    TML_ASSERT(rs);
+    if (!rs) return tml_fail(err, "out of memory computing the export checksum");
     add_s(rs, "format", TML_EXPORT_FORMAT);
     add_i(rs, "format_version", e->format_version);
     add_s(rs, "task", e->task);
@@ -184,4 +184,5 @@ void tml_export_digest(const TmlExport *e, char out[80]) {
     tml_sha256_hex(d, hex);
     snprintf(out, 80, "sha256:%s", hex);
     free(rs);
+    return 0;
 }

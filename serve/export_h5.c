@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/export_model.h"
+#include "data/h5.h"
+#include "serve/export_formats.h"
 
 /* HDF5 is usually built without its thread-safety option: serialize this file's HDF5 use so two
  * threads may load (or write) exports at the same time. */
@@ -16,65 +17,18 @@ static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
-static hid_t str_type(void) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
-static int w_attr_str(hid_t loc, const char *name, const char *v) {
-    hid_t t = str_type(), sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    const char *s = v ? v : "";
-    int rc = a >= 0 && H5Awrite(a, t, &s) >= 0 ? 0 : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return rc;
-}
-
-static int w_attr_i64(hid_t loc, const char *name, int64_t v) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0 ? 0 : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
-
-static int w_data(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank, const hsize_t *dims,
-                  const void *data) {
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate2(loc, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hsize_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
-    int rc = d >= 0 && (n == 0 || H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(sp);
-    return rc;
-}
-
-static int w_strs(hid_t loc, const char *name, char *const *s, int64_t n) {
-    const char **v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    if (!v) return -1;
-    for (int64_t i = 0; i < n; i++) v[i] = s[i] ? s[i] : "";
-    hid_t t = str_type();
-    hsize_t dims[1] = {(hsize_t)n};
-    int rc = w_data(loc, name, t, t, 1, dims, v);
-    H5Tclose(t);
-    free(v);
-    return rc;
-}
+static int w_attr_str(hid_t loc, const char *name, const char *v) { return tml_h5_attr_str(loc, name, v); }
+static int w_attr_i64(hid_t loc, const char *name, int64_t v) { return tml_h5_attr_i64(loc, name, v); }
+static int w_strs(hid_t loc, const char *name, char *const *s, int64_t n) { return tml_h5_write_strs(loc, name, s, n); }
 
 static int w_i64s(hid_t loc, const char *name, const int64_t *v, int64_t n) {
     hsize_t dims[1] = {(hsize_t)n};
-    return w_data(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, dims, v);
+    return tml_h5_write(loc, name, H5T_NATIVE_INT64, 1, dims, v, 0);
 }
 
 static int w_f64s(hid_t loc, const char *name, const double *v, int64_t n) {
     hsize_t dims[1] = {(hsize_t)n};
-    return w_data(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v);
+    return tml_h5_write(loc, name, H5T_NATIVE_DOUBLE, 1, dims, v, 0);
 }
 
 static hid_t group(hid_t loc, const char *name) { return H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT); }
@@ -131,10 +85,10 @@ static int write_tensors(hid_t f, const TmlExport *e) {
         if (!slash) return -1;
         char gname[48];
         snprintf(gname, sizeof gname, "%.*s", (int)(slash - t->key), t->key);
-        hid_t g = H5Lexists(f, gname, H5P_DEFAULT) > 0 ? H5Gopen2(f, gname, H5P_DEFAULT) : group(f, gname);
+        hid_t g = tml_h5_exists(f, gname) ? H5Gopen2(f, gname, H5P_DEFAULT) : group(f, gname);
         if (g < 0) return -1;
         hsize_t dims[2] = {(hsize_t)t->rows, (hsize_t)t->cols};
-        int rc = w_data(g, slash + 1, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, t->cols > 0 ? 2 : 1, dims, t->data);
+        int rc = tml_h5_write(g, slash + 1, H5T_NATIVE_FLOAT, t->cols > 0 ? 2 : 1, dims, t->data, 0);
         H5Gclose(g);
         if (rc) return -1;
     }
@@ -142,7 +96,7 @@ static int write_tensors(hid_t f, const TmlExport *e) {
 }
 
 static int write_h5_locked(const TmlExport *e, const char *tmp, TmlError *err) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    tml_h5_quiet();
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return tml_fail(err, "%s: cannot create the file (is the directory writable?)", tmp);
     hid_t gm = -1, gl = -1, gd = -1;
@@ -187,11 +141,9 @@ static int rd_fail(Rd *r, const char *obj, const char *what) {
     return -1;
 }
 
-static int has(hid_t loc, const char *name) { return H5Lexists(loc, name, H5P_DEFAULT) > 0; }
-
 static hid_t open_group(Rd *r, hid_t loc, const char *name) {
     if (r->failed) return -1;
-    if (!has(loc, name)) return rd_fail(r, name, "group is missing"), -1;
+    if (!tml_h5_exists(loc, name)) return rd_fail(r, name, "group is missing"), -1;
     hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
     if (g < 0) rd_fail(r, name, "group cannot be opened");
     return g;
@@ -199,128 +151,66 @@ static hid_t open_group(Rd *r, hid_t loc, const char *name) {
 
 static char *r_attr_str(Rd *r, hid_t loc, const char *name) {
     if (r->failed) return NULL;
-    if (H5Aexists(loc, name) <= 0) return rd_fail(r, name, "attribute is missing"), NULL;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
-    char *out = NULL;
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
-        if (H5Tis_variable_str(t) > 0) {
-            hid_t mt = str_type();
-            char *s = NULL;
-            if (H5Aread(a, mt, &s) >= 0) {
-                out = strdup(s ? s : "");
-                H5free_memory(s);
-            }
-            H5Tclose(mt);
-        } else {
-            size_t n = H5Tget_size(t);
-            out = calloc(n + 1, 1);
-            if (out && H5Aread(a, t, out) < 0) {
-                free(out);
-                out = NULL;
-            }
-        }
-    }
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    if (!tml_h5_has_attr(loc, name)) return rd_fail(r, name, "attribute is missing"), NULL;
+    char *out = tml_h5_get_str(loc, name);
     if (!out) rd_fail(r, name, "attribute is not a readable string");
     return out;
 }
 
 static int64_t r_attr_i64(Rd *r, hid_t loc, const char *name) {
     if (r->failed) return 0;
-    if (H5Aexists(loc, name) <= 0) return rd_fail(r, name, "attribute is missing"), 0;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (!tml_h5_has_attr(loc, name)) return rd_fail(r, name, "attribute is missing"), 0;
     int64_t v = 0;
-    if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &v) < 0) rd_fail(r, name, "attribute is not an integer");
-    if (a >= 0) H5Aclose(a);
+    if (tml_h5_get_i64(loc, name, &v) < 0) rd_fail(r, name, "attribute is not an integer");
     return v;
 }
 
-/* Opens a 1-D dataset (2-D when rank2) and returns its dims; -1 on failure. */
-static hid_t open_data(Rd *r, hid_t loc, const char *name, int want_rank, hsize_t dims[2]) {
+/* Checks that dataset name exists with rank want_rank; its dims into dims. 0 / -1. */
+static int want_data(Rd *r, hid_t loc, const char *name, int want_rank, hsize_t dims[2]) {
     if (r->failed) return -1;
-    if (!has(loc, name)) return rd_fail(r, name, "dataset is missing"), -1;
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (d < 0) return rd_fail(r, name, "dataset cannot be opened"), -1;
-    hid_t sp = H5Dget_space(d);
-    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-    dims[0] = dims[1] = 0;
-    if (rank == want_rank) H5Sget_simple_extent_dims(sp, dims, NULL);
-    if (sp >= 0) H5Sclose(sp);
-    if (rank != want_rank) {
-        H5Dclose(d);
-        return rd_fail(r, name, want_rank == 1 ? "dataset is not 1-D" : "dataset is not 2-D"), -1;
-    }
-    return d;
+    if (!tml_h5_exists(loc, name)) return rd_fail(r, name, "dataset is missing");
+    int rank = tml_h5_rank(loc, name, dims);
+    if (rank < 0) return rd_fail(r, name, "dataset cannot be opened");
+    if (rank != want_rank) return rd_fail(r, name, want_rank == 1 ? "dataset is not 1-D" : "dataset is not 2-D");
+    return 0;
 }
 
 static char **r_strs(Rd *r, hid_t loc, const char *name, int64_t *n_out) {
     hsize_t dims[2];
-    hid_t d = open_data(r, loc, name, 1, dims);
-    if (d < 0) return NULL;
-    int64_t n = (int64_t)dims[0];
-    char **raw = calloc((size_t)(n > 0 ? n : 1), sizeof *raw), **out = calloc((size_t)(n > 0 ? n : 1), sizeof *out);
-    hid_t mt = str_type();
-    int ok = raw && out && (n == 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0);
-    if (ok) {
-        for (int64_t i = 0; i < n && ok; i++) ok = (out[i] = strdup(raw[i] ? raw[i] : "")) != NULL;
-        if (n > 0) {
-            hid_t sp = H5Dget_space(d);
-            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, raw);
-            H5Sclose(sp);
-        }
-    }
-    H5Tclose(mt);
-    H5Dclose(d);
-    free(raw);
-    if (!ok) {
-        if (out)
-            for (int64_t i = 0; i < n; i++) free(out[i]);
-        free(out);
-        rd_fail(r, name, "dataset is not a readable list of strings");
-        return NULL;
-    }
-    *n_out = n;
+    if (want_data(r, loc, name, 1, dims) < 0) return NULL;
+    char **out = tml_h5_read_strs(loc, name, n_out);
+    if (!out) rd_fail(r, name, "dataset is not a readable list of strings");
     return out;
 }
 
 /* Reads a numeric 1-D dataset of exactly n elements into a new array of mem_type (size elem). */
 static void *r_nums(Rd *r, hid_t loc, const char *name, hid_t mem_type, size_t elem, int64_t n) {
     hsize_t dims[2];
-    hid_t d = open_data(r, loc, name, 1, dims);
-    if (d < 0) return NULL;
+    if (want_data(r, loc, name, 1, dims) < 0) return NULL;
     void *out = NULL;
     if ((int64_t)dims[0] != n) {
         rd_fail(r, name, "dataset has the wrong length");
     } else if (!(out = malloc((size_t)(n > 0 ? n : 1) * elem))) {
         rd_fail(r, name, "dataset does not fit in memory");
-    } else if (n > 0 && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+    } else if (n > 0 && tml_h5_read(loc, name, mem_type, out) < 0) {
         free(out);
         out = NULL;
         rd_fail(r, name, "dataset cannot be read");
     }
-    H5Dclose(d);
     return out;
 }
 
 static int r_tensor(Rd *r, TmlExport *e, hid_t g, const char *group_name, const char *name) {
     if (r->failed) return -1;
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0) return rd_fail(r, name, "tensor cannot be opened");
-    hid_t sp = H5Dget_space(d);
-    int rank = H5Sget_simple_extent_ndims(sp);
     hsize_t dims[2] = {0, 0};
-    if (rank == 1 || rank == 2) H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
+    int rank = tml_h5_rank(g, name, dims);
+    if (rank < 0) return rd_fail(r, name, "tensor cannot be opened");
     size_t n = (size_t)dims[0] * (size_t)(rank == 2 ? dims[1] : 1);
     float *data = (rank == 1 || rank == 2) ? malloc((n > 0 ? n : 1) * sizeof(float)) : NULL;
-    if (!data || (n > 0 && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
+    if (!data || (n > 0 && tml_h5_read(g, name, H5T_NATIVE_FLOAT, data) < 0)) {
         free(data);
-        H5Dclose(d);
         return rd_fail(r, name, "tensor cannot be read (truncated file?)");
     }
-    H5Dclose(d);
     char key[48];
     snprintf(key, sizeof key, "%s/%s", group_name, name);
     if (tml_export_add_tensor(e, key, (int64_t)dims[0], rank == 2 ? (int64_t)dims[1] : 0, data, r->err) < 0) {
@@ -363,7 +253,7 @@ static void read_text(Rd *r, hid_t f, TmlExport *e) {
     e->vocab = r_strs(r, g, "vocab", &n);
     e->n_words = e->vocab ? n : 0;
     if (!r->failed && n != nw) rd_fail(r, "text/vocab", "length differs from text/n_words");
-    if (!r->failed && has(g, "idf")) r_tensor(r, e, g, "text", "idf");
+    if (!r->failed && tml_h5_exists(g, "idf")) r_tensor(r, e, g, "text", "idf");
     H5Gclose(g);
 }
 
@@ -424,7 +314,7 @@ done:
 }
 
 static TmlExport *read_h5_locked(const char *path, TmlError *err) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    tml_h5_quiet();
     FILE *probe = fopen(path, "rb");
     if (!probe) {
         tml_fail(err, "%s: cannot open the export (no such file or not readable)", path);

@@ -15,8 +15,6 @@
 #define TML_EXPORT_HASH "fnv1a32"
 #define TML_EXPORT_MAX_TENSORS 6
 
-typedef enum TmlExportFormat { TML_EXPORT_HDF5 = 0, TML_EXPORT_SAFETENSORS = 1 } TmlExportFormat;
-
 /* A float32 array: weights (2-D) or the idf vector (1-D, cols = 0). Key is its path, e.g.
  * "weights/embedding" or "text/idf". */
 typedef struct TmlExportTensor {
@@ -77,26 +75,9 @@ int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t c
  * names the file for messages. */
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err);
 
-/* "sha256:<hex>" of the canonical record stream (docs/export-format.md, "Checksum"). */
-void tml_export_digest(const TmlExport *e, char out[80]);
-
-/* Writes e into dir (created when missing) as model.h5, or model.safetensors + model.json: each
- * file to a temporary name, then renamed; on error nothing new is left behind. On success the
- * other format's files in dir are removed so the directory holds one export. Computes and stores
- * e->checksum. */
-int tml_export_write(TmlExport *e, const char *dir, TmlExportFormat fmt, TmlError *err);
-
-/* Reads an export: a directory (holding model.h5 or model.json + model.safetensors) or one of
- * those files. Rejects a foreign file, a newer version, a truncated file and a checksum mismatch.
- * Caller frees with tml_export_free. */
-TmlExport *tml_export_read(const char *path, TmlError *err);
-
-/* Format-specific halves (serve/export_h5.c, serve/export_st.c). path is the final file; the
- * writers write to tmp and leave the rename to tml_export_write. */
-int tml_export_write_h5(const TmlExport *e, const char *tmp, TmlError *err);
-TmlExport *tml_export_read_h5(const char *path, TmlError *err);
-int tml_export_write_st(const TmlExport *e, const char *tmp_st, const char *tmp_json, TmlError *err);
-TmlExport *tml_export_read_st(const char *json_path, const char *st_path, TmlError *err);
+/* "sha256:<hex>" of the canonical record stream (docs/export-format.md, "Checksum"). -1 with err
+ * set when out of memory. */
+int tml_export_digest(const TmlExport *e, char out[80], TmlError *err);
 
 /* Name <-> enum helpers for the column types and imputation rules (data/tabular.h). */
 const char *tml_export_col_type_name(int type);

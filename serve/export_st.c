@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "serve/export_model.h"
+#include "serve/export_formats.h"
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 

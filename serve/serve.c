@@ -8,7 +8,7 @@
 
 #include "data/tabular.h"
 #include "data/textfeat.h"
-#include "serve/export_model.h"
+#include "serve/export_io.h"
 #include "ticketml/serve.h"
 
 struct TmlServeModel {

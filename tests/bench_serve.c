@@ -82,15 +82,14 @@ int main(int argc, char **argv) {
     TmlConfig *cfg = tml_config_load(ini_p, &err);
     TmlFeatures *feat = NULL;
     TmlDataset *train = NULL, *valid = NULL, *test = NULL;
-    TmlModelSpec spec;
     TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &err);
+    TmlModel *m = NULL;
     if (!cfg || !be || tml_features_fit(cfg, &feat, &train, &valid, &test, &err) ||
-        tml_model_spec_from_config(cfg, feat, &spec, &err)) {
+        !(m = tml_model_configure(cfg, feat, be, &err)) || tml_model_init(m, 1, &err)) {
         fprintf(stderr, "bench_serve: %s\n", err.msg);
         return 1;
     }
-    TmlModel *m = tml_model_create(be, &spec, 1, &err);
-    if (!m || tml_modelfile_save(model_p, cfg, "intent", feat, m, NULL, 0, &err) ||
+    if (tml_modelfile_save(model_p, cfg, "intent", feat, m, NULL, 0, &err) ||
         tml_export_model_file(model_p, dir, TML_EXPORT_HDF5, NULL, &err)) {
         fprintf(stderr, "bench_serve: %s\n", err.msg);
         return 1;
@@ -106,7 +105,7 @@ int main(int argc, char **argv) {
     const char **texts = (const char **)test->texts;
     printf("model: linear, %lld features (%lld words + 200000 buckets), %d labels, tf-idf, char 3-5 grams; "
            "export load %.3f s\n",
-           (long long)spec.in_dim, (long long)(spec.in_dim - 200000), C, t_load);
+           (long long)feat->dim, (long long)(feat->dim - 200000), C, t_load);
 
     /* single-ticket latency */
     float *p = tu_xmalloc((size_t)C * sizeof *p);

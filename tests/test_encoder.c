@@ -483,17 +483,19 @@ static int read_ids(const char *path, int32_t **ids_out, int32_t **lens_out, int
     return n;
 }
 
-static void test_pretrained_forward_parity(void **state) {
-    char model[1024], cfgp[1100];
-    snprintf(model, sizeof model, "%s/all-MiniLM-L6-v2", models_dir());
-    snprintf(cfgp, sizeof cfgp, "%s/model.safetensors", model);
-    const char *data = tu_dataset_path("banking77/test.csv");
-    if (access(cfgp, R_OK) != 0) {
-        printf("  skipped: %s is absent (run `make models`)\n", cfgp);
+/* ticketml's pooled embeddings of the pretrained model `name` for PARITY_N rows of `dataset`
+ * (column `column`), all in one batch padded to the longest, against encoder_ref.py's (float64). */
+static void check_pretrained_parity(const char *name, const char *dataset, const char *column) {
+    char model[1024], weights[1100];
+    snprintf(model, sizeof model, "%s/%s", models_dir(), name);
+    snprintf(weights, sizeof weights, "%s/model.safetensors", model);
+    const char *data = tu_dataset_path(dataset);
+    if (access(weights, R_OK) != 0) {
+        printf("  skipped: %s is absent (run `make models`)\n", weights);
         skip();
     }
     if (!data) {
-        printf("  skipped: banking77/test.csv is not in the datasets folder\n");
+        printf("  skipped: %s is not in the datasets folder\n", dataset);
         skip();
     }
     if (access("scripts/encoder_ref.py", R_OK) != 0 ||
@@ -501,11 +503,11 @@ static void test_pretrained_forward_parity(void **state) {
         printf("  skipped: needs python3 with numpy and tokenizers, and scripts/encoder_ref.py\n");
         skip();
     }
-    /* 64 sentences spread over the test split (it is sorted by intent) */
+    /* PARITY_N texts spread over the split (the files are sorted by label) */
     TmlError err;
     TmlTable *tab = tml_table_read(data, TML_FORMAT_CSV, &err);
     assert_non_null(tab);
-    int col = tml_table_col(tab, "text", &err);
+    int col = tml_table_col(tab, column, &err);
     assert_true(col >= 0);
     char dir[] = "/tmp/tml_test_parity_XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -523,8 +525,9 @@ static void test_pretrained_forward_parity(void **state) {
     }
     fclose(f);
     tml_table_free(tab);
-    /* the reference tokenizes with the `tokenizers` package and encodes in float64 */
-    snprintf(cmd, sizeof cmd, "python3 scripts/encoder_ref.py %s --texts-file %s --save-ids %s --out %s --pooling mean",
+    /* the reference tokenizes with the `tokenizers` package (at most 128 tokens) and encodes in float64 */
+    snprintf(cmd, sizeof cmd,
+             "python3 scripts/encoder_ref.py %s --texts-file %s --max-len 128 --save-ids %s --out %s --pooling mean",
              model, texts, idsf, reff);
     assert_int_equal(system(cmd), 0);
     TmlEncoderConfig c = {0};
@@ -550,14 +553,23 @@ static void test_pretrained_forward_parity(void **state) {
         maxabs = fmax(maxabs, fabs(ref));
     }
     fclose(f);
-    printf("  all-MiniLM-L6-v2 on %d banking77 sentences (batch %d x %d): pooled max |ticketml - encoder_ref.py| = "
-           "%.3g (max |value| %.3g, tolerance %g)\n", n, n, T, maxdiff, maxabs, PARITY_TOL);
+    printf("  %s on %d %s rows (batch %d x %d): pooled max |ticketml - encoder_ref.py| = %.3g (max |value| %.3g, "
+           "tolerance %g)\n", name, n, dataset, n, T, maxdiff, maxabs, PARITY_TOL);
     assert_true(maxdiff <= PARITY_TOL);
     assert_true(maxabs > 0.1);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
     free(pooled), free(ids), free(lens);
     tml_encoder_free(m);
+}
+
+static void test_pretrained_forward_parity(void **state) {
+    check_pretrained_parity("all-MiniLM-L6-v2", "banking77/test.csv", "text");
+}
+
+/* the multilingual model (XLM-R vocabulary of 250k, 12 layers) on Chinese reviews */
+static void test_pretrained_forward_parity_e5(void **state) {
+    check_pretrained_parity("multilingual-e5-small", "waimai_10k/test.csv", "review");
 }
 
 int main(void) {
@@ -570,6 +582,7 @@ int main(void) {
         cmocka_unit_test(test_load_hf),
         cmocka_unit_test(test_cuda_parity),
         cmocka_unit_test(test_pretrained_forward_parity),
+        cmocka_unit_test(test_pretrained_forward_parity_e5),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

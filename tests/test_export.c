@@ -1,7 +1,7 @@
 /* test_export.c — export round trips: three small models trained in-process (text linear with
  * TF-IDF + char n-grams, text embedding + hidden layer with one-vs-all, tabular MLP with
  * categoricals, blanks and ticket-history features), exported as HDF5 and as safetensors + JSON;
- * the serving library must reproduce the trainer's probabilities (tml_score_dataset) to 1e-5,
+ * the serving library must reproduce the trainer's probabilities (tml_net_score) to 1e-5,
  * identically from 4 threads and in batches. Loading must reject an edited weight byte, edited
  * metadata, a truncated file, a newer version and a foreign file with a clear message.
  * scripts/check_export.py (h5py / safetensors / numpy) is run on the exports when available. */
@@ -27,12 +27,11 @@
 #include "data/history.h"
 #include "data/table.h"
 #include "kernels/backend.h"
-#include "serve/export_model.h"
+#include "serve/export_io.h"
 #include "ticketml/serve.h"
 #include "tests/util_test.h"
 #include "trainer/export.h"
 #include "trainer/modelfile.h"
-#include "trainer/score.h"
 #include "trainer/train.h"
 
 enum { M_LINEAR = 0, M_EMBED = 1, M_TAB = 2, N_MODELS = 3 };
@@ -152,26 +151,25 @@ static void train_and_export(Trained *t, const char *name, const char *ini_text)
     TmlDataset *train = NULL, *valid = NULL, *test = NULL;
     if (tml_features_fit(cfg, &f, &train, &valid, &test, &err)) fail_msg("%s", err.msg);
     assert_non_null(test);
-    TmlModelSpec spec;
-    if (tml_model_spec_from_config(cfg, f, &spec, &err)) fail_msg("%s", err.msg);
     TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &err);
     assert_non_null(be);
+    TmlModel *m = tml_model_configure(cfg, f, be, &err);
+    if (!m) fail_msg("%s", err.msg);
     TmlTrainOptions o;
     if (tml_train_options_from_config(cfg, &o, &err)) fail_msg("%s", err.msg);
     o.quiet = 1;
     o.cfg = cfg;
     o.features = f;
     o.task = tml_config_str(cfg, "model.task", "");
-    TmlModel *m = tml_model_create(be, &spec, o.seed, &err);
-    assert_non_null(m);
+    if (tml_model_init(m, o.seed, &err)) fail_msg("%s", err.msg);
     TmlTrainState st;
     tml_train_state_init(&st, o.seed, o.higher_is_better);
-    if (tml_train(m, train, valid, &o, &st, &err) < 0) fail_msg("%s", err.msg);
+    if (tml_model_train(m, train, valid, &o, &st, &err) < 0) fail_msg("%s", err.msg);
     if (tml_modelfile_save(t->model_path, cfg, o.task, f, m, NULL, 0, &err)) fail_msg("%s", err.msg);
-    t->ref = tml_score_dataset(m, test, 64, &err);
+    t->ref = tml_model_score_new(m, test, 64, &err);
     assert_non_null(t->ref);
     t->n_test = (int)test->n_rows;
-    t->C = spec.n_out;
+    t->C = m->n_out;
     t->labels = tu_xmalloc((size_t)t->n_test * sizeof *t->labels);
     memcpy(t->labels, test->labels, (size_t)t->n_test * sizeof *t->labels);
     if (f->kind == TML_DATA_TEXT) {

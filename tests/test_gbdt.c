@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "data/h5util.h"
+#include "data/h5.h"
 #include "kernels/backend.h"
 #include "kernels/gbdt_common.h"
 #include "ticketml/rng.h"

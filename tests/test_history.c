@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/date.h"
 #include "data/history.h"
 
 static TmlTable *table_from(const char *text) {
@@ -31,24 +32,24 @@ static void test_iso_day(void **state) {
     (void)state;
     int64_t d;
     /* expected values: python3 (date.fromisoformat(x) - date(1970, 1, 1)).days */
-    assert_int_equal(tml_parse_iso_day("1970-01-01", &d), 0);
+    assert_int_equal(tml_date_parse_iso("1970-01-01", &d), 0);
     assert_int_equal(d, 0);
-    assert_int_equal(tml_parse_iso_day("2000-03-01", &d), 0);
+    assert_int_equal(tml_date_parse_iso("2000-03-01", &d), 0);
     assert_int_equal(d, 11017);
-    assert_int_equal(tml_parse_iso_day("2024-02-29T23:59:59.123+05:30", &d), 0);
+    assert_int_equal(tml_date_parse_iso("2024-02-29T23:59:59.123+05:30", &d), 0);
     assert_int_equal(d, 19782);
-    assert_int_equal(tml_parse_iso_day(" 2025-03-10 08:30 ", &d), 0);
+    assert_int_equal(tml_date_parse_iso(" 2025-03-10 08:30 ", &d), 0);
     assert_int_equal(d, 20157);
-    assert_int_equal(tml_parse_iso_day("2025-03-10T08:30:00Z", &d), 0);
+    assert_int_equal(tml_date_parse_iso("2025-03-10T08:30:00Z", &d), 0);
     assert_int_equal(d, 20157);
-    assert_int_equal(tml_parse_iso_day("1900-03-01", &d), 0);
+    assert_int_equal(tml_date_parse_iso("1900-03-01", &d), 0);
     assert_int_equal(d, -25508);
-    assert_int_equal(tml_parse_iso_day("1969-12-31", &d), 0);
+    assert_int_equal(tml_date_parse_iso("1969-12-31", &d), 0);
     assert_int_equal(d, -1);
     const char *bad[] = {"2023-02-29", "2025-13-01", "2025-04-31", "2025-3-01", "2025-03-01T25:00",
                          "2025-03-01T10", "2025-03-01x", "", "03/01/2025", "2025-03-01T10:00+5", "2025-03-01T10:00:00."};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (tml_parse_iso_day(bad[i], &d) != -1) fail_msg("accepted \"%s\"", bad[i]);
+        if (tml_date_parse_iso(bad[i], &d) != -1) fail_msg("accepted \"%s\"", bad[i]);
     }
 }
 

@@ -47,9 +47,9 @@ static void test_split(void **state) {
     int32_t y[N];
     for (int i = 0; i < N; i++) y[i] = i < 700 ? 0 : i < 950 ? 1 : i < 999 ? 2 : 3; /* 700/250/49/1 */
     uint8_t a[N], b[N], c[N];
-    tml_split_stratified(y, N, 4, 0.1, 0.2, 42, a);
-    tml_split_stratified(y, N, 4, 0.1, 0.2, 42, b);
-    tml_split_stratified(y, N, 4, 0.1, 0.2, 43, c);
+    assert_int_equal(tml_split_stratified(y, N, 4, 0.1, 0.2, 42, a, NULL), 0);
+    assert_int_equal(tml_split_stratified(y, N, 4, 0.1, 0.2, 42, b, NULL), 0);
+    assert_int_equal(tml_split_stratified(y, N, 4, 0.1, 0.2, 43, c, NULL), 0);
     assert_memory_equal(a, b, N);
     assert_true(memcmp(a, c, N) != 0);
     /* per class: valid = round(n*0.1), test = round(n*0.2), train = the rest */
@@ -69,7 +69,7 @@ static void test_split(void **state) {
         if (a[i] == TML_SPLIT_VALID) assert_int_equal(i, first_valid[k++]);
     /* labels outside the map (-1) stay in train */
     y[0] = -1;
-    tml_split_stratified(y, N, 4, 0.5, 0.5, 1, a);
+    assert_int_equal(tml_split_stratified(y, N, 4, 0.5, 0.5, 1, a, NULL), 0);
     assert_int_equal(a[0], TML_SPLIT_TRAIN);
 }
 

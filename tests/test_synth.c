@@ -1,4 +1,4 @@
-/* test_synth.c — the corpus generator (data/synth.h) through its C API: byte-identical output per
+/* test_synth.c — the corpus generator (synth/synth.h) through its C API: byte-identical output per
  * seed, schema and counts, a strict RFC 4180 check of every record, label coverage, language
  * shares, telco-like customers, and churn that really depends on ticket history. */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "data/synth.h"
+#include "synth/synth.h"
 
 #define N_TICKETS 20000
 #define N_CUSTOMERS 5000

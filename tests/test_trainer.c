@@ -12,8 +12,7 @@
 #include <cmocka.h>
 
 #include "trainer/batch.h"
-#include "trainer/finetune.h"
-#include "trainer/model.h"
+#include "trainer/net.h"
 #include "trainer/optim.h"
 #include "ticketml/rng.h"
 
@@ -75,9 +74,9 @@ static TmlDataset *toy_dense(int64_t n, int F, int C, uint64_t seed) {
 }
 
 /* Mean loss of the loaded batch with the current weights. */
-static double batch_loss(TmlModel *m) {
+static double batch_loss(TmlNet *m) {
     float losses[64];
-    tml_model_forward(m, losses);
+    tml_net_forward(m, losses);
     double s = 0;
     for (int i = 0; i < m->B; i++) s += losses[i];
     return s / m->B;
@@ -86,12 +85,12 @@ static double batch_loss(TmlModel *m) {
 /* Central differences on a few entries of every parameter against the analytic gradient. The
  * loss is computed in float, so eps = 1e-2 balances truncation against rounding; the tolerance
  * 2e-3 + 3% of |g| covers both (typical relative error here is ~1e-4). */
-static void check_gradients(TmlModel *m, TmlBatch *b) {
+static void check_gradients(TmlNet *m, TmlBatch *b) {
     TmlError err;
-    assert_int_equal(tml_model_load_batch(m, b, &err), 0);
+    assert_int_equal(tml_net_load_batch(m, b, &err), 0);
     for (int i = 0; i < m->n_params; i++) tml_zero(m->be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols) * sizeof(float));
     batch_loss(m);
-    tml_model_backward(m, 1.0f / (float)b->B);
+    tml_net_backward(m, 1.0f / (float)b->B);
     for (int pi = 0; pi < m->n_params; pi++) {
         TmlParam *p = &m->params[pi];
         int64_t n = p->rows * p->cols;
@@ -122,10 +121,10 @@ static void check_gradients(TmlModel *m, TmlBatch *b) {
     }
 }
 
-static void grad_case(TmlModelSpec spec, TmlDataset *d, const float *cw, float smoothing) {
+static void grad_case(TmlNetSpec spec, TmlDataset *d, const float *cw, float smoothing) {
     TmlBackend *be = cpu();
     TmlError err;
-    TmlModel *m = tml_model_create(be, &spec, 3, &err);
+    TmlNet *m = tml_net_create(be, &spec, 3, &err);
     assert_non_null(m);
     /* non-zero weights everywhere so every path carries gradient */
     TmlRng r;
@@ -133,19 +132,19 @@ static void grad_case(TmlModelSpec spec, TmlDataset *d, const float *cw, float s
     for (int i = 0; i < m->n_params; i++)
         for (int64_t k = 0; k < m->params[i].rows * m->params[i].cols; k++)
             m->params[i].w[k] = 0.5f * (2.0f * tml_rng_uniform_f(&r) - 1.0f);
-    tml_model_set_loss_options(m, cw, smoothing);
+    assert_int_equal(tml_net_set_loss_options(m, cw, smoothing, &err), 0);
     TmlBatcher *bt = tml_batcher_new(d, spec.in_dim, 8, 1);
     const TmlBatch *b = tml_batcher_fill(bt, NULL, 3, 8);
     check_gradients(m, (TmlBatch *)b);
     tml_batcher_free(bt);
-    tml_model_free(m);
+    tml_net_free(m);
     tml_backend_free(be);
 }
 
 static void test_grad_linear(void **state) {
     (void)state;
     TmlDataset *d = toy_text(40, 30, 4, 1, 1);
-    TmlModelSpec s = {.arch = TML_ARCH_LINEAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 30, .n_out = 4, .bag = TML_BAG_SUM};
+    TmlNetSpec s = {.arch = TML_ARCH_LINEAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 30, .n_out = 4, .bag = TML_BAG_SUM};
     float cw[4] = {1.0f, 2.0f, 0.5f, 1.5f};
     grad_case(s, d, cw, 0.1f);
     tml_dataset_free(d);
@@ -154,7 +153,7 @@ static void test_grad_linear(void **state) {
 static void test_grad_embed_hidden(void **state) {
     (void)state;
     TmlDataset *d = toy_text(40, 25, 3, 2, 0);
-    TmlModelSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 25, .dim = 5, .hidden = 7, .n_out = 3,
+    TmlNetSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 25, .dim = 5, .hidden = 7, .n_out = 3,
                       .bag = TML_BAG_MEAN};
     grad_case(s, d, NULL, 0.0f);
     s.hidden = 0;
@@ -165,7 +164,7 @@ static void test_grad_embed_hidden(void **state) {
 static void test_grad_ova(void **state) {
     (void)state;
     TmlDataset *d = toy_text(40, 25, 3, 4, 0);
-    TmlModelSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_OVA, .in_dim = 25, .dim = 6, .n_out = 3, .bag = TML_BAG_MEAN};
+    TmlNetSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_OVA, .in_dim = 25, .dim = 6, .n_out = 3, .bag = TML_BAG_MEAN};
     grad_case(s, d, NULL, 0.0f);
     tml_dataset_free(d);
 }
@@ -173,7 +172,7 @@ static void test_grad_ova(void **state) {
 static void test_grad_tabular(void **state) {
     (void)state;
     TmlDataset *d = toy_dense(40, 5, 3, 5);
-    TmlModelSpec s = {.arch = TML_ARCH_TABULAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 5, .hidden = 6, .n_out = 3};
+    TmlNetSpec s = {.arch = TML_ARCH_TABULAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 5, .hidden = 6, .n_out = 3};
     grad_case(s, d, NULL, 0.0f);
     s.hidden = 0;
     grad_case(s, d, NULL, 0.0f);
@@ -181,7 +180,7 @@ static void test_grad_tabular(void **state) {
 }
 
 /* Plain SGD / AdamW loops over a dataset; returns training accuracy at the end. */
-static double fit(TmlModel *m, TmlDataset *d, TmlOptimConfig *oc, int epochs, int B) {
+static double fit(TmlNet *m, TmlDataset *d, TmlOptimConfig *oc, int epochs, int B) {
     TmlError err;
     TmlBatcher *bt = tml_batcher_new(d, m->spec.in_dim, B, m->E != NULL);
     int64_t steps = epochs * ((d->n_rows + B - 1) / B), t = 0;
@@ -189,9 +188,9 @@ static double fit(TmlModel *m, TmlDataset *d, TmlOptimConfig *oc, int epochs, in
         for (int64_t s = 0; s < d->n_rows; s += B) {
             int n = (int)(d->n_rows - s < B ? d->n_rows - s : B);
             const TmlBatch *b = tml_batcher_fill(bt, NULL, s, n);
-            assert_int_equal(tml_model_load_batch(m, b, &err), 0);
-            tml_model_forward(m, NULL);
-            tml_model_backward(m, 1.0f / (float)n);
+            assert_int_equal(tml_net_load_batch(m, b, &err), 0);
+            tml_net_forward(m, NULL);
+            tml_net_backward(m, 1.0f / (float)n);
             assert_true(tml_optim_step(m, oc, tml_lr_at(oc, t, steps), t + 1, 0, &err) >= 0);
             t++;
         }
@@ -200,8 +199,8 @@ static double fit(TmlModel *m, TmlDataset *d, TmlOptimConfig *oc, int epochs, in
     for (int64_t s = 0; s < d->n_rows; s += B) {
         int n = (int)(d->n_rows - s < B ? d->n_rows - s : B);
         const TmlBatch *b = tml_batcher_fill(bt, NULL, s, n);
-        assert_int_equal(tml_model_load_batch(m, b, &err), 0);
-        tml_model_forward(m, NULL);
+        assert_int_equal(tml_net_load_batch(m, b, &err), 0);
+        tml_net_forward(m, NULL);
         for (int i = 0; i < n; i++) {
             int best = 0;
             for (int c = 1; c < C; c++)
@@ -218,11 +217,11 @@ static void test_learns_and_reproduces(void **state) {
     TmlBackend *be = cpu();
     TmlError err;
     TmlDataset *d = toy_text(2000, 200, 5, 9, 0);
-    TmlModelSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 200, .dim = 16, .n_out = 5,
+    TmlNetSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 200, .dim = 16, .n_out = 5,
                       .bag = TML_BAG_MEAN};
     TmlOptimConfig oc = {.kind = TML_OPT_ADAMW, .lr = 0.02, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
                          .schedule = TML_SCHED_LINEAR};
-    TmlModel *a = tml_model_create(be, &s, 42, &err), *b = tml_model_create(be, &s, 42, &err);
+    TmlNet *a = tml_net_create(be, &s, 42, &err), *b = tml_net_create(be, &s, 42, &err);
     double acc_a = fit(a, d, &oc, 8, 32), acc_b = fit(b, d, &oc, 8, 32);
     /* three of six ids carry the class: a bag model gets nearly all rows, chance is 0.2 */
     assert_true(acc_a > 0.9);
@@ -230,12 +229,12 @@ static void test_learns_and_reproduces(void **state) {
     for (int i = 0; i < a->n_params; i++)
         assert_memory_equal(a->params[i].w, b->params[i].w, (size_t)(a->params[i].rows * a->params[i].cols) * sizeof(float));
     /* a different seed gives different weights */
-    TmlModel *c = tml_model_create(be, &s, 43, &err);
+    TmlNet *c = tml_net_create(be, &s, 43, &err);
     fit(c, d, &oc, 1, 32);
     assert_true(memcmp(a->E->w, c->E->w, (size_t)(a->E->rows * a->E->cols) * sizeof(float)) != 0);
-    tml_model_free(a);
-    tml_model_free(b);
-    tml_model_free(c);
+    tml_net_free(a);
+    tml_net_free(b);
+    tml_net_free(c);
     tml_dataset_free(d);
     tml_backend_free(be);
 }
@@ -245,11 +244,11 @@ static void test_tabular_sgd_learns(void **state) {
     TmlBackend *be = cpu();
     TmlError err;
     TmlDataset *d = toy_dense(1000, 6, 2, 3);
-    TmlModelSpec s = {.arch = TML_ARCH_TABULAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 6, .n_out = 2};
+    TmlNetSpec s = {.arch = TML_ARCH_TABULAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 6, .n_out = 2};
     TmlOptimConfig oc = {.kind = TML_OPT_SGD, .lr = 0.5, .schedule = TML_SCHED_CONSTANT};
-    TmlModel *m = tml_model_create(be, &s, 1, &err);
+    TmlNet *m = tml_net_create(be, &s, 1, &err);
     assert_true(fit(m, d, &oc, 20, 50) > 0.95); /* linearly separable by construction */
-    tml_model_free(m);
+    tml_net_free(m);
     tml_dataset_free(d);
     tml_backend_free(be);
 }
@@ -258,19 +257,19 @@ static void test_grow_classes_keeps_weights(void **state) {
     (void)state;
     TmlBackend *be = cpu();
     TmlError err;
-    TmlModelSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 50, .dim = 4, .hidden = 3, .n_out = 3,
+    TmlNetSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 50, .dim = 4, .hidden = 3, .n_out = 3,
                       .bag = TML_BAG_MEAN};
-    TmlModel *m = tml_model_create(be, &s, 5, &err);
+    TmlNet *m = tml_net_create(be, &s, 5, &err);
     for (int64_t k = 0; k < 3; k++) m->b2->w[k] = (float)(k + 1);
-    TmlModel *g = tml_model_grow_classes(m, 5, 9, &err);
+    TmlNet *g = tml_net_grow_classes(m, 5, 9, &err);
     assert_non_null(g);
     assert_int_equal(g->spec.n_out, 5);
     assert_memory_equal(g->E->w, m->E->w, 50 * 4 * sizeof(float));
     assert_memory_equal(g->W1->w, m->W1->w, 4 * 3 * sizeof(float));
     for (int r = 0; r < 3; r++) assert_memory_equal(g->W2->w + r * 5, m->W2->w + r * 3, 3 * sizeof(float));
     assert_true(g->b2->w[0] == 1.0f && g->b2->w[2] == 3.0f && g->b2->w[3] == 0.0f);
-    tml_model_free(g);
-    tml_model_free(m);
+    tml_net_free(g);
+    tml_net_free(m);
     tml_backend_free(be);
 }
 

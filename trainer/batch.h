@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "data/dataset.h"
-#include "trainer/model.h"
+#include "trainer/net.h"
 
 typedef struct TmlBatcher {
     const TmlDataset *ds;  /* borrowed */

@@ -1,6 +1,7 @@
-/* export.c — from a loaded model (TmlLoadedModel: features + spec + weights on a backend) to the
- * export in memory (serve/export_model.h), then to files through the serve library's writers, so
- * the reader and the writer of each format live side by side. */
+/* export.c — from a loaded model (TmlLoadedModel: features + a model of any family) to the export in
+ * memory (serve/export_model.h): labels and featurization here, the model part by its family
+ * (TmlFamily.export_model); then to files through the serve library's writers, so the reader and
+ * the writer of each format live side by side. */
 #include "trainer/export.h"
 
 #include <stdlib.h>
@@ -88,23 +89,8 @@ static int export_tabular(TmlExport *e, const TmlFeatures *f, TmlError *err) {
     return 0;
 }
 
-static int export_weights(TmlExport *e, const TmlModel *m, TmlError *err) {
-    for (int i = 0; i < m->n_params; i++) {
-        const TmlParam *p = &m->params[i];
-        size_t n = (size_t)p->rows * (size_t)p->cols;
-        float *host = malloc((n > 0 ? n : 1) * sizeof *host);
-        if (!host) return tml_fail(err, "out of host memory for '%s' (%zu floats)", p->name, n);
-        tml_download(m->be, host, p->w, n * sizeof *host);
-        char key[48];
-        snprintf(key, sizeof key, "weights/%s", p->name);
-        if (tml_export_add_tensor(e, key, p->rows, p->cols, host, err)) return -1;
-    }
-    return 0;
-}
-
 TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     const TmlFeatures *f = lm->features;
-    const TmlModelSpec *s = &lm->model->spec;
     TmlExport *e = tml_export_new();
     if (!e) {
         tml_fail(err, "out of memory");
@@ -112,8 +98,7 @@ TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     }
     int text = f->kind == TML_DATA_TEXT;
     if (!(e->task = dup_or_empty(lm->task)) || !(e->kind = strdup(text ? "text" : "tabular")) ||
-        !(e->arch = strdup(tml_arch_name(s->arch))) || !(e->loss = strdup(s->loss == TML_LOSS_OVA ? "ova" : "softmax")) ||
-        !(e->bag = strdup(s->bag == TML_BAG_SUM ? "sum" : "mean")) || !(e->text_columns = dup_or_empty(f->text_cols)) ||
+        !(e->text_columns = dup_or_empty(f->text_cols)) ||
         !(e->label_column = dup_or_empty(f->label_col)) || !(e->id_column = dup_or_empty(f->id_col)) ||
         !(e->labels = dup_strs(f->labels->names, f->labels->n))) {
         tml_fail(err, "out of memory");
@@ -121,11 +106,7 @@ TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     }
     e->n_labels = f->labels->n;
     e->positive = f->positive;
-    e->in_dim = s->in_dim;
-    e->dim = s->dim;
-    e->hidden = s->hidden;
-    e->n_out = s->n_out;
-    if ((text ? export_text(e, f, err) : export_tabular(e, f, err)) || export_weights(e, lm->model, err)) goto fail;
+    if ((text ? export_text(e, f, err) : export_tabular(e, f, err)) || tml_model_export(lm->model, e, err)) goto fail;
     return e;
 fail:
     tml_export_free(e);

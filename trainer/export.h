@@ -5,7 +5,7 @@
 #ifndef TICKETML_TRAINER_EXPORT_H
 #define TICKETML_TRAINER_EXPORT_H
 
-#include "serve/export_model.h"
+#include "serve/export_io.h"
 #include "trainer/modelfile.h"
 
 /* The export of a loaded model (weights downloaded from its backend). Caller frees with

@@ -1,108 +1,109 @@
-/* model.h — the first-generation models as parameters on a backend plus their forward and backward
- * passes: the text classifier (embedding bag -> optional hidden layer -> softmax; the linear model
- * is an embedding bag whose width is the class count) and the tabular classifier (logistic
- * regression or MLP over dense features). All compute goes through kernels/backend.h. */
+/* model.h — a model of any family, and the family seam. A family (the embedding-bag text classifier,
+ * the tabular MLP, and later the encoder and gradient-boosted trees) fills one TmlFamily table; train,
+ * fine-tune, eval, LIME, the model file and the export reach every family through the tml_model_*
+ * calls below, so a new family adds its files and one line in trainer/families.c and no command,
+ * report or explainer changes. How to add one: docs/architecture.md. */
 #ifndef TICKETML_TRAINER_MODEL_H
 #define TICKETML_TRAINER_MODEL_H
 
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "data/config.h"
 #include "data/dataset.h"
 #include "kernels/backend.h"
+#include "serve/export_model.h"
 #include "ticketml/error.h"
 
-typedef enum TmlArch {
-    TML_ARCH_LINEAR = 0,   /* text: logits = bag(E) + b, E (V, C) */
-    TML_ARCH_EMBED = 1,    /* text: bag(E) (V, D) -> [W1 (D,H) relu] -> W2 -> softmax */
-    TML_ARCH_TABULAR = 2,  /* dense X (F) -> [W1 (F,H) relu] -> W2 -> softmax; H = 0: logistic */
-} TmlArch;
+typedef struct TmlFamily TmlFamily;
+typedef struct TmlTrainOptions TmlTrainOptions; /* trainer/train.h */
+typedef struct TmlTrainState TmlTrainState;     /* trainer/train.h */
 
-typedef enum TmlLoss { TML_LOSS_SOFTMAX = 0, TML_LOSS_OVA = 1 } TmlLoss;
-
-typedef struct TmlModelSpec {
-    TmlArch arch;
-    TmlLoss loss;
-    int64_t in_dim;   /* text: feature ids (V); tabular: dense width (F) */
-    int dim;          /* text EMBED: embedding width D (LINEAR uses n_out) */
-    int hidden;       /* 0 = no hidden layer */
-    int n_out;        /* classes C */
-    TmlBagMode bag;   /* text: mean or sum (sum with TF-IDF weights) */
-} TmlModelSpec;
-
-enum { TML_MAX_PARAMS = 6 };
-
-/* One trainable tensor on the device. Sparse tensors (the embedding table) are updated by rows. */
-typedef struct TmlParam {
-    char name[24];
-    int64_t rows, cols;
-    int sparse;
-    float *w, *g;     /* (rows, cols) device */
-    float *m, *v;     /* AdamW moments (rows, cols) device, allocated on first AdamW step */
-} TmlParam;
-
-/* A batch assembled on the host (see trainer/batch.h), uploaded by tml_model_load_batch. */
-typedef struct TmlBatch {
-    int B;
-    int64_t nnz;
-    int64_t *offsets;  /* (B+1), offsets[0] = 0; text */
-    int32_t *ids;      /* (nnz) */
-    float *w;          /* (nnz) or NULL */
-    float *dense;      /* (B, F); tabular */
-    int32_t *labels;   /* (B) or NULL at inference */
-    int32_t *uniq;     /* (n_uniq) distinct ids of the batch, for sparse updates */
-    int n_uniq;
-} TmlBatch;
-
+/* A model: which family, on which backend, how many classes; the rest is the family's. */
 typedef struct TmlModel {
-    TmlModelSpec spec;
-    TmlBackend *be;             /* borrowed */
-    int n_params;
-    TmlParam params[TML_MAX_PARAMS];
-    TmlParam *E, *W1, *b1, *W2, *b2; /* views into params (NULL when absent) */
-    /* device scratch sized for cap_B rows and cap_nnz ids */
-    int cap_B;
-    int64_t cap_nnz;
-    int64_t *d_offsets;
-    int32_t *d_ids, *d_labels, *d_uniq;
-    float *d_w, *d_x, *d_h, *d_a1, *d_logits, *d_probs, *d_dh, *d_da1, *d_targets, *d_cw, *d_losses;
-    float *h_targets;           /* host staging for one-vs-all targets (B, C) */
-    int has_cw;
-    float smoothing;
-    int B;      /* rows of the batch currently loaded */
-    int n_uniq;
-    int has_w;
-    int freeze_embeddings;      /* fine-tuning: no gradient into the embedding table */
+    const TmlFamily *family;
+    TmlBackend *be;   /* borrowed */
+    int n_out;        /* classes */
+    const char *arch; /* static: the architecture as model files and exports name it ("linear", ...) */
+    void *impl;     /* the family's own state (owned; freed by family->destroy) */
 } TmlModel;
 
-/* Allocates the parameters on be and initializes them from seed (embeddings uniform
- * +-1/D as fastText; linear text model and output biases zero; dense layers He/Xavier uniform).
- * Returns NULL with err set when device memory runs out. Free with tml_model_free. */
-TmlModel *tml_model_create(TmlBackend *be, const TmlModelSpec *spec, uint64_t seed, TmlError *err);
+/* What a family implements. Every entry is required. m->family and m->be are set before any call. */
+struct TmlFamily {
+    const char *name;               /* "bag", "mlp": for messages and docs */
+    TmlDataKind data;               /* the featurized rows it takes: TML_DATA_TEXT or TML_DATA_TABULAR */
+    const char *const *types;       /* [model] type values it trains (NULL-terminated) */
+    const char *const *archs;       /* root "arch" attribute values of the model files it reads */
+    const char *const *config_keys; /* its own config keys, "section.key" (NULL-terminated); the
+                                     * common ones are in trainer/options.c */
+
+    /* Reads the [model] keys for the fitted features f into m (n_out, impl) without allocating
+     * weights. type is the [model] type value (NULL: absent, the family's default). A bad key is an
+     * error naming the file and key. */
+    int (*configure)(TmlModel *m, const char *type, const TmlConfig *cfg, const TmlFeatures *f, TmlError *err);
+    /* Allocates and initializes the weights of a configured model from seed. */
+    int (*init)(TmlModel *m, uint64_t seed, TmlError *err);
+    /* Frees impl and all it holds (m itself belongs to the caller). */
+    void (*destroy)(TmlModel *m);
+    /* 1 when a and b (configured, initialized or loaded) have the same shape. */
+    int (*same_shape)(const TmlModel *a, const TmlModel *b);
+    /* One line for progress headers, e.g. "linear model, 20 classes, 206721 features, 4134460 weights". */
+    void (*describe)(const TmlModel *m, char *buf, size_t n);
+    /* The family's part of a model file (an open HDF5 file): the root attribute "arch" (one of
+     * archs), its own attributes and groups; with_optim adds optimizer state. load fills a fresh m
+     * (impl NULL), or replaces the weights of an initialized m of the same shape. */
+    int (*save)(const TmlModel *m, hid_t file, int with_optim, TmlError *err);
+    int (*load)(TmlModel *m, hid_t file, int with_optim, TmlError *err);
+    /* Trains m on train, validating on valid (may be NULL); see tml_model_train. */
+    int (*train)(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
+                 TmlTrainState *st, TmlError *err);
+    /* Class probabilities of every row of ds into probs (n_rows, n_out); batch_size rows at a time
+     * where the family batches. */
+    int (*score)(TmlModel *m, const TmlDataset *ds, int batch_size, float *probs, TmlError *err);
+    /* Fine-tuning with labels the model has not seen: n_out -> new_C, old classes keep their weights. */
+    int (*grow_classes)(TmlModel *m, int new_C, uint64_t seed, TmlError *err);
+    /* The model part of an export: e->arch/loss/... and the weights/ tensors (export.c adds the
+     * labels and the featurization). */
+    int (*export_model)(const TmlModel *m, TmlExport *e, TmlError *err);
+};
+
+/* ---- the registry (trainer/families.c) --------------------------------------------------------- */
+/* Every registered family, NULL-terminated, in registration order. */
+const TmlFamily *const *tml_families(void);
+/* The family training model.type `type`, or NULL. */
+const TmlFamily *tml_family_for_type(const char *type);
+/* The family reading model files whose "arch" attribute is arch, or NULL. */
+const TmlFamily *tml_family_for_arch(const char *arch);
+
+/* ---- models of any family (trainer/model.c) ---------------------------------------------------- */
+/* A configured model for features f from the config's [model] type (default: the first family
+ * registered for f's data kind) on be; weights come with tml_model_init. NULL with err set on a
+ * config error (unknown type, a type for the other data kind, a bad family key). Free with
+ * tml_model_free. */
+TmlModel *tml_model_configure(const TmlConfig *cfg, const TmlFeatures *f, TmlBackend *be, TmlError *err);
+int tml_model_init(TmlModel *m, uint64_t seed, TmlError *err);
 void tml_model_free(TmlModel *m);
-/* Ensures scratch space for batches of up to B rows and nnz ids. -1 when out of device memory. */
-int tml_model_reserve(TmlModel *m, int B, int64_t nnz, TmlError *err);
-/* Class weights (C) for the loss, or NULL for none; label smoothing in [0, 1). */
-void tml_model_set_loss_options(TmlModel *m, const float *class_weights, float smoothing);
-/* Uploads a host batch (reserving space as needed). */
-int tml_model_load_batch(TmlModel *m, const TmlBatch *b, TmlError *err);
-/* Forward on the loaded batch; probabilities land in m->d_probs (B, C). When losses is non-NULL
- * (host, B floats) and the batch has labels, the per-row losses are downloaded into it. */
-void tml_model_forward(TmlModel *m, float *losses);
-/* Backward of mean loss * scale over the loaded batch: dense grads overwritten, sparse grads
- * accumulated into the touched rows of E.g. Requires a forward on the same batch. */
-void tml_model_backward(TmlModel *m, float scale);
-/* Total number of scalar parameters. */
-int64_t tml_model_n_weights(const TmlModel *m);
-
-/* HDF5: writes every parameter as a dataset under group `weights` of loc (and, when with_optim,
- * AdamW moments under `optimizer`); reading checks names and shapes. */
-int tml_model_save_weights(const TmlModel *m, hid_t loc, int with_optim, TmlError *err);
-int tml_model_load_weights(TmlModel *m, hid_t loc, int with_optim, TmlError *err);
-
-/* Spec <-> HDF5 attributes of loc. */
-int tml_model_spec_save(const TmlModelSpec *s, hid_t loc, TmlError *err);
-int tml_model_spec_load(TmlModelSpec *s, hid_t loc, TmlError *err);
-const char *tml_arch_name(TmlArch a);
+int tml_model_same_shape(const TmlModel *a, const TmlModel *b);
+void tml_model_describe(const TmlModel *m, char *buf, size_t n);
+/* Trains m. st holds the state to start from (tml_train_state_init for a fresh run, a checkpoint's
+ * for --resume) and the state at the end. Returns 0 when training finished, 1 when interrupted by
+ * Ctrl-C (checkpoint written), -1 on error. On return m holds the best weights seen (or the last
+ * when there was no validation). */
+int tml_model_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
+                    TmlTrainState *st, TmlError *err);
+/* Class probabilities (n_rows, n_out) of every row of ds into probs. */
+int tml_model_score(TmlModel *m, const TmlDataset *ds, int batch_size, float *probs, TmlError *err);
+/* The same into a malloc'd array (caller frees); NULL with err set. */
+float *tml_model_score_new(TmlModel *m, const TmlDataset *ds, int batch_size, TmlError *err);
+int tml_model_grow_classes(TmlModel *m, int new_C, uint64_t seed, TmlError *err);
+/* The model part of a model file (see TmlFamily.save / load). load reads the root "arch"
+ * attribute, picks the family and returns a new model on be (NULL with err set). */
+int tml_model_save(const TmlModel *m, hid_t file, int with_optim, TmlError *err);
+TmlModel *tml_model_load(hid_t file, TmlBackend *be, int with_optim, TmlError *err);
+/* Replaces m's weights with those of the model file at path (same shape): the best model saved
+ * during training. */
+int tml_model_reload(TmlModel *m, const char *path, TmlError *err);
+int tml_model_export(const TmlModel *m, TmlExport *e, TmlError *err);
 
 #endif

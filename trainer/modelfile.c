@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trainer/h5io.h"
+#include "data/h5.h"
 
 static int save_state(hid_t file, const TmlTrainState *st, TmlError *err) {
     hid_t g = H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -67,8 +67,8 @@ int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task,
         tml_h5_attr_write_i64(file, "format_version", TML_MODEL_FORMAT_VERSION, &e2) ||
         tml_h5_attr_write_str(file, "task", task ? task : "", &e2) ||
         tml_h5_attr_write_str(file, "config", cfg_text ? cfg_text : "", &e2) ||
-        tml_model_spec_save(&m->spec, file, &e2) || tml_features_save(file, "features", f, &e2) ||
-        tml_model_save_weights(m, file, with_optim, &e2) || (state && save_state(file, state, &e2)))
+        tml_model_save(m, file, with_optim, &e2) || tml_features_save(file, "features", f, &e2) ||
+        (state && save_state(file, state, &e2)))
         rc = tml_fail(err, "%s: cannot write model: %s", path, e2.msg);
     free(cfg_text);
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == 0) rc = tml_fail(err, "%s: flush failed (disk full?)", path);
@@ -137,10 +137,7 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
     if (!lm->task || !cfg_text) goto fail_msg;
     if (!(lm->config = tml_config_parse(cfg_text, path, &e2))) goto fail_msg;
     if (!(lm->features = tml_features_load(file, "features", &e2))) goto fail_msg;
-    TmlModelSpec spec;
-    if (tml_model_spec_load(&spec, file, &e2)) goto fail_msg;
-    if (!(lm->model = tml_model_create(be, &spec, 0, &e2))) goto fail_msg;
-    if (tml_model_load_weights(lm->model, file, with_optim, &e2)) goto fail_msg;
+    if (!(lm->model = tml_model_load(file, be, with_optim, &e2))) goto fail_msg;
     if (tml_h5_exists(file, "state")) {
         if (load_state(file, &lm->state, &e2)) goto fail_msg;
         lm->has_state = 1;
@@ -166,4 +163,9 @@ void tml_loaded_model_free(TmlLoadedModel *lm) {
     tml_model_free(lm->model);
     free(lm->task);
     free(lm);
+}
+
+char *tml_loaded_model_tickets(const TmlLoadedModel *lm, const char *given) {
+    if (!given && lm->features->use_history) given = tml_config_str(lm->config, "data.tickets", NULL);
+    return given ? tml_data_path(given) : NULL;
 }

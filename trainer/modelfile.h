@@ -1,6 +1,7 @@
 /* modelfile.h — the model / checkpoint file: one HDF5 file holding the format version, the full
- * config text, the fitted features (vocabulary, label names, tabular maps), the model spec and
- * weights, and for checkpoints the optimizer moments and training state. Written to a temporary
+ * config text, the fitted features (vocabulary, label names, tabular maps), the model's own part
+ * (written and read by its family: architecture, shape, weights; for checkpoints the optimizer
+ * state) and for checkpoints the training state. Written to a temporary
  * name, flushed and renamed, so a crash never leaves a torn file. Layout in docs/model-format.md. */
 #ifndef TICKETML_TRAINER_MODELFILE_H
 #define TICKETML_TRAINER_MODELFILE_H
@@ -11,23 +12,10 @@
 #include "data/dataset.h"
 #include "kernels/backend.h"
 #include "trainer/model.h"
-#include "ticketml/rng.h"
+#include "trainer/train.h"
 
 #define TML_MODEL_FORMAT "ticketml-model"
 #define TML_MODEL_FORMAT_VERSION 1
-
-/* Where training stands, saved in checkpoints so --resume continues exactly. */
-typedef struct TmlTrainState {
-    int epoch;            /* epochs completed */
-    int64_t step;         /* optimizer steps taken */
-    int64_t total_steps;
-    TmlRng rng;           /* shuffling RNG at the start of epoch `epoch` (0-based, the next to run) */
-    int64_t batch_pos;    /* batches of that epoch already done (a Ctrl-C checkpoint mid-epoch) */
-    double best_metric;
-    int best_epoch;       /* -1: none yet */
-    int bad_epochs;
-    int finished;         /* 1 when training ran to its end (or early stop) */
-} TmlTrainState;
 
 typedef struct TmlLoadedModel {
     TmlConfig *config;
@@ -49,5 +37,9 @@ void tml_loaded_model_free(TmlLoadedModel *lm);
 /* 16 hex digits of FNV-1a over a file's bytes (reads the whole file: call it only where a report
  * needs it) ("unknown" when unreadable); caller frees. */
 char *tml_file_fingerprint(const char *path);
+/* The tickets file behind a tabular model's history features: given (--tickets), else the model's
+ * own [data] tickets when it uses history; ${TICKETML_DATA} expanded. NULL when there is none;
+ * the caller frees. */
+char *tml_loaded_model_tickets(const TmlLoadedModel *lm, const char *given);
 
 #endif

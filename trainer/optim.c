@@ -19,7 +19,7 @@ double tml_lr_at(const TmlOptimConfig *c, int64_t t, int64_t total) {
     return c->lr;
 }
 
-static int ensure_moments(TmlModel *m, TmlParam *p, TmlError *err) {
+static int ensure_moments(TmlNet *m, TmlParam *p, TmlError *err) {
     if (p->m) return 0;
     size_t bytes = (size_t)p->rows * (size_t)p->cols * sizeof(float);
     p->m = tml_alloc(m->be, bytes);
@@ -30,7 +30,7 @@ static int ensure_moments(TmlModel *m, TmlParam *p, TmlError *err) {
     return 0;
 }
 
-double tml_optim_step(TmlModel *m, const TmlOptimConfig *c, double lr, int64_t step, int want_norm, TmlError *err) {
+double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t step, int want_norm, TmlError *err) {
     TmlBackend *be = m->be;
     double norm = 0;
     if (c->clip > 0 || want_norm) {

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "trainer/model.h"
+#include "trainer/net.h"
 #include "ticketml/error.h"
 
 typedef enum TmlOptimKind { TML_OPT_SGD = 0, TML_OPT_ADAMW = 1 } TmlOptimKind;
@@ -24,6 +24,6 @@ double tml_lr_at(const TmlOptimConfig *c, int64_t t, int64_t total);
 /* Clips the dense gradients, then updates every parameter; the embedding table only on the rows
  * the loaded batch touched (m->d_uniq), zeroing those gradient rows. step is 1-based (AdamW bias
  * correction). Returns the dense gradient norm before clipping (0 when clip is off and not asked). */
-double tml_optim_step(TmlModel *m, const TmlOptimConfig *c, double lr, int64_t step, int want_norm, TmlError *err);
+double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t step, int want_norm, TmlError *err);
 
 #endif

@@ -1,30 +1,31 @@
-/* train.h — the training loop: shuffled mini-batches on the backend, learning-rate schedule,
- * validation every epoch (or every N steps), early stopping with the best weights kept,
- * checkpoints at epoch ends and on Ctrl-C, progress lines, a JSON log per evaluation.
+/* train.h — what every family's training loop shares: the [train] options, the state a checkpoint
+ * saves, and the steps around the updates (validation with early stopping and best-model saving,
+ * checkpoints, Ctrl-C, progress lines, the JSON log, class weights). The mini-batch loop of the
+ * bag and mlp families is net_train.c; a new family writes its own loop from these steps.
  *
- * Config keys read here ([model], [train]; see docs/config.md):
- *   [model] task, type = linear|embedding|mlp|logistic, dim, hidden, loss = softmax|ova, bag = auto|mean|sum
- *   [train] optimizer = adamw|sgd, lr, schedule = linear|cosine|constant, warmup, epochs, batch_size,
- *           weight_decay, clip, label_smoothing, class_weight = none|balanced|sqrt_balanced, seed,
- *           metric = accuracy|macro_f1|roc_auc|log_loss, patience, eval_every, freeze_embeddings */
+ * Config keys read here ([train]; see docs/config.md): optimizer = adamw|sgd, lr, schedule =
+ * linear|cosine|constant, warmup, epochs, batch_size, weight_decay, clip, label_smoothing,
+ * class_weight = none|balanced|sqrt_balanced, seed, metric = accuracy|macro_f1|roc_auc|log_loss,
+ * patience, eval_every, freeze_embeddings, beta1, beta2, eps. */
 #ifndef TICKETML_TRAINER_TRAIN_H
 #define TICKETML_TRAINER_TRAIN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "data/config.h"
 #include "data/dataset.h"
+#include "ticketml/rng.h"
 #include "trainer/model.h"
-#include "trainer/modelfile.h"
 #include "trainer/optim.h"
 
-/* Validation metric supplied by the caller (the CLI passes eval/'s metrics, which the trainer may
- * not depend on). Returns the metric value for probs (n, C) against labels (n; -1 ignored) and,
+/* Validation metric supplied by the caller (eval/metrics.h's tml_metrics_value: the trainer may not
+ * include eval/). Returns the metric value for probs (n, C) against labels (n; -1 ignored) and,
  * from the same computation, the accuracy in *accuracy. */
 typedef double (*TmlMetricFn)(void *ctx, const char *metric, const float *probs, const int32_t *labels, int64_t n,
                               int C, int positive, double *accuracy);
 
-typedef struct TmlTrainOptions {
+struct TmlTrainOptions {
     int epochs, batch_size;
     uint64_t seed;
     double label_smoothing;
@@ -45,23 +46,60 @@ typedef struct TmlTrainOptions {
     const char *task;
     TmlMetricFn metric_fn;
     void *metric_ctx;
-} TmlTrainOptions;
+};
+
+/* Where training stands, saved in checkpoints so --resume continues exactly. */
+struct TmlTrainState {
+    int epoch;            /* epochs completed */
+    int64_t step;         /* optimizer steps taken */
+    int64_t total_steps;
+    TmlRng rng;           /* shuffling RNG at the start of epoch `epoch` (0-based, the next to run) */
+    int64_t batch_pos;    /* batches of that epoch already done (a Ctrl-C checkpoint mid-epoch) */
+    double best_metric;
+    int best_epoch;       /* -1: none yet */
+    int bad_epochs;
+    int finished;         /* 1 when training ran to its end (or early stop) */
+};
 
 /* Reads [train] keys into o (defaults for absent keys). Errors name the file:line and key. */
 int tml_train_options_from_config(const TmlConfig *cfg, TmlTrainOptions *o, TmlError *err);
-/* Builds the model spec from [model] keys and the fitted features. */
-int tml_model_spec_from_config(const TmlConfig *cfg, const TmlFeatures *f, TmlModelSpec *spec, TmlError *err);
-/* Every config key ticketml knows, NULL-terminated, for typo detection. */
-extern const char *const TML_KNOWN_CONFIG_KEYS[];
-
-/* Trains m on train, validating on valid (may be NULL: no early stopping). st holds the state to
- * start from (zeroed + seeded for a fresh run, loaded for --resume) and the state at the end.
- * Returns 0 when training finished, 1 when interrupted by Ctrl-C (checkpoint written), -1 on error.
- * On return m holds the best weights seen (or the last when there was no validation). */
-int tml_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
-              TmlTrainState *st, TmlError *err);
-
 /* A fresh state for seed. */
 void tml_train_state_init(TmlTrainState *st, uint64_t seed, int higher_is_better);
+
+/* ---- steps of a training loop ---------------------------------------------------------------- */
+/* Seconds on a monotonic clock. */
+double tml_train_now(void);
+/* Ctrl-C and SIGTERM set a flag instead of killing the process while training runs. */
+typedef struct TmlTrainSignals TmlTrainSignals;
+/* Installs the handlers (and the TICKETML_INTERRUPT_AT_STEP test hook); NULL when out of memory.
+ * Restored and freed by tml_train_signals_end. */
+TmlTrainSignals *tml_train_signals_begin(void);
+void tml_train_signals_end(TmlTrainSignals *s);
+/* 1 once Ctrl-C came (or step reached the test hook's step, which raises SIGINT). */
+int tml_train_interrupted(TmlTrainSignals *s, int64_t step);
+
+/* Progress: one updating line on a terminal, a plain line every few seconds otherwise. */
+typedef struct TmlProgress {
+    int tty, quiet;
+    double last, t0;
+} TmlProgress;
+void tml_progress_init(TmlProgress *p, int quiet);
+void tml_progress_show(TmlProgress *p, int force, int epoch, int epochs, double frac, double loss, double lr,
+                       double samples_s, double tokens_s, double eta);
+
+/* Scores valid, updates the best/bad counters in st, saves the best model to o->out_path, prints
+ * the validation line and the JSON log line. Returns 1 when training should stop early, 0 to go
+ * on, -1 on error. */
+int tml_train_validate(TmlModel *m, const TmlDataset *valid, const TmlTrainOptions *o, TmlTrainState *st,
+                       double train_loss, double elapsed, TmlError *err);
+/* Writes the checkpoint o->ckpt_path (no-op without one) with st. */
+int tml_train_checkpoint(TmlModel *m, const TmlTrainOptions *o, const TmlTrainState *st, TmlError *err);
+/* At the end: the best weights back into m (validated runs) or the final model written. */
+int tml_train_finish(TmlModel *m, const TmlDataset *valid, const TmlTrainOptions *o, const TmlTrainState *st,
+                     TmlError *err);
+/* Class weights for o->class_weight_balanced (balanced: n / (C * count_c), scikit-learn's; sqrt:
+ * their square root), malloc'd (C); NULL with *none = 1 when no weighting is asked, NULL with
+ * *none = 0 when out of memory. */
+float *tml_train_class_weights(const TmlDataset *d, int C, int mode, int *none);
 
 #endif

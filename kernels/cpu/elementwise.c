@@ -47,12 +47,21 @@ void tml_cpu_bias_add_forward(void *ctx, float *y, const float *b, int B, int N)
 }
 
 /* db += column sums of dy, rows accumulated in order (float, like the CUDA side's partial sums). */
+/* Columns are summed in slices of BIAS_SLICE, streaming dy row by row into local accumulators:
+ * walking one column at a time strides through memory and was 6.7% of an encoder training step.
+ * Each column is still summed from 0 in row order, so the bits are what a column loop gives. */
+#define BIAS_SLICE 64
 void tml_cpu_bias_add_backward(void *ctx, float *db, const float *dy, int B, int N) {
-#pragma omp parallel for schedule(static) if ((size_t)B * N >= EW_PAR_MIN)
-    for (int j = 0; j < N; j++) {
-        float s = 0.0f;
-        for (int i = 0; i < B; i++) s += dy[(size_t)i * N + j];
-        db[j] += s;
+    int nslices = (N + BIAS_SLICE - 1) / BIAS_SLICE;
+#pragma omp parallel for schedule(static) if ((size_t)B * N >= EW_PAR_MIN && nslices > 1)
+    for (int s = 0; s < nslices; s++) {
+        int j0 = s * BIAS_SLICE, nj = N - j0 < BIAS_SLICE ? N - j0 : BIAS_SLICE;
+        float acc[BIAS_SLICE] = {0};
+        for (int i = 0; i < B; i++) {
+            const float *r = dy + (size_t)i * N + j0;
+            for (int j = 0; j < nj; j++) acc[j] += r[j];
+        }
+        for (int j = 0; j < nj; j++) db[j0 + j] += acc[j];
     }
 }
 

@@ -12,7 +12,9 @@
  * among the real scores makes the row NaN (exp(x - max) gives NaN), as in the frameworks. */
 static inline void tml_cpu_softmax_row(float *p, const float *s, int len, int T, float scale) {
     float mx = -INFINITY;
-    for (int j = 0; j < len; j++) mx = scale * s[j] > mx ? scale * s[j] : mx;
+    /* fmaxf skips a NaN here; it still reaches exp() below and poisons the row */
+#pragma omp simd reduction(max : mx)
+    for (int j = 0; j < len; j++) mx = fmaxf(mx, scale * s[j]);
     if (len > 0 && mx == -INFINITY) mx = 0.0f; /* all real scores -Inf: exp gives 0, sum 0, NaN row */
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)

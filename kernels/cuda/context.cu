@@ -1,19 +1,9 @@
 /* context.cu — CUDA backend life cycle: device probing (which must fail gracefully without a driver:
  * cudart is linked statically so the same binary runs on CPU-only machines), the per-backend
  * context (one stream, one cuBLAS handle, scratch), memory ops, and the build/device descriptions. */
-#include <stdarg.h>
 #include <string.h>
 
 #include "kernels/cuda/cuda_common.cuh"
-
-static void append(char *buf, size_t n, const char *fmt, ...) {
-    size_t len = strnlen(buf, n);
-    if (len + 1 >= n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, n - len, fmt, ap);
-    va_end(ap);
-}
 
 extern "C" int tml_cuda_probe_devices(char *why, size_t n) {
     int count = 0;
@@ -125,11 +115,11 @@ extern "C" void tml_cuda_describe_build(char *buf, size_t n) {
     char archs[128] = "";
 #ifdef __CUDA_ARCH_LIST__
     static const int list[] = {__CUDA_ARCH_LIST__};
-    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) append(archs, sizeof archs, "%ssm_%d", i ? " " : "", list[i] / 10);
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) tml_backend_appendf(archs, sizeof archs, "%ssm_%d", i ? " " : "", list[i] / 10);
 #else
-    append(archs, sizeof archs, "unknown");
+    tml_backend_appendf(archs, sizeof archs, "unknown");
 #endif
-    append(buf, n, "cuda: runtime %d.%d (static), cuBLAS %d.%d.%d, kernels for %s\n",
+    tml_backend_appendf(buf, n, "cuda: runtime %d.%d (static), cuBLAS %d.%d.%d, kernels for %s\n",
            CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10, cublas_ver, cmin, cpatch, archs);
 }
 
@@ -137,27 +127,27 @@ extern "C" void tml_cuda_describe_devices(char *buf, size_t n) {
     int drv = 0;
     if (cudaDriverGetVersion(&drv) != cudaSuccess || drv == 0) {
         (void)cudaGetLastError();
-        append(buf, n, "cuda driver: none found\n");
+        tml_backend_appendf(buf, n, "cuda driver: none found\n");
     } else {
-        append(buf, n, "cuda driver: %d.%d\n", drv / 1000, (drv % 1000) / 10);
+        tml_backend_appendf(buf, n, "cuda driver: %d.%d\n", drv / 1000, (drv % 1000) / 10);
     }
     char why[256] = "";
     int count = tml_cuda_probe_devices(why, sizeof why);
     if (count == 0) {
-        append(buf, n, "cuda: no device (%s)\n", why);
+        tml_backend_appendf(buf, n, "cuda: no device (%s)\n", why);
         return;
     }
     for (int d = 0; d < count; d++) {
         cudaDeviceProp p;
         if (cudaGetDeviceProperties(&p, d) != cudaSuccess) {
             (void)cudaGetLastError();
-            append(buf, n, "cuda:%d: properties unavailable\n", d);
+            tml_backend_appendf(buf, n, "cuda:%d: properties unavailable\n", d);
             continue;
         }
         double peak = device_peak_gbps(d);
-        append(buf, n, "cuda:%d: %s, compute %d.%d, %.1f GiB, %d SMs, peak memory bandwidth ", d, p.name, p.major,
+        tml_backend_appendf(buf, n, "cuda:%d: %s, compute %d.%d, %.1f GiB, %d SMs, peak memory bandwidth ", d, p.name, p.major,
                p.minor, p.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), p.multiProcessorCount);
-        if (peak > 0) append(buf, n, "%.0f GB/s\n", peak);
-        else append(buf, n, "n/a\n");
+        if (peak > 0) tml_backend_appendf(buf, n, "%.0f GB/s\n", peak);
+        else tml_backend_appendf(buf, n, "n/a\n");
     }
 }

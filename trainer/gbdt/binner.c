@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/h5util.h"
+#include "data/h5.h"
 #include "ticketml/rng.h"
-#include "trainer/h5io.h"
 
 void tml_gbdt_binner_free(TmlGbdtBinner *b) {
     if (!b) return;

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/h5util.h"
-#include "trainer/h5io.h"
+#include "data/h5.h"
 
 TmlGbdtEnsemble *tml_gbdt_ensemble_new(int K, const float *base) {
     TmlGbdtEnsemble *e = calloc(1, sizeof *e);

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/h5util.h"
-#include "trainer/h5io.h"
+#include "data/h5.h"
 
 void tml_gbdt_model_free(TmlGbdtModel *m) {
     if (!m) return;

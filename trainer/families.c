@@ -1,0 +1,15 @@
+/* families.c — the registry of model families: the one place a family is added. Order matters
+ * only for defaults (the first family for a data kind trains when [model] type is absent) and for
+ * the order types are listed in messages. */
+#include "trainer/model.h"
+
+extern const TmlFamily tml_family_bag; /* trainer/net_family.c: text, linear | embedding */
+extern const TmlFamily tml_family_mlp; /* trainer/net_family.c: tabular, mlp | logistic */
+
+static const TmlFamily *const FAMILIES[] = {
+    &tml_family_bag,
+    &tml_family_mlp,
+    NULL,
+};
+
+const TmlFamily *const *tml_families(void) { return FAMILIES; }
