@@ -35,10 +35,11 @@ void tml_export_free(TmlExport *e) {
     free(e->col_fill), free(e->col_mean), free(e->col_std), free(e->col_offset), free(e->col_n_cats);
     free_strs(e->categories, e->n_categories);
     free_strs(e->feature_names, e->tab_dim);
+    free(e->tab_derive);
     free(e->hist_customer), free(e->hist_time), free(e->hist_sentiment), free(e->hist_intent);
     free(e->hist_response), free(e->hist_cutoff);
     free_strs(e->history_features, e->history_dim);
-    for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data);
+    for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data), free(e->tensors[k].ints);
     free(e);
 }
 
@@ -59,6 +60,23 @@ int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t c
     t->rows = rows;
     t->cols = cols;
     t->data = data;
+    t->ints = NULL;
+    return 0;
+}
+
+int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
+                              TmlError *err) {
+    if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
+        free(data);
+        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
+                        TML_EXPORT_VERSION);
+    }
+    TmlExportTensor *t = &e->tensors[e->n_tensors++];
+    snprintf(t->key, sizeof t->key, "%s", key);
+    t->rows = rows;
+    t->cols = cols;
+    t->data = NULL;
+    t->ints = data;
     return 0;
 }
 
@@ -82,7 +100,66 @@ static int want_tensor(const TmlExport *e, const char *where, const char *key, i
     if (t->rows != rows || t->cols != cols)
         return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the model spec needs (%lld, %lld)", where, key,
                         (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols);
-    if (!t->data) return tml_fail(err, "%s: tensor '%s' has no data", where, key);
+    if (!t->data) return tml_fail(err, "%s: tensor '%s' is not float32 (or has no data)", where, key);
+    return 0;
+}
+
+static const TmlExportTensor *want_ints(const TmlExport *e, const char *where, const char *key, int64_t rows,
+                                        int64_t cols, TmlError *err) {
+    const TmlExportTensor *t = tml_export_tensor(e, key);
+    if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key), NULL;
+    if ((rows >= 0 && t->rows != rows) || t->cols != cols)
+        return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the trees need (%lld, %lld)", where, key,
+                        (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols),
+               NULL;
+    if (!t->ints) return tml_fail(err, "%s: tensor '%s' is not int32", where, key), NULL;
+    return t;
+}
+
+/* A tree model's arrays: every index inside its array, children after their parent within their
+ * tree, classes below the score columns, inputs inside the dense row. */
+static int validate_trees(const TmlExport *e, const char *where, TmlError *err) {
+    int64_t F = e->dim, C = e->n_out, K = C == 2 ? 1 : C, dim = e->tab_dim;
+    if (F < 1 || F > dim) return tml_fail(err, "%s: model/dim %lld tree features for %lld columns", where, (long long)F,
+                                          (long long)dim);
+    if (strcmp(e->loss, K == 1 ? "logistic" : "softmax"))
+        return tml_fail(err, "%s: loss '%s' does not fit %lld classes", where, e->loss, (long long)C);
+    const TmlExportTensor *roots = want_ints(e, where, "trees/roots", -1, 0, err);
+    if (!roots) return -1;
+    int64_t T = roots->rows;
+    const TmlExportTensor *feat = want_ints(e, where, "trees/feature", -1, 0, err);
+    if (!feat) return -1;
+    int64_t N = feat->rows;
+    const TmlExportTensor *cls = want_ints(e, where, "trees/tclass", T, 0, err),
+                          *left = want_ints(e, where, "trees/left", N, 0, err),
+                          *right = want_ints(e, where, "trees/right", N, 0, err),
+                          *dl = want_ints(e, where, "trees/default_left", N, 0, err),
+                          *mb = want_ints(e, where, "trees/missing_bin", N, 0, err),
+                          *cat = want_ints(e, where, "trees/cat", N, 0, err),
+                          *cats = want_ints(e, where, "trees/cats", -1, 8, err),
+                          *src = want_ints(e, where, "trees/input_src", F, 0, err),
+                          *ncat = want_ints(e, where, "trees/input_n_cats", F, 0, err);
+    if (!cls || !left || !right || !dl || !mb || !cat || !cats || !src || !ncat ||
+        want_tensor(e, where, "trees/threshold", N, 0, err) || want_tensor(e, where, "trees/value", N, 0, err) ||
+        want_tensor(e, where, "trees/base", K, 0, err))
+        return -1;
+    for (int64_t f = 0; f < F; f++)
+        if (src->ints[f] < 0 || ncat->ints[f] < 0 || src->ints[f] + (ncat->ints[f] ? ncat->ints[f] : 1) > dim)
+            return tml_fail(err, "%s: tree input %lld reads outside the %lld columns", where, (long long)f, (long long)dim);
+    for (int64_t t = 0; t < T; t++) {
+        int64_t a = roots->ints[t], b = t + 1 < T ? roots->ints[t + 1] : N;
+        if (a < 0 || b <= a || b > N || (t == 0 && a != 0) || cls->ints[t] < 0 || cls->ints[t] >= K)
+            return tml_fail(err, "%s: tree %lld has an invalid root or class", where, (long long)t);
+        for (int64_t i = a; i < b; i++) {
+            int32_t fe = feat->ints[i];
+            if (fe < 0) continue;
+            if (fe >= F || left->ints[i] <= i || left->ints[i] >= b || right->ints[i] <= i || right->ints[i] >= b ||
+                mb->ints[i] < 1 || mb->ints[i] > 255 || cat->ints[i] >= cats->rows || cat->ints[i] < -1)
+                return tml_fail(err, "%s: tree node %lld has an invalid feature, child or category set", where,
+                                (long long)i);
+        }
+    }
+    if (T == 0 && N != 0) return tml_fail(err, "%s: %lld tree nodes without trees", where, (long long)N);
     return 0;
 }
 
@@ -136,8 +213,18 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
     int text = !strcmp(e->kind, "text");
     if (!text && strcmp(e->kind, "tabular"))
         return tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", where, e->kind);
-    if (text ? !one_of(e->arch, "linear", "embedding", NULL) : strcmp(e->arch, "tabular") != 0)
+    if (text ? !one_of(e->arch, "linear", "embedding", NULL) : !one_of(e->arch, "tabular", "gbdt", NULL))
         return tml_fail(err, "%s: architecture '%s' does not fit kind '%s'", where, e->arch, e->kind);
+    if (!strcmp(e->arch, "gbdt")) {
+        if (strcmp(e->bag, "none") || e->n_out < 2 || e->n_out > (1 << 16) || e->n_labels != e->n_out ||
+            e->positive < -1 || e->positive >= e->n_out || (e->n_out == 2) != (e->positive >= 0) || !e->text_columns ||
+            !e->label_column || !e->id_column)
+            return tml_fail(err, "%s: tree model attributes are invalid (bag, classes, labels or positive class)", where);
+        if (e->in_dim != e->tab_dim || validate_tabular(e, where, err) || validate_trees(e, where, err)) return -1;
+        if (e->n_tensors != 14)
+            return tml_fail(err, "%s: %d tensors stored, a tree model has 14; re-export the model", where, e->n_tensors);
+        return 0;
+    }
     if (!one_of(e->loss, "softmax", "ova", NULL)) return tml_fail(err, "%s: unknown loss '%s'", where, e->loss);
     if (!one_of(e->bag, "mean", "sum", NULL)) return tml_fail(err, "%s: unknown bag mode '%s'", where, e->bag);
     if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX || e->hidden < 0 ||

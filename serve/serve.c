@@ -1,11 +1,13 @@
 /* serve.c — the serving library: an export turned into a read-only model (featurizer, tabular
  * maps, weight pointers) and the forward pass in plain C loops, matching the trainer's kernels
- * (embedding bag sum, scaled by 1/len for mean; x W1 + b1, ReLU; x W2 + b2; softmax or sigmoid).
- * Every predict call allocates its own scratch, so one model serves many threads at once. */
+ * (embedding bag sum, scaled by 1/len for mean; x W1 + b1, ReLU; x W2 + b2; softmax or sigmoid;
+ * for tree models the walk of every tree, summed in double in tree order as the trainer's predict
+ * op does). Every predict call allocates its own scratch, so one model serves many threads at once. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/derive.h"
 #include "data/tabular.h"
 #include "data/textfeat.h"
 #include "serve/export_io.h"
@@ -19,6 +21,11 @@ struct TmlServeModel {
     const float *E, *W1, *b1, *W2, *b2;
     TmlTextFeaturizer *tf;  /* text */
     TmlTabular tab;         /* tabular: cols owned, strings borrowed from ex */
+    TmlDeriveSpec *derive;  /* tabular: derived columns computed from the row (NULL: none) */
+    /* gbdt: the export's tree arrays (docs/export-format.md, trees/) */
+    int gbdt, K, F, T;
+    const int32_t *roots, *tclass, *feature, *default_left, *missing_bin, *cat, *left, *right, *cats, *in_src, *in_ncat;
+    const float *threshold, *value, *base;
     int n_fields;
     const char **fields;    /* (n_fields) borrowed from ex */
 };
@@ -26,6 +33,91 @@ struct TmlServeModel {
 static const float *tensor(const TmlExport *e, const char *key) {
     const TmlExportTensor *t = tml_export_tensor(e, key);
     return t ? t->data : NULL;
+}
+
+static const int32_t *tensor_i(const TmlExport *e, const char *key) {
+    const TmlExportTensor *t = tml_export_tensor(e, key);
+    return t ? t->ints : NULL;
+}
+
+static void build_trees(TmlServeModel *m) {
+    const TmlExport *e = m->ex;
+    m->gbdt = 1;
+    m->F = (int)e->dim;
+    m->K = m->C == 2 ? 1 : m->C;
+    m->T = (int)tml_export_tensor(e, "trees/roots")->rows;
+    m->roots = tensor_i(e, "trees/roots");
+    m->tclass = tensor_i(e, "trees/tclass");
+    m->feature = tensor_i(e, "trees/feature");
+    m->default_left = tensor_i(e, "trees/default_left");
+    m->missing_bin = tensor_i(e, "trees/missing_bin");
+    m->cat = tensor_i(e, "trees/cat");
+    m->left = tensor_i(e, "trees/left");
+    m->right = tensor_i(e, "trees/right");
+    m->cats = tensor_i(e, "trees/cats");
+    m->in_src = tensor_i(e, "trees/input_src");
+    m->in_ncat = tensor_i(e, "trees/input_n_cats");
+    m->threshold = tensor(e, "trees/threshold");
+    m->value = tensor(e, "trees/value");
+    m->base = tensor(e, "trees/base");
+}
+
+/* Node i's routing of value x: NaN and category codes the tree never saw take the default side;
+ * numbers go left when x <= threshold; categories when their bit is set. */
+static int tree_left(const TmlServeModel *m, int32_t i, float x) {
+    if (x != x) return m->default_left[i];
+    int32_t c = m->cat[i];
+    if (c < 0) return x <= m->threshold[i];
+    if (!(x >= 0.0f) || x >= (float)m->missing_bin[i] || (float)(int)x != x) return m->default_left[i];
+    int b = (int)x;
+    return (int)(((uint32_t)m->cats[(size_t)c * 8 + (size_t)(b >> 5)] >> (b & 31)) & 1u);
+}
+
+/* Scores (K) of dense row d: the tree inputs into x (F), then base + every tree of each column. */
+static void tree_scores(const TmlServeModel *m, const float *d, float *x, float *s) {
+    for (int f = 0; f < m->F; f++) {
+        if (m->in_ncat[f] == 0) {
+            x[f] = d[m->in_src[f]];
+            continue;
+        }
+        float v = NAN;
+        for (int k = 0; k < m->in_ncat[f]; k++)
+            if (d[m->in_src[f] + k] > 0.5f) {
+                v = (float)k;
+                break;
+            }
+        x[f] = v;
+    }
+    for (int k = 0; k < m->K; k++) {
+        double acc = (double)m->base[k];
+        for (int t = 0; t < m->T; t++) {
+            if (m->tclass[t] != k) continue;
+            int32_t i = m->roots[t];
+            while (m->feature[i] >= 0) i = tree_left(m, i, x[m->feature[i]]) ? m->left[i] : m->right[i];
+            acc += (double)m->value[i];
+        }
+        s[k] = (float)acc;
+    }
+}
+
+/* Probabilities from tree scores, as the trainer computes them (sigmoid of the positive class's
+ * score, or softmax), in double. */
+static int tree_probs(const TmlServeModel *m, const float *s, float *p) {
+    int C = m->C, top = 0;
+    if (m->K == 1) {
+        double q = 1.0 / (1.0 + exp(-(double)s[0]));
+        int pos = (int)m->ex->positive;
+        p[pos] = (float)q;
+        p[1 - pos] = (float)(1.0 - q);
+    } else {
+        double mx = s[0], sum = 0.0;
+        for (int k = 1; k < C; k++) mx = s[k] > mx ? s[k] : mx;
+        for (int k = 0; k < C; k++) sum += exp((double)s[k] - mx);
+        for (int k = 0; k < C; k++) p[k] = (float)(exp((double)s[k] - mx) / sum);
+    }
+    for (int c = 1; c < C; c++)
+        if (p[c] > p[top]) top = c;
+    return top;
 }
 
 static int build_tabular(TmlServeModel *m, TmlError *err) {
@@ -52,7 +144,18 @@ static int build_tabular(TmlServeModel *m, TmlError *err) {
         c->cats = e->categories + cat;
         c->offset = (int)e->col_offset[i];
         cat += e->col_n_cats[i];
-        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE) m->fields[m->n_fields++] = c->name;
+    }
+    tb->keep_missing = e->tab_keep_missing != 0;
+    if (e->tab_derive && e->tab_derive[0]) {
+        TmlError e2;
+        if (!(m->derive = tml_derive_parse(e->tab_derive, &e2))) return tml_fail(err, "tabular/derive: %s", e2.msg);
+    }
+    /* the fields a row carries: every input column but the derived ones (computed from the row) */
+    for (int64_t i = 0; i < e->n_cols; i++) {
+        const TmlTabColumn *c = &tb->cols[i];
+        int derived = 0;
+        for (int k = 0; m->derive && k < m->derive->n && !derived; k++) derived = !strcmp(m->derive->d[k].name, c->name);
+        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE && !derived) m->fields[m->n_fields++] = c->name;
     }
     return 0;
 }
@@ -81,6 +184,11 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
     m->W2 = tensor(e, "weights/output_w");
     m->b2 = tensor(e, "weights/output_b");
     if (m->linear) m->H = 0;
+    if (!strcmp(e->arch, "gbdt")) { /* the export was validated: every trees/ tensor is there */
+        build_trees(m);
+        m->D = m->F;
+        m->H = 0;
+    }
     if (m->text) {
         TmlError e2;
         m->tf = tml_textfeat_restore(&e->text, e->vocab, NULL, e->n_words, tensor(e, "text/idf"), &e2);
@@ -99,6 +207,7 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
 void tml_serve_free(TmlServeModel *m) {
     if (!m) return;
     tml_textfeat_free(m->tf);
+    tml_derive_free(m->derive);
     free(m->tab.cols);
     free(m->fields);
     tml_export_free(m->ex);
@@ -181,6 +290,13 @@ static int finish(const TmlServeModel *m, float *p) {
 static int forward(const TmlServeModel *m, const int32_t *ids, const float *w, int64_t n, const float *dense,
                    float *probs, float *scratch) {
     int C = m->C, D = m->D, H = m->H;
+    if (m->gbdt) {
+        /* K <= C, and tree_probs reads each score before writing its probability: probs can hold
+         * the scores when they do not fit the stack buffer */
+        float s[256], *sc = m->K <= 256 ? s : probs;
+        tree_scores(m, dense, scratch, sc);
+        return tree_probs(m, sc, probs);
+    }
     const float *x = dense;
     if (m->text) {
         float *h = m->linear ? probs : scratch;
@@ -359,7 +475,12 @@ int64_t tml_serve_text_features(const TmlServeModel *m, const char *text, int32_
 int tml_serve_row_features(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
                            float *dense_out, TmlError *err) {
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
-    return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+    if (!m->derive) return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+    char **dn, **dv; /* the row's fields plus the derived columns computed from them */
+    if (tml_derive_row(m->derive, (char *const *)names, (char *const *)values, n, &dn, &dv, err)) return -1;
+    int rc = tml_tabular_transform_row(&m->tab, dn, dv, n + m->derive->n, dense_out, err);
+    tml_derive_row_free(m->derive, dn, dv, n);
+    return rc;
 }
 
 int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
@@ -367,7 +488,7 @@ int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, cons
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
     float *x = malloc((size_t)(m->tab.dim + m->D + m->H + 1) * sizeof *x);
     if (!x) return tml_fail(err, "out of memory");
-    int rc = tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, x, err);
+    int rc = tml_serve_row_features(m, names, values, n, x, err);
     if (rc == 0) {
         int t = forward(m, NULL, NULL, 0, x, probs_out, x + m->tab.dim);
         if (top) *top = t;

@@ -76,6 +76,8 @@ static int export_tabular(TmlExport *e, const TmlFeatures *f, TmlError *err) {
     }
     if (!(e->feature_names = dup_strs(tb->feature_names, tb->dim))) return tml_fail(err, "out of memory");
     e->tab_dim = tb->dim;
+    e->tab_keep_missing = tb->keep_missing;
+    if (f->derive && !(e->tab_derive = tml_derive_to_text(f->derive))) return tml_fail(err, "out of memory");
     e->history_enabled = f->use_history;
     if (f->use_history) {
         const TmlHistoryConfig *h = &f->history;

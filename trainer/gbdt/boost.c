@@ -4,26 +4,14 @@
 #include "trainer/gbdt/boost.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "trainer/gbdt/learner.h"
 #include "ticketml/rng.h"
 
-static volatile sig_atomic_t g_stop = 0;
-static void on_signal(int sig) {
-    (void)sig;
-    g_stop = 1;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static double now_s(void) { return tml_train_now(); }
 
 /* Device copies of one split's data: binned features, labels, scores. */
 typedef struct Side {
@@ -186,6 +174,7 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
     TmlGbdtNode *d_tree = NULL;
     uint32_t *d_tcats = NULL;
     TmlGbdtLearner *L = NULL;
+    TmlTrainSignals *sig = NULL;
     Side tr, va;
     memset(&tr, 0, sizeof tr);
     memset(&va, 0, sizeof va);
@@ -245,14 +234,12 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
     }
     if (cw) tml_upload(be, d_cw, cw, (size_t)(K > 2 ? K : 2) * sizeof *cw);
 
-    g_stop = 0;
-    const char *ia = getenv("TICKETML_INTERRUPT_AT_STEP"); /* tests stop at an exact round */
-    int64_t interrupt_at = ia ? strtoll(ia, NULL, 10) : 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    if (st->epoch == 0 && st->best_epoch < 0) /* a fresh state: the metric's direction is ours */
+        st->best_metric = p->higher_is_better ? -INFINITY : INFINITY;
+    if (!(sig = tml_train_signals_begin())) {
+        tml_fail(err, "out of memory");
+        goto done;
+    }
     Progress pr = {isatty(2), o->quiet, 0};
     double t0 = now_s(), t_aside = 0, last_ckpt = t0;
     int rounds_done = 0, stopped_early = 0;
@@ -290,7 +277,7 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
             if (tml_gbdt_learner_grow(L, d_gh + (size_t)k * (size_t)N * 2, n_root, rows == NULL,
                                       n_used < F ? d_used : NULL, &p->grow, &nodes, &n_nodes, &cats, &n_cats, err) ||
                 tml_gbdt_ensemble_add(m->ens, nodes, n_nodes, cats, n_cats, k, err))
-                goto restore;
+                goto done;
             int32_t idx[2] = {0, k};
             tml_upload(be, d_tree, nodes, (size_t)n_nodes * sizeof *nodes);
             if (n_cats) tml_upload(be, d_tcats, cats, (size_t)n_cats * TML_GBDT_CAT_WORDS * sizeof *cats);
@@ -352,20 +339,21 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
             st->epoch++;
             break;
         }
-        if (interrupt_at > 0 && st->epoch + 1 == interrupt_at) raise(SIGINT);
+        st->step = st->epoch + 1; /* rounds done: the test hook TICKETML_INTERRUPT_AT_STEP counts rounds */
+        int stop = tml_train_interrupted(sig, st->step);
         int want_ckpt = o->checkpoint && o->checkpoint_every_s > 0 && now_s() - last_ckpt >= o->checkpoint_every_s;
-        if (g_stop || want_ckpt) {
+        if (stop || want_ckpt) {
             TmlTrainState snap = *st;
             snap.epoch = st->epoch + 1; /* this round is complete */
             double ta = now_s();
-            if (g_stop && !o->quiet)
+            if (stop && !o->quiet)
                 fprintf(stderr, "%sinterrupted after round %d: saving a checkpoint\n", pr.tty ? "\r\033[K" : "", st->epoch + 1);
-            if (o->checkpoint && o->checkpoint(o->checkpoint_ctx, m, &snap, err) < 0) goto restore;
+            if (o->checkpoint && o->checkpoint(o->checkpoint_ctx, m, &snap, err) < 0) goto done;
             last_ckpt = now_s();
             t_aside += last_ckpt - ta;
-            if (g_stop) {
+            if (stop) {
                 rc = 1;
-                goto restore;
+                goto done;
             }
         }
     }
@@ -379,10 +367,8 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
                 stopped_early ? "; early stop: no improvement in patience rounds" : "", m->ens->n_trees);
     }
     rc = 0;
-restore:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
 done:
+    tml_train_signals_end(sig);
     free(cw);
     free(x);
     free(h_probs);
