@@ -64,7 +64,7 @@ static TmlTabular *tab_make(int n_num, int cat_k) {
         c->n_cats = cat_k;
         c->cats = calloc((size_t)cat_k, sizeof(char *));
         for (int k = 0; k < cat_k; k++) {
-            char nm[16];
+            char nm[32];
             snprintf(nm, sizeof nm, "c%02d", k);
             c->cats[k] = strdup(nm);
             snprintf(nm, sizeof nm, "cat=c%02d", k);

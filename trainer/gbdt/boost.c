@@ -151,6 +151,24 @@ static void base_scores(const TmlGbdtModel *m, const TmlDataset *d, const float 
     free(s);
 }
 
+/* Validation log-loss (and accuracy) when the caller gave no metric function: early stopping
+ * still works when boosting is driven without eval/ (library use, tests). */
+static double fallback_log_loss(const float *probs, const int32_t *labels, int64_t n, int C, double *acc) {
+    double s = 0;
+    int64_t k = 0, right = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || labels[i] >= C) continue;
+        const float *p = probs + (size_t)i * C;
+        s -= log(p[labels[i]] > 1e-15f ? (double)p[labels[i]] : 1e-15);
+        int best = 0;
+        for (int c = 1; c < C; c++) best = p[c] > p[best] ? c : best;
+        right += best == labels[i];
+        k++;
+    }
+    *acc = k ? (double)right / (double)k : 0;
+    return k ? s / (double)k : 0;
+}
+
 typedef struct Progress {
     int tty, quiet;
     double last;
@@ -298,8 +316,9 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
             tml_download(be, va.h_scores, va.d_scores, (size_t)va.n * K * sizeof(float));
             memcpy(h_probs, va.h_scores, (size_t)va.n * K * sizeof(float));
             tml_gbdt_model_probs(m, h_probs, va.n, h_probs);
-            v = o->metric_fn(o->metric_ctx, p->metric, h_probs, valid->labels, va.n, C, m->n_classes == 2 ? m->positive : -1,
-                             &acc);
+            v = o->metric_fn ? o->metric_fn(o->metric_ctx, p->metric, h_probs, valid->labels, va.n, C,
+                                            m->n_classes == 2 ? m->positive : -1, &acc)
+                             : fallback_log_loss(h_probs, valid->labels, va.n, C, &acc);
             improved = p->higher_is_better ? v > st->best_metric : v < st->best_metric;
             if (improved) {
                 st->best_metric = v;
