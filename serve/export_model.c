@@ -11,7 +11,7 @@
 TmlExport *tml_export_new(void) {
     TmlExport *e = calloc(1, sizeof *e);
     if (e) {
-        e->format_version = TML_EXPORT_VERSION;
+        e->format_version = 1; /* raised to 2 by the writer when a version-2 field is used */
         e->positive = -1;
     }
     return e;
@@ -208,6 +208,11 @@ static int validate_tabular(const TmlExport *e, const char *where, TmlError *err
 }
 
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
+    int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
+    if (v2 && e->format_version < 2)
+        return tml_fail(err, "%s: a version-1 export cannot hold tree models, kept missing values or derived columns; "
+                             "export the model again",
+                        where);
     if (!e->kind || !e->arch || !e->loss || !e->bag || !e->task)
         return tml_fail(err, "%s: kind, task or model attributes are missing; re-export the model", where);
     int text = !strcmp(e->kind, "text");

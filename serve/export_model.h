@@ -11,7 +11,10 @@
 #include "ticketml/error.h"
 
 #define TML_EXPORT_FORMAT "ticketml-export"
-#define TML_EXPORT_VERSION 1
+/* The newest version this library reads. Exports are written as version 1 unless they use a
+ * version-2 feature (tree models, kept missing values, derived columns): version-1 readers would
+ * misread those, and version-1 exports keep their bytes and checksums. */
+#define TML_EXPORT_VERSION 2
 #define TML_EXPORT_HASH "fnv1a32"
 #define TML_EXPORT_MAX_TENSORS 16
 
