@@ -1,12 +1,14 @@
 /* export_model.c — the export in memory: ownership, tensors by key, column-type names, and the
- * consistency checks a loader runs before trusting any shape. Knows no file format: the formats
- * (export_h5.c, export_st.c) build and read this, export_io.c picks between them. */
+ * consistency checks a loader runs before trusting any shape (the model part by its serving family,
+ * serve_family.h). Knows no file format: the formats (export_h5.c, export_st.c) build and read
+ * this, export_io.c picks between them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/tabular.h"
 #include "serve/export_model.h"
+#include "serve/serve_family.h"
 
 TmlExport *tml_export_new(void) {
     TmlExport *e = calloc(1, sizeof *e);
@@ -75,8 +77,8 @@ const char *tml_export_impute_name(int impute) { return impute >= 0 && impute < 
 
 /* ---- validation ------------------------------------------------------------------------------- */
 
-static int want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
-                       TmlError *err) {
+int tml_export_want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
+                           TmlError *err) {
     const TmlExportTensor *t = tml_export_tensor(e, key);
     if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key);
     if (t->rows != rows || t->cols != cols)
@@ -131,27 +133,25 @@ static int validate_tabular(const TmlExport *e, const char *where, TmlError *err
 }
 
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
-    if (!e->kind || !e->arch || !e->loss || !e->bag || !e->task)
+    if (!e->kind || !e->arch || !e->task)
         return tml_fail(err, "%s: kind, task or model attributes are missing; re-export the model", where);
     int text = !strcmp(e->kind, "text");
     if (!text && strcmp(e->kind, "tabular"))
         return tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", where, e->kind);
-    if (text ? !one_of(e->arch, "linear", "embedding", NULL) : strcmp(e->arch, "tabular") != 0)
+    const TmlServeFamily *fam = tml_serve_family_for_arch(e->arch);
+    if (!fam || strcmp(fam->kind, e->kind) != 0)
         return tml_fail(err, "%s: architecture '%s' does not fit kind '%s'", where, e->arch, e->kind);
-    if (!one_of(e->loss, "softmax", "ova", NULL)) return tml_fail(err, "%s: unknown loss '%s'", where, e->loss);
-    if (!one_of(e->bag, "mean", "sum", NULL)) return tml_fail(err, "%s: unknown bag mode '%s'", where, e->bag);
-    if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX || e->hidden < 0 ||
-        e->hidden > (1 << 24) || e->dim < 0 || e->dim > (1 << 24))
+    if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX)
         return tml_fail(err, "%s: model dimensions are invalid (in_dim %lld, dim %lld, hidden %lld, n_out %lld)", where,
                         (long long)e->in_dim, (long long)e->dim, (long long)e->hidden, (long long)e->n_out);
+    int expect = 0; /* tensors: the family's, plus text/idf */
+    if (fam->validate(e, where, &expect, err)) return -1;
     if (e->n_labels != e->n_out)
         return tml_fail(err, "%s: %lld label names for %lld outputs", where, (long long)e->n_labels, (long long)e->n_out);
     if (e->positive < -1 || e->positive >= e->n_out)
         return tml_fail(err, "%s: labels/positive %lld is out of range", where, (long long)e->positive);
     if (!e->text_columns || !e->label_column || !e->id_column)
         return tml_fail(err, "%s: data/ column names are missing", where);
-    int64_t C = e->n_out, H = e->hidden, D = !strcmp(e->arch, "linear") ? C : e->dim;
-    int expect = 1; /* output_b */
     if (text) {
         const TmlTextConfig *c = &e->text;
         if (c->word_ngrams < 1 || c->word_ngrams > 8 || c->minn < 0 || c->maxn < c->minn || c->maxn > 64 ||
@@ -161,30 +161,13 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
         if (e->n_words < 0 || e->n_words + c->buckets != e->in_dim)
             return tml_fail(err, "%s: %lld vocabulary words + %lld buckets != model/in_dim %lld", where,
                             (long long)e->n_words, (long long)c->buckets, (long long)e->in_dim);
-        if (D < 1) return tml_fail(err, "%s: model/dim is 0 for an embedding model", where);
-        if (want_tensor(e, where, "weights/embedding", e->in_dim, D, err)) return -1;
-        expect++;
         if (c->tfidf) {
-            if (want_tensor(e, where, "text/idf", e->in_dim, 0, err)) return -1;
+            if (tml_export_want_tensor(e, where, "text/idf", e->in_dim, 0, err)) return -1;
             expect++;
         }
-    } else {
-        D = e->in_dim;
-        if (validate_tabular(e, where, err)) return -1;
+    } else if (validate_tabular(e, where, err)) {
+        return -1;
     }
-    if (strcmp(e->arch, "linear") != 0) {
-        int64_t in2 = D;
-        if (H > 0) {
-            if (want_tensor(e, where, "weights/hidden_w", D, H, err) ||
-                want_tensor(e, where, "weights/hidden_b", H, 1, err))
-                return -1;
-            in2 = H;
-            expect += 2;
-        }
-        if (want_tensor(e, where, "weights/output_w", in2, C, err)) return -1;
-        expect++;
-    }
-    if (want_tensor(e, where, "weights/output_b", C, 1, err)) return -1;
     if (e->n_tensors != expect)
         return tml_fail(err, "%s: %d tensors stored, the model needs %d; re-export the model", where, e->n_tensors,
                         expect);
