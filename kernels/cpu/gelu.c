@@ -14,7 +14,7 @@
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
 
-static void gelu_block(float *y, const float *x, size_t n) {
+TML_VEC_CLONES static void gelu_block(float *y, const float *x, size_t n) {
     float e[GELU_BLOCK];
 #pragma omp simd
     for (size_t i = 0; i < n; i++) e[i] = erff(x[i] * INV_SQRT2);
@@ -25,7 +25,7 @@ static void gelu_block(float *y, const float *x, size_t n) {
     }
 }
 
-static void gelu_backward_block(float *dx, const float *dy, const float *x, size_t n) {
+TML_VEC_CLONES static void gelu_backward_block(float *dx, const float *dy, const float *x, size_t n) {
     float e[GELU_BLOCK], g[GELU_BLOCK];
 #pragma omp simd
     for (size_t i = 0; i < n; i++) e[i] = erff(x[i] * INV_SQRT2);
