@@ -1,12 +1,14 @@
 /* export_model.c — the export in memory: ownership, tensors by key, column-type names, and the
- * consistency checks a loader runs before trusting any shape. Knows no file format: the formats
- * (export_h5.c, export_st.c) build and read this, export_io.c picks between them. */
+ * consistency checks a loader runs before trusting any shape (the model part by its serving family,
+ * serve_family.h). Knows no file format: the formats (export_h5.c, export_st.c) build and read
+ * this, export_io.c picks between them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/tabular.h"
 #include "serve/export_model.h"
+#include "serve/serve_family.h"
 
 TmlExport *tml_export_new(void) {
     TmlExport *e = calloc(1, sizeof *e);
@@ -93,8 +95,8 @@ const char *tml_export_impute_name(int impute) { return impute >= 0 && impute < 
 
 /* ---- validation ------------------------------------------------------------------------------- */
 
-static int want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
-                       TmlError *err) {
+int tml_export_want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
+                           TmlError *err) {
     const TmlExportTensor *t = tml_export_tensor(e, key);
     if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key);
     if (t->rows != rows || t->cols != cols)
@@ -104,63 +106,16 @@ static int want_tensor(const TmlExport *e, const char *where, const char *key, i
     return 0;
 }
 
-static const TmlExportTensor *want_ints(const TmlExport *e, const char *where, const char *key, int64_t rows,
-                                        int64_t cols, TmlError *err) {
+const TmlExportTensor *tml_export_want_ints(const TmlExport *e, const char *where, const char *key, int64_t rows,
+                                            int64_t cols, TmlError *err) {
     const TmlExportTensor *t = tml_export_tensor(e, key);
     if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key), NULL;
     if ((rows >= 0 && t->rows != rows) || t->cols != cols)
-        return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the trees need (%lld, %lld)", where, key,
+        return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the model needs (%lld, %lld)", where, key,
                         (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols),
                NULL;
     if (!t->ints) return tml_fail(err, "%s: tensor '%s' is not int32", where, key), NULL;
     return t;
-}
-
-/* A tree model's arrays: every index inside its array, children after their parent within their
- * tree, classes below the score columns, inputs inside the dense row. */
-static int validate_trees(const TmlExport *e, const char *where, TmlError *err) {
-    int64_t F = e->dim, C = e->n_out, K = C == 2 ? 1 : C, dim = e->tab_dim;
-    if (F < 1 || F > dim) return tml_fail(err, "%s: model/dim %lld tree features for %lld columns", where, (long long)F,
-                                          (long long)dim);
-    if (strcmp(e->loss, K == 1 ? "logistic" : "softmax"))
-        return tml_fail(err, "%s: loss '%s' does not fit %lld classes", where, e->loss, (long long)C);
-    const TmlExportTensor *roots = want_ints(e, where, "trees/roots", -1, 0, err);
-    if (!roots) return -1;
-    int64_t T = roots->rows;
-    const TmlExportTensor *feat = want_ints(e, where, "trees/feature", -1, 0, err);
-    if (!feat) return -1;
-    int64_t N = feat->rows;
-    const TmlExportTensor *cls = want_ints(e, where, "trees/tclass", T, 0, err),
-                          *left = want_ints(e, where, "trees/left", N, 0, err),
-                          *right = want_ints(e, where, "trees/right", N, 0, err),
-                          *dl = want_ints(e, where, "trees/default_left", N, 0, err),
-                          *mb = want_ints(e, where, "trees/missing_bin", N, 0, err),
-                          *cat = want_ints(e, where, "trees/cat", N, 0, err),
-                          *cats = want_ints(e, where, "trees/cats", -1, 8, err),
-                          *src = want_ints(e, where, "trees/input_src", F, 0, err),
-                          *ncat = want_ints(e, where, "trees/input_n_cats", F, 0, err);
-    if (!cls || !left || !right || !dl || !mb || !cat || !cats || !src || !ncat ||
-        want_tensor(e, where, "trees/threshold", N, 0, err) || want_tensor(e, where, "trees/value", N, 0, err) ||
-        want_tensor(e, where, "trees/base", K, 0, err))
-        return -1;
-    for (int64_t f = 0; f < F; f++)
-        if (src->ints[f] < 0 || ncat->ints[f] < 0 || src->ints[f] + (ncat->ints[f] ? ncat->ints[f] : 1) > dim)
-            return tml_fail(err, "%s: tree input %lld reads outside the %lld columns", where, (long long)f, (long long)dim);
-    for (int64_t t = 0; t < T; t++) {
-        int64_t a = roots->ints[t], b = t + 1 < T ? roots->ints[t + 1] : N;
-        if (a < 0 || b <= a || b > N || (t == 0 && a != 0) || cls->ints[t] < 0 || cls->ints[t] >= K)
-            return tml_fail(err, "%s: tree %lld has an invalid root or class", where, (long long)t);
-        for (int64_t i = a; i < b; i++) {
-            int32_t fe = feat->ints[i];
-            if (fe < 0) continue;
-            if (fe >= F || left->ints[i] <= i || left->ints[i] >= b || right->ints[i] <= i || right->ints[i] >= b ||
-                mb->ints[i] < 1 || mb->ints[i] > 255 || cat->ints[i] >= cats->rows || cat->ints[i] < -1)
-                return tml_fail(err, "%s: tree node %lld has an invalid feature, child or category set", where,
-                                (long long)i);
-        }
-    }
-    if (T == 0 && N != 0) return tml_fail(err, "%s: %lld tree nodes without trees", where, (long long)N);
-    return 0;
 }
 
 static int one_of(const char *s, const char *a, const char *b, const char *c) {
@@ -213,37 +168,25 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
         return tml_fail(err, "%s: a version-1 export cannot hold tree models, kept missing values or derived columns; "
                              "export the model again",
                         where);
-    if (!e->kind || !e->arch || !e->loss || !e->bag || !e->task)
+    if (!e->kind || !e->arch || !e->task)
         return tml_fail(err, "%s: kind, task or model attributes are missing; re-export the model", where);
     int text = !strcmp(e->kind, "text");
     if (!text && strcmp(e->kind, "tabular"))
         return tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", where, e->kind);
-    if (text ? !one_of(e->arch, "linear", "embedding", NULL) : !one_of(e->arch, "tabular", "gbdt", NULL))
+    const TmlServeFamily *fam = tml_serve_family_for_arch(e->arch);
+    if (!fam || strcmp(fam->kind, e->kind) != 0)
         return tml_fail(err, "%s: architecture '%s' does not fit kind '%s'", where, e->arch, e->kind);
-    if (!strcmp(e->arch, "gbdt")) {
-        if (strcmp(e->bag, "none") || e->n_out < 2 || e->n_out > (1 << 16) || e->n_labels != e->n_out ||
-            e->positive < -1 || e->positive >= e->n_out || (e->n_out == 2) != (e->positive >= 0) || !e->text_columns ||
-            !e->label_column || !e->id_column)
-            return tml_fail(err, "%s: tree model attributes are invalid (bag, classes, labels or positive class)", where);
-        if (e->in_dim != e->tab_dim || validate_tabular(e, where, err) || validate_trees(e, where, err)) return -1;
-        if (e->n_tensors != 14)
-            return tml_fail(err, "%s: %d tensors stored, a tree model has 14; re-export the model", where, e->n_tensors);
-        return 0;
-    }
-    if (!one_of(e->loss, "softmax", "ova", NULL)) return tml_fail(err, "%s: unknown loss '%s'", where, e->loss);
-    if (!one_of(e->bag, "mean", "sum", NULL)) return tml_fail(err, "%s: unknown bag mode '%s'", where, e->bag);
-    if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX || e->hidden < 0 ||
-        e->hidden > (1 << 24) || e->dim < 0 || e->dim > (1 << 24))
+    if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX)
         return tml_fail(err, "%s: model dimensions are invalid (in_dim %lld, dim %lld, hidden %lld, n_out %lld)", where,
                         (long long)e->in_dim, (long long)e->dim, (long long)e->hidden, (long long)e->n_out);
+    int expect = 0; /* tensors: the family's, plus text/idf */
+    if (fam->validate(e, where, &expect, err)) return -1;
     if (e->n_labels != e->n_out)
         return tml_fail(err, "%s: %lld label names for %lld outputs", where, (long long)e->n_labels, (long long)e->n_out);
     if (e->positive < -1 || e->positive >= e->n_out)
         return tml_fail(err, "%s: labels/positive %lld is out of range", where, (long long)e->positive);
     if (!e->text_columns || !e->label_column || !e->id_column)
         return tml_fail(err, "%s: data/ column names are missing", where);
-    int64_t C = e->n_out, H = e->hidden, D = !strcmp(e->arch, "linear") ? C : e->dim;
-    int expect = 1; /* output_b */
     if (text) {
         const TmlTextConfig *c = &e->text;
         if (c->word_ngrams < 1 || c->word_ngrams > 8 || c->minn < 0 || c->maxn < c->minn || c->maxn > 64 ||
@@ -253,30 +196,13 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
         if (e->n_words < 0 || e->n_words + c->buckets != e->in_dim)
             return tml_fail(err, "%s: %lld vocabulary words + %lld buckets != model/in_dim %lld", where,
                             (long long)e->n_words, (long long)c->buckets, (long long)e->in_dim);
-        if (D < 1) return tml_fail(err, "%s: model/dim is 0 for an embedding model", where);
-        if (want_tensor(e, where, "weights/embedding", e->in_dim, D, err)) return -1;
-        expect++;
         if (c->tfidf) {
-            if (want_tensor(e, where, "text/idf", e->in_dim, 0, err)) return -1;
+            if (tml_export_want_tensor(e, where, "text/idf", e->in_dim, 0, err)) return -1;
             expect++;
         }
-    } else {
-        D = e->in_dim;
-        if (validate_tabular(e, where, err)) return -1;
+    } else if (validate_tabular(e, where, err)) {
+        return -1;
     }
-    if (strcmp(e->arch, "linear") != 0) {
-        int64_t in2 = D;
-        if (H > 0) {
-            if (want_tensor(e, where, "weights/hidden_w", D, H, err) ||
-                want_tensor(e, where, "weights/hidden_b", H, 1, err))
-                return -1;
-            in2 = H;
-            expect += 2;
-        }
-        if (want_tensor(e, where, "weights/output_w", in2, C, err)) return -1;
-        expect++;
-    }
-    if (want_tensor(e, where, "weights/output_b", C, 1, err)) return -1;
     if (e->n_tensors != expect)
         return tml_fail(err, "%s: %d tensors stored, the model needs %d; re-export the model", where, e->n_tensors,
                         expect);

@@ -1,8 +1,7 @@
-/* serve.c — the serving library: an export turned into a read-only model (featurizer, tabular
- * maps, weight pointers) and the forward pass in plain C loops, matching the trainer's kernels
- * (embedding bag sum, scaled by 1/len for mean; x W1 + b1, ReLU; x W2 + b2; softmax or sigmoid;
- * for tree models the walk of every tree, summed in double in tree order as the trainer's predict
- * op does). Every predict call allocates its own scratch, so one model serves many threads at once. */
+/* serve.c — the serving library: an export turned into a read-only model (featurizer, tabular maps,
+ * and the forward state of its family, see serve_family.h) and the predict calls: featurize, then
+ * the family's forward pass. Every predict call allocates its own scratch, so one model serves many
+ * threads at once. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +10,20 @@
 #include "data/tabular.h"
 #include "data/textfeat.h"
 #include "serve/export_io.h"
+#include "serve/serve_family.h"
 #include "ticketml/serve.h"
 
 struct TmlServeModel {
     TmlExport *ex;          /* owns weights and names */
-    int text, linear, ova, mean_bag;
-    int C, D, H;            /* classes; bag / input width; hidden (0: none) */
-    int64_t in_dim;
-    const float *E, *W1, *b1, *W2, *b2;
+    int text;
+    int C;                  /* classes */
+    int64_t in_dim;         /* feature ids (text) or dense width (tabular) */
+    const TmlServeFamily *family;
+    void *fwd;              /* the family's forward state (borrows ex's tensors) */
+    size_t scratch_n;       /* floats of scratch one forward needs */
     TmlTextFeaturizer *tf;  /* text */
     TmlTabular tab;         /* tabular: cols owned, strings borrowed from ex */
     TmlDeriveSpec *derive;  /* tabular: derived columns computed from the row (NULL: none) */
-    /* gbdt: the export's tree arrays (docs/export-format.md, trees/) */
-    int gbdt, K, F, T;
-    const int32_t *roots, *tclass, *feature, *default_left, *missing_bin, *cat, *left, *right, *cats, *in_src, *in_ncat;
-    const float *threshold, *value, *base;
     int n_fields;
     const char **fields;    /* (n_fields) borrowed from ex */
 };
@@ -33,91 +31,6 @@ struct TmlServeModel {
 static const float *tensor(const TmlExport *e, const char *key) {
     const TmlExportTensor *t = tml_export_tensor(e, key);
     return t ? t->data : NULL;
-}
-
-static const int32_t *tensor_i(const TmlExport *e, const char *key) {
-    const TmlExportTensor *t = tml_export_tensor(e, key);
-    return t ? t->ints : NULL;
-}
-
-static void build_trees(TmlServeModel *m) {
-    const TmlExport *e = m->ex;
-    m->gbdt = 1;
-    m->F = (int)e->dim;
-    m->K = m->C == 2 ? 1 : m->C;
-    m->T = (int)tml_export_tensor(e, "trees/roots")->rows;
-    m->roots = tensor_i(e, "trees/roots");
-    m->tclass = tensor_i(e, "trees/tclass");
-    m->feature = tensor_i(e, "trees/feature");
-    m->default_left = tensor_i(e, "trees/default_left");
-    m->missing_bin = tensor_i(e, "trees/missing_bin");
-    m->cat = tensor_i(e, "trees/cat");
-    m->left = tensor_i(e, "trees/left");
-    m->right = tensor_i(e, "trees/right");
-    m->cats = tensor_i(e, "trees/cats");
-    m->in_src = tensor_i(e, "trees/input_src");
-    m->in_ncat = tensor_i(e, "trees/input_n_cats");
-    m->threshold = tensor(e, "trees/threshold");
-    m->value = tensor(e, "trees/value");
-    m->base = tensor(e, "trees/base");
-}
-
-/* Node i's routing of value x: NaN and category codes the tree never saw take the default side;
- * numbers go left when x <= threshold; categories when their bit is set. */
-static int tree_left(const TmlServeModel *m, int32_t i, float x) {
-    if (x != x) return m->default_left[i];
-    int32_t c = m->cat[i];
-    if (c < 0) return x <= m->threshold[i];
-    if (!(x >= 0.0f) || x >= (float)m->missing_bin[i] || (float)(int)x != x) return m->default_left[i];
-    int b = (int)x;
-    return (int)(((uint32_t)m->cats[(size_t)c * 8 + (size_t)(b >> 5)] >> (b & 31)) & 1u);
-}
-
-/* Scores (K) of dense row d: the tree inputs into x (F), then base + every tree of each column. */
-static void tree_scores(const TmlServeModel *m, const float *d, float *x, float *s) {
-    for (int f = 0; f < m->F; f++) {
-        if (m->in_ncat[f] == 0) {
-            x[f] = d[m->in_src[f]];
-            continue;
-        }
-        float v = NAN;
-        for (int k = 0; k < m->in_ncat[f]; k++)
-            if (d[m->in_src[f] + k] > 0.5f) {
-                v = (float)k;
-                break;
-            }
-        x[f] = v;
-    }
-    for (int k = 0; k < m->K; k++) {
-        double acc = (double)m->base[k];
-        for (int t = 0; t < m->T; t++) {
-            if (m->tclass[t] != k) continue;
-            int32_t i = m->roots[t];
-            while (m->feature[i] >= 0) i = tree_left(m, i, x[m->feature[i]]) ? m->left[i] : m->right[i];
-            acc += (double)m->value[i];
-        }
-        s[k] = (float)acc;
-    }
-}
-
-/* Probabilities from tree scores, as the trainer computes them (sigmoid of the positive class's
- * score, or softmax), in double. */
-static int tree_probs(const TmlServeModel *m, const float *s, float *p) {
-    int C = m->C, top = 0;
-    if (m->K == 1) {
-        double q = 1.0 / (1.0 + exp(-(double)s[0]));
-        int pos = (int)m->ex->positive;
-        p[pos] = (float)q;
-        p[1 - pos] = (float)(1.0 - q);
-    } else {
-        double mx = s[0], sum = 0.0;
-        for (int k = 1; k < C; k++) mx = s[k] > mx ? s[k] : mx;
-        for (int k = 0; k < C; k++) sum += exp((double)s[k] - mx);
-        for (int k = 0; k < C; k++) p[k] = (float)(exp((double)s[k] - mx) / sum);
-    }
-    for (int c = 1; c < C; c++)
-        if (p[c] > p[top]) top = c;
-    return top;
 }
 
 static int build_tabular(TmlServeModel *m, TmlError *err) {
@@ -171,24 +84,14 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
     }
     m->ex = e;
     m->text = !strcmp(e->kind, "text");
-    m->linear = !strcmp(e->arch, "linear");
-    m->ova = !strcmp(e->loss, "ova");
-    m->mean_bag = !strcmp(e->bag, "mean");
     m->C = (int)e->n_out;
-    m->H = (int)e->hidden;
     m->in_dim = e->in_dim;
-    m->D = m->text ? (m->linear ? m->C : (int)e->dim) : (int)e->in_dim;
-    m->E = tensor(e, "weights/embedding");
-    m->W1 = tensor(e, "weights/hidden_w");
-    m->b1 = tensor(e, "weights/hidden_b");
-    m->W2 = tensor(e, "weights/output_w");
-    m->b2 = tensor(e, "weights/output_b");
-    if (m->linear) m->H = 0;
-    if (!strcmp(e->arch, "gbdt")) { /* the export was validated: every trees/ tensor is there */
-        build_trees(m);
-        m->D = m->F;
-        m->H = 0;
+    m->family = tml_serve_family_for_arch(e->arch); /* tml_export_read checked it exists */
+    if (!(m->fwd = m->family->build(e, err))) {
+        tml_serve_free(m);
+        return NULL;
     }
+    m->scratch_n = m->family->scratch_floats(m->fwd);
     if (m->text) {
         TmlError e2;
         m->tf = tml_textfeat_restore(&e->text, e->vocab, NULL, e->n_words, tensor(e, "text/idf"), &e2);
@@ -206,6 +109,7 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
 
 void tml_serve_free(TmlServeModel *m) {
     if (!m) return;
+    if (m->fwd) m->family->free(m->fwd);
     tml_textfeat_free(m->tf);
     tml_derive_free(m->derive);
     free(m->tab.cols);
@@ -247,89 +151,14 @@ int tml_serve_dense_dim(const TmlServeModel *m) { return m->text ? 0 : m->tab.di
 
 /* ---- forward ---------------------------------------------------------------------------------- */
 
-/* out (cols) = x (n) W (n, cols) + b; W row-major, so each x[k] scales one contiguous row. */
-static void affine(float *out, const float *x, int n, const float *W, const float *b, int cols) {
-    memset(out, 0, (size_t)cols * sizeof *out);
-    for (int k = 0; k < n; k++) {
-        float xk = x[k];
-        if (xk == 0.0f) continue;
-        const float *w = W + (size_t)k * cols;
-        for (int j = 0; j < cols; j++) out[j] += xk * w[j];
-    }
-    for (int j = 0; j < cols; j++) out[j] += b[j];
-}
-
-static int finish(const TmlServeModel *m, float *p) {
-    int C = m->C, top = 0;
-    if (m->ova) {
-        for (int c = 0; c < C; c++) {
-            float x = p[c];
-            if (x >= 0.0f) p[c] = 1.0f / (1.0f + expf(-x));
-            else {
-                float ex = expf(x);
-                p[c] = ex / (1.0f + ex);
-            }
-        }
-    } else {
-        float mx = -INFINITY, sum = 0.0f;
-        for (int c = 0; c < C; c++) mx = p[c] > mx ? p[c] : mx;
-        for (int c = 0; c < C; c++) {
-            p[c] = expf(p[c] - mx);
-            sum += p[c];
-        }
-        float inv = 1.0f / sum;
-        for (int c = 0; c < C; c++) p[c] *= inv;
-    }
-    for (int c = 1; c < C; c++)
-        if (p[c] > p[top]) top = c;
-    return top;
-}
-
-/* The forward pass from features; scratch holds D + H floats. Ids are trusted (checked by the
- * public entry points). */
+/* The forward pass from features into probs (C); scratch holds m->scratch_n floats. Ids are
+ * trusted (checked by the public entry points). Returns the top class. */
 static int forward(const TmlServeModel *m, const int32_t *ids, const float *w, int64_t n, const float *dense,
                    float *probs, float *scratch) {
-    int C = m->C, D = m->D, H = m->H;
-    if (m->gbdt) {
-        /* K <= C, and tree_probs reads each score before writing its probability: probs can hold
-         * the scores when they do not fit the stack buffer */
-        float s[256], *sc = m->K <= 256 ? s : probs;
-        tree_scores(m, dense, scratch, sc);
-        return tree_probs(m, sc, probs);
-    }
-    const float *x = dense;
-    if (m->text) {
-        float *h = m->linear ? probs : scratch;
-        memset(h, 0, (size_t)D * sizeof *h);
-        for (int64_t j = 0; j < n; j++) {
-            const float *e = m->E + (size_t)ids[j] * D;
-            float wj = w ? w[j] : 1.0f;
-            for (int d = 0; d < D; d++) h[d] += wj * e[d];
-        }
-        float s = m->mean_bag && n > 0 ? 1.0f / (float)n : 1.0f;
-        if (s != 1.0f)
-            for (int d = 0; d < D; d++) h[d] *= s;
-        if (m->linear) {
-            for (int c = 0; c < C; c++) probs[c] += m->b2[c];
-            return finish(m, probs);
-        }
-        x = h;
-    }
-    int in2 = D;
-    if (H > 0) {
-        float *a = scratch + D;
-        affine(a, x, D, m->W1, m->b1, H);
-        for (int k = 0; k < H; k++) a[k] = a[k] > 0.0f ? a[k] : 0.0f;
-        x = a;
-        in2 = H;
-    }
-    affine(probs, x, in2, m->W2, m->b2, C);
-    return finish(m, probs);
+    return m->family->forward(m->fwd, ids, w, n, dense, probs, scratch);
 }
 
-static float *scratch_new(const TmlServeModel *m) {
-    return malloc((size_t)(m->D + m->H + 1) * sizeof(float));
-}
+static float *scratch_new(const TmlServeModel *m) { return malloc((m->scratch_n + 1) * sizeof(float)); }
 
 int tml_serve_predict_features(const TmlServeModel *m, const int32_t *ids, const float *weights, int64_t n_ids,
                                const float *dense, float *probs_out, int *top, TmlError *err) {
@@ -486,7 +315,7 @@ int tml_serve_row_features(const TmlServeModel *m, const char *const *names, con
 int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
                           float *probs_out, int *top, TmlError *err) {
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
-    float *x = malloc((size_t)(m->tab.dim + m->D + m->H + 1) * sizeof *x);
+    float *x = malloc(((size_t)m->tab.dim + m->scratch_n + 1) * sizeof *x);
     if (!x) return tml_fail(err, "out of memory");
     int rc = tml_serve_row_features(m, names, values, n, x, err);
     if (rc == 0) {
@@ -495,4 +324,32 @@ int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, cons
     }
     free(x);
     return rc;
+}
+
+/* ---- shared with the families (serve_family.h) ------------------------------------------------ */
+
+int tml_serve_finish(float *p, int C, int ova) {
+    int top = 0;
+    if (ova) {
+        for (int c = 0; c < C; c++) {
+            float x = p[c];
+            if (x >= 0.0f) p[c] = 1.0f / (1.0f + expf(-x));
+            else {
+                float ex = expf(x);
+                p[c] = ex / (1.0f + ex);
+            }
+        }
+    } else {
+        float mx = -INFINITY, sum = 0.0f;
+        for (int c = 0; c < C; c++) mx = p[c] > mx ? p[c] : mx;
+        for (int c = 0; c < C; c++) {
+            p[c] = expf(p[c] - mx);
+            sum += p[c];
+        }
+        float inv = 1.0f / sum;
+        for (int c = 0; c < C; c++) p[c] *= inv;
+    }
+    for (int c = 1; c < C; c++)
+        if (p[c] > p[top]) top = c;
+    return top;
 }

@@ -227,11 +227,12 @@ static void train_and_export(Trained *t, const char *name, const char *ini_text)
         tml_table_free(tk);
         tml_table_free(tt);
     }
-    char sum_h5[80], sum_st[80];
-    if (tml_export_model_file(t->model_path, t->dir_h5, TML_EXPORT_HDF5, sum_h5, &err)) fail_msg("%s", err.msg);
-    if (tml_export_model_file(t->model_path, t->dir_st, TML_EXPORT_SAFETENSORS, sum_st, &err)) fail_msg("%s", err.msg);
+    TmlExportSummary sum_h5, sum_st;
+    if (tml_export_model_file(t->model_path, t->dir_h5, TML_EXPORT_HDF5, &sum_h5, &err)) fail_msg("%s", err.msg);
+    if (tml_export_model_file(t->model_path, t->dir_st, TML_EXPORT_SAFETENSORS, &sum_st, &err)) fail_msg("%s", err.msg);
     /* one checksum for one export, whatever the file format */
-    assert_string_equal(sum_h5, sum_st);
+    assert_string_equal(sum_h5.checksum, sum_st.checksum);
+    assert_int_equal(sum_h5.n_labels, t->C);
     tml_model_free(m);
     tml_backend_free(be);
     tml_dataset_free(train);
@@ -729,12 +730,12 @@ static void test_export_atomic(void **state) {
     TmlError err;
     snprintf(d, sizeof d, "%s/never", g_tmp);
     snprintf(p, sizeof p, "%s/missing.h5", g_tmp);
-    assert_int_equal(tml_export_model_file(p, d, TML_EXPORT_HDF5, NULL, &err), -1);
+    assert_int_equal(tml_export_model_file(p, d, TML_EXPORT_HDF5, NULL, &err), 2); /* bad input */
     assert_non_null(strstr(err.msg, "missing.h5"));
     assert_int_not_equal(access(d, F_OK), 0);
     /* --out naming a file */
     snprintf(p, sizeof p, "%s/text_train.csv", g_tmp);
-    assert_int_equal(tml_export_model_file(g_m[M_LINEAR].model_path, p, TML_EXPORT_HDF5, NULL, &err), -1);
+    assert_int_equal(tml_export_model_file(g_m[M_LINEAR].model_path, p, TML_EXPORT_HDF5, NULL, &err), 1);
     assert_non_null(strstr(err.msg, "not a directory"));
     /* switch formats in place */
     snprintf(d, sizeof d, "%s/switch", g_tmp);

@@ -4,8 +4,11 @@
  * the writer of each format live side by side. */
 #include "trainer/export.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ticketml/serve.h"
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
@@ -117,15 +120,32 @@ fail:
     return NULL;
 }
 
-int tml_export_model_file(const char *model_path, const char *dir, TmlExportFormat fmt, char *checksum_out,
+int tml_export_model_file(const char *model_path, const char *dir, TmlExportFormat fmt, TmlExportSummary *sum,
                           TmlError *err) {
     TmlError e2;
     TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &e2);
-    if (!be) return tml_fail(err, "cannot open the CPU backend: %s", e2.msg);
+    if (!be) return tml_fail(err, "cannot open the CPU backend: %s", e2.msg), 1;
     TmlLoadedModel *lm = tml_modelfile_load(model_path, be, 0, err);
-    TmlExport *e = lm ? tml_export_from_model(lm, err) : NULL;
-    int rc = e ? tml_export_write(e, dir, fmt, err) : -1;
-    if (rc == 0 && checksum_out) snprintf(checksum_out, 80, "%s", e->checksum);
+    TmlExport *e = NULL;
+    TmlServeModel *check = NULL;
+    int rc = 2;
+    if (!lm) goto done;
+    rc = 1;
+    if (!(e = tml_export_from_model(lm, err)) || tml_export_write(e, dir, fmt, err) < 0) goto done;
+    if (!(check = tml_serve_load(dir, &e2))) {
+        tml_fail(err, "the export does not load back: %s", e2.msg);
+        goto done;
+    }
+    if (sum) {
+        snprintf(sum->task, sizeof sum->task, "%s", e->task);
+        snprintf(sum->kind, sizeof sum->kind, "%s", e->kind);
+        snprintf(sum->arch, sizeof sum->arch, "%s", e->arch);
+        snprintf(sum->checksum, sizeof sum->checksum, "%s", e->checksum);
+        sum->n_labels = tml_serve_n_labels(check);
+    }
+    rc = 0;
+done:
+    tml_serve_free(check);
     tml_export_free(e);
     tml_loaded_model_free(lm);
     tml_backend_free(be);
