@@ -6,7 +6,6 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "ticketml/serve.h"
 #include "trainer/export.h"
 
 static void usage(void) {
@@ -47,37 +46,15 @@ int cmd_export(int argc, char **argv) {
         return 2;
     }
     TmlError err;
-    TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &err);
-    if (!be) {
+    TmlExportSummary sum;
+    int rc = tml_export_model_file(pos[0], out, fmt, &sum, &err);
+    if (rc != 0) {
         fprintf(stderr, "ticketml export: %s\n", err.msg);
-        return 1;
-    }
-    int rc = 1;
-    TmlExport *e = NULL;
-    TmlServeModel *check = NULL;
-    TmlLoadedModel *lm = tml_modelfile_load(pos[0], be, 0, &err);
-    if (!lm) {
-        fprintf(stderr, "ticketml export: %s\n", err.msg);
-        rc = 2;
-        goto done;
-    }
-    if (!(e = tml_export_from_model(lm, &err)) || tml_export_write(e, out, fmt, &err) < 0) {
-        fprintf(stderr, "ticketml export: %s\n", err.msg);
-        goto done;
-    }
-    if (!(check = tml_serve_load(out, &err))) {
-        fprintf(stderr, "ticketml export: the export does not load back: %s\n", err.msg);
-        goto done;
+        return rc;
     }
     if (!quiet)
-        printf("exported %s %s model (%s, %d labels) to %s/%s (%s)\n", e->task[0] ? e->task : "unnamed", e->kind,
-               e->arch, tml_serve_n_labels(check), out, fmt == TML_EXPORT_HDF5 ? "model.h5" : "model.safetensors + model.json",
-               e->checksum);
-    rc = 0;
-done:
-    tml_serve_free(check);
-    tml_export_free(e);
-    tml_loaded_model_free(lm);
-    tml_backend_free(be);
-    return rc;
+        printf("exported %s %s model (%s, %d labels) to %s/%s (%s)\n", sum.task[0] ? sum.task : "unnamed", sum.kind,
+               sum.arch, sum.n_labels, out, fmt == TML_EXPORT_HDF5 ? "model.h5" : "model.safetensors + model.json",
+               sum.checksum);
+    return 0;
 }

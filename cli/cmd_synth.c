@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "synth/synth.h"
 
@@ -58,6 +59,31 @@ static int parse_real(const char *s, double *out) {
     return 0;
 }
 
+/* A numeric option: opt's value (NULL: absent) into *out; 0, or 2 after printing a message. */
+static int opt_count(const char *opt, const char *val, int64_t *out) {
+    if (!val || parse_count(val, out) == 0) return 0;
+    fprintf(stderr, "ticketml synth: %s: bad value '%s' (see --help)\n", opt, val);
+    return 2;
+}
+
+static int opt_real(const char *opt, const char *val, double *out) {
+    if (!val || parse_real(val, out) == 0) return 0;
+    fprintf(stderr, "ticketml synth: %s: bad value '%s' (see --help)\n", opt, val);
+    return 2;
+}
+
+static void print_stats(const char *out, const TmlSynthStats *st, double secs) {
+    printf("wrote %s/tickets.csv (%lld tickets, %.1f MB) and %s/customers.csv (%lld customers, "
+           "%.1f MB) in %.1f s\n",
+           out, (long long)st->n_tickets, st->bytes_tickets / 1e6, out, (long long)st->n_customers,
+           st->bytes_customers / 1e6, secs);
+    printf("zh %.1f%%, mixed %.1f%%, negative %.1f%%, positive %.1f%%, follow-ups %.1f%%, churn "
+           "%.1f%%\n",
+           100.0 * st->n_zh / st->n_tickets, 100.0 * st->n_mixed / st->n_tickets,
+           100.0 * st->n_negative / st->n_tickets, 100.0 * st->n_positive / st->n_tickets,
+           100.0 * st->n_followups / st->n_tickets, 100.0 * st->n_churn / st->n_customers);
+}
+
 int cmd_synth(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         synth_usage(stdout);
@@ -66,59 +92,31 @@ int cmd_synth(int argc, char **argv) {
     TmlSynthConfig c;
     tml_synth_config_default(&c);
     c.n_tickets = c.n_customers = -1;
-    const char *out = NULL;
-    int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-            continue;
-        }
-        /* --key value or --key=value */
-        char key[32];
-        const char *val = NULL, *eq = strchr(a, '=');
-        if (strncmp(a, "--", 2) || (eq && (size_t)(eq - a) >= sizeof key)) {
-            fprintf(stderr, "ticketml synth: unexpected argument '%s' (see --help)\n", a);
-            return 2;
-        }
-        if (eq) {
-            memcpy(key, a, (size_t)(eq - a));
-            key[eq - a] = 0;
-            val = eq + 1;
-        } else {
-            snprintf(key, sizeof key, "%s", a);
-            if (i + 1 >= argc) {
-                fprintf(stderr, "ticketml synth: %s needs a value (see --help)\n", a);
-                return 2;
-            }
-            val = argv[++i];
-        }
-        int bad = 0;
-        int64_t n;
-        if (!strcmp(key, "--tickets")) bad = parse_count(val, &c.n_tickets);
-        else if (!strcmp(key, "--customers")) bad = parse_count(val, &c.n_customers);
-        else if (!strcmp(key, "--out")) out = val;
-        else if (!strcmp(key, "--seed")) {
-            bad = parse_count(val, &n);
-            c.seed = (uint64_t)n;
-        } else if (!strcmp(key, "--start-date")) c.start_date = val;
-        else if (!strcmp(key, "--days")) {
-            bad = parse_count(val, &n) || n > TML_SYNTH_MAX_DAYS || n < 1;
-            c.days = (int)(bad ? 0 : n);
-        } else if (!strcmp(key, "--zh-share")) bad = parse_real(val, &c.zh_share);
-        else if (!strcmp(key, "--mixed-share")) bad = parse_real(val, &c.mixed_share);
-        else if (!strcmp(key, "--typo-rate")) bad = parse_real(val, &c.typo_rate);
-        else if (!strcmp(key, "--label-noise")) bad = parse_real(val, &c.label_noise);
-        else if (!strcmp(key, "--churn-rate")) bad = parse_real(val, &c.churn_rate);
-        else {
-            fprintf(stderr, "ticketml synth: unknown option '%s' (see --help)\n", key);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "ticketml synth: %s: bad value '%s' (see --help)\n", key, val);
-            return 2;
-        }
+    const char *out = NULL, *v[10] = {NULL}, *pos[1];
+    int quiet = 0, n_pos = 0;
+    CliOpt opts[] = {
+        {"--tickets", &v[0], NULL, NULL, NULL, 0},     {"--customers", &v[1], NULL, NULL, NULL, 0},
+        {"--seed", &v[2], NULL, NULL, NULL, 0},        {"--days", &v[3], NULL, NULL, NULL, 0},
+        {"--zh-share", &v[4], NULL, NULL, NULL, 0},    {"--mixed-share", &v[5], NULL, NULL, NULL, 0},
+        {"--typo-rate", &v[6], NULL, NULL, NULL, 0},   {"--label-noise", &v[7], NULL, NULL, NULL, 0},
+        {"--churn-rate", &v[8], NULL, NULL, NULL, 0},  {"--start-date", &v[9], NULL, NULL, NULL, 0},
+        {"--out", &out, NULL, NULL, NULL, 0},          {"--quiet", NULL, &quiet, NULL, NULL, 0},
+    };
+    if (cli_parse("synth", argc, argv, opts, 12, pos, 0, &n_pos) < 0) return 2;
+    int64_t seed = (int64_t)c.seed, days = c.days;
+    if (opt_count("--tickets", v[0], &c.n_tickets) || opt_count("--customers", v[1], &c.n_customers) ||
+        opt_count("--seed", v[2], &seed) || opt_count("--days", v[3], &days) ||
+        opt_real("--zh-share", v[4], &c.zh_share) || opt_real("--mixed-share", v[5], &c.mixed_share) ||
+        opt_real("--typo-rate", v[6], &c.typo_rate) || opt_real("--label-noise", v[7], &c.label_noise) ||
+        opt_real("--churn-rate", v[8], &c.churn_rate))
+        return 2;
+    if (days < 1 || days > TML_SYNTH_MAX_DAYS) {
+        fprintf(stderr, "ticketml synth: --days: bad value '%s' (see --help)\n", v[3]);
+        return 2;
     }
+    c.seed = (uint64_t)seed;
+    c.days = (int)days;
+    if (v[9]) c.start_date = v[9];
     if (c.n_tickets < 0 || c.n_customers < 0 || !out) {
         fprintf(stderr, "ticketml synth: --tickets, --customers and --out are required\n\n");
         synth_usage(stderr);
@@ -139,15 +137,6 @@ int cmd_synth(int argc, char **argv) {
         return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    printf("wrote %s/tickets.csv (%lld tickets, %.1f MB) and %s/customers.csv (%lld customers, "
-           "%.1f MB) in %.1f s\n",
-           out, (long long)st.n_tickets, st.bytes_tickets / 1e6, out, (long long)st.n_customers,
-           st.bytes_customers / 1e6, secs);
-    printf("zh %.1f%%, mixed %.1f%%, negative %.1f%%, positive %.1f%%, follow-ups %.1f%%, churn "
-           "%.1f%%\n",
-           100.0 * st.n_zh / st.n_tickets, 100.0 * st.n_mixed / st.n_tickets,
-           100.0 * st.n_negative / st.n_tickets, 100.0 * st.n_positive / st.n_tickets,
-           100.0 * st.n_followups / st.n_tickets, 100.0 * st.n_churn / st.n_customers);
+    print_stats(out, &st, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
     return 0;
 }

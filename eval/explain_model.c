@@ -3,11 +3,14 @@
  * samples becomes a small dataset the model scores (tml_model_score). */
 #include "eval/explain_model.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/textfeat.h"
+#include "eval/tree_explain.h"
+#include "trainer/gbdt/family.h"
 #include "trainer/run.h"
 
 enum { SCORE_CHUNK = 1024 };
@@ -123,13 +126,81 @@ static int score_rows(void *vctx, const float *rows, int S, int dim, float *prob
     return 0;
 }
 
+/* "feature=value" of tree feature f for a dense row: the raw number (unstandardized), the
+ * category, or "(missing)". malloc'd; NULL when out of memory. */
+static char *tree_feature_text(const TmlGbdtModel *g, const TmlTabular *tb, const float *row, const float *x, int f) {
+    char buf[512];
+    const char *name = g->in.names[f];
+    const TmlTabColumn *col = NULL;
+    for (int i = 0; i < tb->n_cols && !col; i++)
+        if (tb->cols[i].offset == g->in.src[f] && tb->cols[i].type != TML_COL_ID && tb->cols[i].type != TML_COL_IGNORE)
+            col = &tb->cols[i];
+    if (x[f] != x[f]) snprintf(buf, sizeof buf, "%s=(missing)", name);
+    else if (g->in.n_cats[f] > 0 && col && (int)x[f] < col->n_cats) snprintf(buf, sizeof buf, "%s=%s", name, col->cats[(int)x[f]]);
+    else if (col && col->type == TML_COL_NUMERIC) snprintf(buf, sizeof buf, "%s=%g", name, col->mean + col->std * (double)row[g->in.src[f]]);
+    else snprintf(buf, sizeof buf, "%s=%g", name, (double)x[f]); /* a one-hot column as a number: 0 or 1 */
+    return strdup(buf);
+}
+
+/* TreeSHAP of the explained label for a tree model: e->shap, largest |contribution| first, at most
+ * num_features of them (the same budget as LIME's). */
+static int add_tree_shap(const TmlLoadedModel *lm, const float *row, const TmlLimeConfig *cfg, TmlLimeExplanation *e,
+                         TmlError *err) {
+    const TmlGbdtModel *g = tml_gbdt_of(lm->model);
+    int F = g->in.F, K = g->ens->K, k = K == 1 ? 0 : e->label;
+    double sign = K == 1 && e->label != g->positive ? -1.0 : 1.0; /* binary: the positive class's log-odds */
+    float *x = malloc(sizeof *x * (size_t)F);
+    double *phi = malloc(sizeof *phi * (size_t)K * (size_t)(F + 1));
+    int *ord = malloc(sizeof *ord * (size_t)F), rc = -1;
+    if (!x || !phi || !ord) {
+        tml_fail(err, "out of memory for TreeSHAP");
+        goto done;
+    }
+    tml_gbdt_model_inputs(g, row, 1, x);
+    if (tml_treeshap_row(g->ens, x, F, phi, err)) goto done;
+    const double *p = phi + (size_t)k * (F + 1);
+    for (int f = 0; f < F; f++) ord[f] = f;
+    for (int i = 1; i < F; i++) { /* by |contribution|, descending; insertion sort (F is small) */
+        int v = ord[i], j = i - 1;
+        while (j >= 0 && fabs(p[ord[j]]) < fabs(p[v])) ord[j + 1] = ord[j], j--;
+        ord[j + 1] = v;
+    }
+    int n = F < cfg->num_features ? F : cfg->num_features;
+    if (!(e->shap = calloc((size_t)(n > 0 ? n : 1), sizeof *e->shap))) {
+        tml_fail(err, "out of memory for TreeSHAP");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        e->shap[i].id = ord[i];
+        e->shap[i].weight = sign * p[ord[i]];
+        if (!(e->shap[i].name = tree_feature_text(g, lm->features->tab, row, x, ord[i]))) {
+            tml_fail(err, "out of memory");
+            goto done;
+        }
+        e->n_shap = i + 1;
+    }
+    e->shap_base = sign * p[F];
+    rc = 0;
+done:
+    free(x);
+    free(phi);
+    free(ord);
+    return rc;
+}
+
 TmlLimeExplanation *tml_explain_row(TmlLoadedModel *lm, const float *row, const TmlLimeConfig *cfg, int label,
                                     TmlError *err) {
     if (!lm->features->tab) {
         tml_fail(err, "this is a text model; explain with --text or rows of a text file");
         return NULL;
     }
-    return tml_lime_tab_explain(lm->features->tab, row, NULL, cfg, lm->model->n_out, label, score_rows, lm->model, err);
+    TmlLimeExplanation *e =
+        tml_lime_tab_explain(lm->features->tab, row, NULL, cfg, lm->model->n_out, label, score_rows, lm->model, err);
+    if (e && tml_gbdt_of(lm->model) && add_tree_shap(lm, row, cfg ? cfg : &(TmlLimeConfig){.num_features = 10}, e, err)) {
+        tml_lime_explanation_free(e);
+        return NULL;
+    }
+    return e;
 }
 
 /* Rows first..last of the data file, each explained and emitted. */

@@ -1,17 +1,19 @@
 /* export_model.c — the export in memory: ownership, tensors by key, column-type names, and the
- * consistency checks a loader runs before trusting any shape. Knows no file format: the formats
- * (export_h5.c, export_st.c) build and read this, export_io.c picks between them. */
+ * consistency checks a loader runs before trusting any shape (the model part by its serving family,
+ * serve_family.h). Knows no file format: the formats (export_h5.c, export_st.c) build and read
+ * this, export_io.c picks between them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/tabular.h"
 #include "serve/export_model.h"
+#include "serve/serve_family.h"
 
 TmlExport *tml_export_new(void) {
     TmlExport *e = calloc(1, sizeof *e);
     if (e) {
-        e->format_version = TML_EXPORT_VERSION;
+        e->format_version = 1; /* raised to 2 by the writer when a version-2 field is used */
         e->positive = -1;
     }
     return e;
@@ -35,10 +37,11 @@ void tml_export_free(TmlExport *e) {
     free(e->col_fill), free(e->col_mean), free(e->col_std), free(e->col_offset), free(e->col_n_cats);
     free_strs(e->categories, e->n_categories);
     free_strs(e->feature_names, e->tab_dim);
+    free(e->tab_derive);
     free(e->hist_customer), free(e->hist_time), free(e->hist_sentiment), free(e->hist_intent);
     free(e->hist_response), free(e->hist_cutoff);
     free_strs(e->history_features, e->history_dim);
-    for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data);
+    for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data), free(e->tensors[k].ints);
     free(e);
 }
 
@@ -59,6 +62,23 @@ int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t c
     t->rows = rows;
     t->cols = cols;
     t->data = data;
+    t->ints = NULL;
+    return 0;
+}
+
+int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
+                              TmlError *err) {
+    if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
+        free(data);
+        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
+                        TML_EXPORT_VERSION);
+    }
+    TmlExportTensor *t = &e->tensors[e->n_tensors++];
+    snprintf(t->key, sizeof t->key, "%s", key);
+    t->rows = rows;
+    t->cols = cols;
+    t->data = NULL;
+    t->ints = data;
     return 0;
 }
 
@@ -75,15 +95,27 @@ const char *tml_export_impute_name(int impute) { return impute >= 0 && impute < 
 
 /* ---- validation ------------------------------------------------------------------------------- */
 
-static int want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
-                       TmlError *err) {
+int tml_export_want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
+                           TmlError *err) {
     const TmlExportTensor *t = tml_export_tensor(e, key);
     if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key);
     if (t->rows != rows || t->cols != cols)
         return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the model spec needs (%lld, %lld)", where, key,
                         (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols);
-    if (!t->data) return tml_fail(err, "%s: tensor '%s' has no data", where, key);
+    if (!t->data) return tml_fail(err, "%s: tensor '%s' is not float32 (or has no data)", where, key);
     return 0;
+}
+
+const TmlExportTensor *tml_export_want_ints(const TmlExport *e, const char *where, const char *key, int64_t rows,
+                                            int64_t cols, TmlError *err) {
+    const TmlExportTensor *t = tml_export_tensor(e, key);
+    if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key), NULL;
+    if ((rows >= 0 && t->rows != rows) || t->cols != cols)
+        return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the model needs (%lld, %lld)", where, key,
+                        (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols),
+               NULL;
+    if (!t->ints) return tml_fail(err, "%s: tensor '%s' is not int32", where, key), NULL;
+    return t;
 }
 
 static int one_of(const char *s, const char *a, const char *b, const char *c) {
@@ -131,27 +163,30 @@ static int validate_tabular(const TmlExport *e, const char *where, TmlError *err
 }
 
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
-    if (!e->kind || !e->arch || !e->loss || !e->bag || !e->task)
+    int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
+    if (v2 && e->format_version < 2)
+        return tml_fail(err, "%s: a version-1 export cannot hold tree models, kept missing values or derived columns; "
+                             "export the model again",
+                        where);
+    if (!e->kind || !e->arch || !e->task)
         return tml_fail(err, "%s: kind, task or model attributes are missing; re-export the model", where);
     int text = !strcmp(e->kind, "text");
     if (!text && strcmp(e->kind, "tabular"))
         return tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", where, e->kind);
-    if (text ? !one_of(e->arch, "linear", "embedding", NULL) : strcmp(e->arch, "tabular") != 0)
+    const TmlServeFamily *fam = tml_serve_family_for_arch(e->arch);
+    if (!fam || strcmp(fam->kind, e->kind) != 0)
         return tml_fail(err, "%s: architecture '%s' does not fit kind '%s'", where, e->arch, e->kind);
-    if (!one_of(e->loss, "softmax", "ova", NULL)) return tml_fail(err, "%s: unknown loss '%s'", where, e->loss);
-    if (!one_of(e->bag, "mean", "sum", NULL)) return tml_fail(err, "%s: unknown bag mode '%s'", where, e->bag);
-    if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX || e->hidden < 0 ||
-        e->hidden > (1 << 24) || e->dim < 0 || e->dim > (1 << 24))
+    if (e->n_out < 1 || e->n_out > (1 << 24) || e->in_dim < 1 || e->in_dim > INT32_MAX)
         return tml_fail(err, "%s: model dimensions are invalid (in_dim %lld, dim %lld, hidden %lld, n_out %lld)", where,
                         (long long)e->in_dim, (long long)e->dim, (long long)e->hidden, (long long)e->n_out);
+    int expect = 0; /* tensors: the family's, plus text/idf */
+    if (fam->validate(e, where, &expect, err)) return -1;
     if (e->n_labels != e->n_out)
         return tml_fail(err, "%s: %lld label names for %lld outputs", where, (long long)e->n_labels, (long long)e->n_out);
     if (e->positive < -1 || e->positive >= e->n_out)
         return tml_fail(err, "%s: labels/positive %lld is out of range", where, (long long)e->positive);
     if (!e->text_columns || !e->label_column || !e->id_column)
         return tml_fail(err, "%s: data/ column names are missing", where);
-    int64_t C = e->n_out, H = e->hidden, D = !strcmp(e->arch, "linear") ? C : e->dim;
-    int expect = 1; /* output_b */
     if (text) {
         const TmlTextConfig *c = &e->text;
         if (c->word_ngrams < 1 || c->word_ngrams > 8 || c->minn < 0 || c->maxn < c->minn || c->maxn > 64 ||
@@ -161,30 +196,13 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
         if (e->n_words < 0 || e->n_words + c->buckets != e->in_dim)
             return tml_fail(err, "%s: %lld vocabulary words + %lld buckets != model/in_dim %lld", where,
                             (long long)e->n_words, (long long)c->buckets, (long long)e->in_dim);
-        if (D < 1) return tml_fail(err, "%s: model/dim is 0 for an embedding model", where);
-        if (want_tensor(e, where, "weights/embedding", e->in_dim, D, err)) return -1;
-        expect++;
         if (c->tfidf) {
-            if (want_tensor(e, where, "text/idf", e->in_dim, 0, err)) return -1;
+            if (tml_export_want_tensor(e, where, "text/idf", e->in_dim, 0, err)) return -1;
             expect++;
         }
-    } else {
-        D = e->in_dim;
-        if (validate_tabular(e, where, err)) return -1;
+    } else if (validate_tabular(e, where, err)) {
+        return -1;
     }
-    if (strcmp(e->arch, "linear") != 0) {
-        int64_t in2 = D;
-        if (H > 0) {
-            if (want_tensor(e, where, "weights/hidden_w", D, H, err) ||
-                want_tensor(e, where, "weights/hidden_b", H, 1, err))
-                return -1;
-            in2 = H;
-            expect += 2;
-        }
-        if (want_tensor(e, where, "weights/output_w", in2, C, err)) return -1;
-        expect++;
-    }
-    if (want_tensor(e, where, "weights/output_b", C, 1, err)) return -1;
     if (e->n_tensors != expect)
         return tml_fail(err, "%s: %d tensors stored, the model needs %d; re-export the model", where, e->n_tensors,
                         expect);

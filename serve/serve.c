@@ -1,24 +1,29 @@
-/* serve.c — the serving library: an export turned into a read-only model (featurizer, tabular
- * maps, weight pointers) and the forward pass in plain C loops, matching the trainer's kernels
- * (embedding bag sum, scaled by 1/len for mean; x W1 + b1, ReLU; x W2 + b2; softmax or sigmoid).
- * Every predict call allocates its own scratch, so one model serves many threads at once. */
+/* serve.c — the serving library: an export turned into a read-only model (featurizer, tabular maps,
+ * and the forward state of its family, see serve_family.h) and the predict calls: featurize, then
+ * the family's forward pass. Every predict call allocates its own scratch, so one model serves many
+ * threads at once. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/derive.h"
 #include "data/tabular.h"
 #include "data/textfeat.h"
 #include "serve/export_io.h"
+#include "serve/serve_family.h"
 #include "ticketml/serve.h"
 
 struct TmlServeModel {
     TmlExport *ex;          /* owns weights and names */
-    int text, linear, ova, mean_bag;
-    int C, D, H;            /* classes; bag / input width; hidden (0: none) */
-    int64_t in_dim;
-    const float *E, *W1, *b1, *W2, *b2;
+    int text;
+    int C;                  /* classes */
+    int64_t in_dim;         /* feature ids (text) or dense width (tabular) */
+    const TmlServeFamily *family;
+    void *fwd;              /* the family's forward state (borrows ex's tensors) */
+    size_t scratch_n;       /* floats of scratch one forward needs */
     TmlTextFeaturizer *tf;  /* text */
     TmlTabular tab;         /* tabular: cols owned, strings borrowed from ex */
+    TmlDeriveSpec *derive;  /* tabular: derived columns computed from the row (NULL: none) */
     int n_fields;
     const char **fields;    /* (n_fields) borrowed from ex */
 };
@@ -52,7 +57,18 @@ static int build_tabular(TmlServeModel *m, TmlError *err) {
         c->cats = e->categories + cat;
         c->offset = (int)e->col_offset[i];
         cat += e->col_n_cats[i];
-        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE) m->fields[m->n_fields++] = c->name;
+    }
+    tb->keep_missing = e->tab_keep_missing != 0;
+    if (e->tab_derive && e->tab_derive[0]) {
+        TmlError e2;
+        if (!(m->derive = tml_derive_parse(e->tab_derive, &e2))) return tml_fail(err, "tabular/derive: %s", e2.msg);
+    }
+    /* the fields a row carries: every input column but the derived ones (computed from the row) */
+    for (int64_t i = 0; i < e->n_cols; i++) {
+        const TmlTabColumn *c = &tb->cols[i];
+        int derived = 0;
+        for (int k = 0; m->derive && k < m->derive->n && !derived; k++) derived = !strcmp(m->derive->d[k].name, c->name);
+        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE && !derived) m->fields[m->n_fields++] = c->name;
     }
     return 0;
 }
@@ -68,19 +84,14 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
     }
     m->ex = e;
     m->text = !strcmp(e->kind, "text");
-    m->linear = !strcmp(e->arch, "linear");
-    m->ova = !strcmp(e->loss, "ova");
-    m->mean_bag = !strcmp(e->bag, "mean");
     m->C = (int)e->n_out;
-    m->H = (int)e->hidden;
     m->in_dim = e->in_dim;
-    m->D = m->text ? (m->linear ? m->C : (int)e->dim) : (int)e->in_dim;
-    m->E = tensor(e, "weights/embedding");
-    m->W1 = tensor(e, "weights/hidden_w");
-    m->b1 = tensor(e, "weights/hidden_b");
-    m->W2 = tensor(e, "weights/output_w");
-    m->b2 = tensor(e, "weights/output_b");
-    if (m->linear) m->H = 0;
+    m->family = tml_serve_family_for_arch(e->arch); /* tml_export_read checked it exists */
+    if (!(m->fwd = m->family->build(e, err))) {
+        tml_serve_free(m);
+        return NULL;
+    }
+    m->scratch_n = m->family->scratch_floats(m->fwd);
     if (m->text) {
         TmlError e2;
         m->tf = tml_textfeat_restore(&e->text, e->vocab, NULL, e->n_words, tensor(e, "text/idf"), &e2);
@@ -98,7 +109,9 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
 
 void tml_serve_free(TmlServeModel *m) {
     if (!m) return;
+    if (m->fwd) m->family->free(m->fwd);
     tml_textfeat_free(m->tf);
+    tml_derive_free(m->derive);
     free(m->tab.cols);
     free(m->fields);
     tml_export_free(m->ex);
@@ -138,82 +151,14 @@ int tml_serve_dense_dim(const TmlServeModel *m) { return m->text ? 0 : m->tab.di
 
 /* ---- forward ---------------------------------------------------------------------------------- */
 
-/* out (cols) = x (n) W (n, cols) + b; W row-major, so each x[k] scales one contiguous row. */
-static void affine(float *out, const float *x, int n, const float *W, const float *b, int cols) {
-    memset(out, 0, (size_t)cols * sizeof *out);
-    for (int k = 0; k < n; k++) {
-        float xk = x[k];
-        if (xk == 0.0f) continue;
-        const float *w = W + (size_t)k * cols;
-        for (int j = 0; j < cols; j++) out[j] += xk * w[j];
-    }
-    for (int j = 0; j < cols; j++) out[j] += b[j];
-}
-
-static int finish(const TmlServeModel *m, float *p) {
-    int C = m->C, top = 0;
-    if (m->ova) {
-        for (int c = 0; c < C; c++) {
-            float x = p[c];
-            if (x >= 0.0f) p[c] = 1.0f / (1.0f + expf(-x));
-            else {
-                float ex = expf(x);
-                p[c] = ex / (1.0f + ex);
-            }
-        }
-    } else {
-        float mx = -INFINITY, sum = 0.0f;
-        for (int c = 0; c < C; c++) mx = p[c] > mx ? p[c] : mx;
-        for (int c = 0; c < C; c++) {
-            p[c] = expf(p[c] - mx);
-            sum += p[c];
-        }
-        float inv = 1.0f / sum;
-        for (int c = 0; c < C; c++) p[c] *= inv;
-    }
-    for (int c = 1; c < C; c++)
-        if (p[c] > p[top]) top = c;
-    return top;
-}
-
-/* The forward pass from features; scratch holds D + H floats. Ids are trusted (checked by the
- * public entry points). */
+/* The forward pass from features into probs (C); scratch holds m->scratch_n floats. Ids are
+ * trusted (checked by the public entry points). Returns the top class. */
 static int forward(const TmlServeModel *m, const int32_t *ids, const float *w, int64_t n, const float *dense,
                    float *probs, float *scratch) {
-    int C = m->C, D = m->D, H = m->H;
-    const float *x = dense;
-    if (m->text) {
-        float *h = m->linear ? probs : scratch;
-        memset(h, 0, (size_t)D * sizeof *h);
-        for (int64_t j = 0; j < n; j++) {
-            const float *e = m->E + (size_t)ids[j] * D;
-            float wj = w ? w[j] : 1.0f;
-            for (int d = 0; d < D; d++) h[d] += wj * e[d];
-        }
-        float s = m->mean_bag && n > 0 ? 1.0f / (float)n : 1.0f;
-        if (s != 1.0f)
-            for (int d = 0; d < D; d++) h[d] *= s;
-        if (m->linear) {
-            for (int c = 0; c < C; c++) probs[c] += m->b2[c];
-            return finish(m, probs);
-        }
-        x = h;
-    }
-    int in2 = D;
-    if (H > 0) {
-        float *a = scratch + D;
-        affine(a, x, D, m->W1, m->b1, H);
-        for (int k = 0; k < H; k++) a[k] = a[k] > 0.0f ? a[k] : 0.0f;
-        x = a;
-        in2 = H;
-    }
-    affine(probs, x, in2, m->W2, m->b2, C);
-    return finish(m, probs);
+    return m->family->forward(m->fwd, ids, w, n, dense, probs, scratch);
 }
 
-static float *scratch_new(const TmlServeModel *m) {
-    return malloc((size_t)(m->D + m->H + 1) * sizeof(float));
-}
+static float *scratch_new(const TmlServeModel *m) { return malloc((m->scratch_n + 1) * sizeof(float)); }
 
 int tml_serve_predict_features(const TmlServeModel *m, const int32_t *ids, const float *weights, int64_t n_ids,
                                const float *dense, float *probs_out, int *top, TmlError *err) {
@@ -359,19 +304,52 @@ int64_t tml_serve_text_features(const TmlServeModel *m, const char *text, int32_
 int tml_serve_row_features(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
                            float *dense_out, TmlError *err) {
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
-    return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+    if (!m->derive) return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+    char **dn, **dv; /* the row's fields plus the derived columns computed from them */
+    if (tml_derive_row(m->derive, (char *const *)names, (char *const *)values, n, &dn, &dv, err)) return -1;
+    int rc = tml_tabular_transform_row(&m->tab, dn, dv, n + m->derive->n, dense_out, err);
+    tml_derive_row_free(m->derive, dn, dv, n);
+    return rc;
 }
 
 int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
                           float *probs_out, int *top, TmlError *err) {
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
-    float *x = malloc((size_t)(m->tab.dim + m->D + m->H + 1) * sizeof *x);
+    float *x = malloc(((size_t)m->tab.dim + m->scratch_n + 1) * sizeof *x);
     if (!x) return tml_fail(err, "out of memory");
-    int rc = tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, x, err);
+    int rc = tml_serve_row_features(m, names, values, n, x, err);
     if (rc == 0) {
         int t = forward(m, NULL, NULL, 0, x, probs_out, x + m->tab.dim);
         if (top) *top = t;
     }
     free(x);
     return rc;
+}
+
+/* ---- shared with the families (serve_family.h) ------------------------------------------------ */
+
+int tml_serve_finish(float *p, int C, int ova) {
+    int top = 0;
+    if (ova) {
+        for (int c = 0; c < C; c++) {
+            float x = p[c];
+            if (x >= 0.0f) p[c] = 1.0f / (1.0f + expf(-x));
+            else {
+                float ex = expf(x);
+                p[c] = ex / (1.0f + ex);
+            }
+        }
+    } else {
+        float mx = -INFINITY, sum = 0.0f;
+        for (int c = 0; c < C; c++) mx = p[c] > mx ? p[c] : mx;
+        for (int c = 0; c < C; c++) {
+            p[c] = expf(p[c] - mx);
+            sum += p[c];
+        }
+        float inv = 1.0f / sum;
+        for (int c = 0; c < C; c++) p[c] *= inv;
+    }
+    for (int c = 1; c < C; c++)
+        if (p[c] > p[top]) top = c;
+    return top;
 }

@@ -4,8 +4,11 @@
  * the writer of each format live side by side. */
 #include "trainer/export.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ticketml/serve.h"
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
@@ -76,6 +79,8 @@ static int export_tabular(TmlExport *e, const TmlFeatures *f, TmlError *err) {
     }
     if (!(e->feature_names = dup_strs(tb->feature_names, tb->dim))) return tml_fail(err, "out of memory");
     e->tab_dim = tb->dim;
+    e->tab_keep_missing = tb->keep_missing;
+    if (f->derive && !(e->tab_derive = tml_derive_to_text(f->derive))) return tml_fail(err, "out of memory");
     e->history_enabled = f->use_history;
     if (f->use_history) {
         const TmlHistoryConfig *h = &f->history;
@@ -107,21 +112,40 @@ TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     e->n_labels = f->labels->n;
     e->positive = f->positive;
     if ((text ? export_text(e, f, err) : export_tabular(e, f, err)) || tml_model_export(lm->model, e, err)) goto fail;
+    /* version 2 only when needed (docs/export-format.md, Versioning) */
+    if (!strcmp(e->arch, "gbdt") || e->tab_keep_missing || e->tab_derive) e->format_version = 2;
     return e;
 fail:
     tml_export_free(e);
     return NULL;
 }
 
-int tml_export_model_file(const char *model_path, const char *dir, TmlExportFormat fmt, char *checksum_out,
+int tml_export_model_file(const char *model_path, const char *dir, TmlExportFormat fmt, TmlExportSummary *sum,
                           TmlError *err) {
     TmlError e2;
     TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &e2);
-    if (!be) return tml_fail(err, "cannot open the CPU backend: %s", e2.msg);
+    if (!be) return tml_fail(err, "cannot open the CPU backend: %s", e2.msg), 1;
     TmlLoadedModel *lm = tml_modelfile_load(model_path, be, 0, err);
-    TmlExport *e = lm ? tml_export_from_model(lm, err) : NULL;
-    int rc = e ? tml_export_write(e, dir, fmt, err) : -1;
-    if (rc == 0 && checksum_out) snprintf(checksum_out, 80, "%s", e->checksum);
+    TmlExport *e = NULL;
+    TmlServeModel *check = NULL;
+    int rc = 2;
+    if (!lm) goto done;
+    rc = 1;
+    if (!(e = tml_export_from_model(lm, err)) || tml_export_write(e, dir, fmt, err) < 0) goto done;
+    if (!(check = tml_serve_load(dir, &e2))) {
+        tml_fail(err, "the export does not load back: %s", e2.msg);
+        goto done;
+    }
+    if (sum) {
+        snprintf(sum->task, sizeof sum->task, "%s", e->task);
+        snprintf(sum->kind, sizeof sum->kind, "%s", e->kind);
+        snprintf(sum->arch, sizeof sum->arch, "%s", e->arch);
+        snprintf(sum->checksum, sizeof sum->checksum, "%s", e->checksum);
+        sum->n_labels = tml_serve_n_labels(check);
+    }
+    rc = 0;
+done:
+    tml_serve_free(check);
     tml_export_free(e);
     tml_loaded_model_free(lm);
     tml_backend_free(be);

@@ -80,6 +80,22 @@ int tml_serve_row_features(const TmlServeModel *m, const char *const *names, con
 int tml_serve_predict_features(const TmlServeModel *m, const int32_t *ids, const float *weights, int64_t n_ids,
                                const float *dense, float *probs_out, int *top, TmlError *err);
 
+/* Indices of the k largest of p (C), descending (ties: lower index first) into idx (k <= C). */
+void tml_serve_top_k(const float *p, int C, int k, int *idx);
+
+/* Every row of a data file (CSV or JSONL, as the trainer reads them), predicted. Text models read
+ * the training text column(s) (with `threads` OpenMP threads); tabular models read every field by
+ * name, the ticket-history fields computed from tickets_path when given (joined on the customer
+ * id, as of the training cutoff), else read as columns. emit is called per row in file order with
+ * the row's index, its id (the model's id column, else its line number), the probabilities, and
+ * the features it came from (text models: the text; tabular: the dense vector); a non-zero return
+ * stops with that status. Returns 0, 1 (failure) or 2 (bad input: file, columns, a row), with err
+ * naming the file and line. */
+typedef int (*TmlServeRowFn)(void *ctx, int64_t row, const char *id, const float *probs, const char *text,
+                             const float *dense);
+int tml_serve_predict_file(const TmlServeModel *m, const char *path, const char *tickets_path, int threads,
+                           TmlServeRowFn emit, void *ctx, TmlError *err);
+
 #ifdef __cplusplus
 }
 #endif
