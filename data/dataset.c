@@ -357,6 +357,7 @@ static AugTable *aug_table(const TmlTable *t, char *const *names, const float *v
     AugTable *a = (AugTable *)calloc(1, sizeof *a);
     if (!a) goto oom;
     a->t = *t;
+    a->t.col_index = NULL; /* indexes t's columns, not these */
     a->t.n_cols = t->n_cols + k;
     a->t.col_names = (char **)malloc((size_t)a->t.n_cols * sizeof(char *));
     a->t.cells = (char **)malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * (size_t)a->t.n_cols * sizeof(char *));

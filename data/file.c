@@ -263,7 +263,7 @@ static uint32_t crc_soft(uint32_t c, const unsigned char *p, size_t n) {
     return c;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TML_CRC_SOFT)
 __attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t c, const unsigned char *p, size_t n) {
     uint64_t c64 = c;
     while (n >= 8) {

@@ -44,10 +44,12 @@ static int write_temp(const char *dir, const ReportFile *rf, const TmlReportInpu
         free(path);
         return tml_fail(err, "%s: cannot open for writing", dir);
     }
+    errno = 0;
     int rc = rf->write(f, in, err);
     if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
         int e = errno;
-        rc = tml_fail(err, "%s/%s: write failed: %s", dir, rf->name, strerror(e));
+        rc = tml_fail(err, "%s/%s: write failed: %s%s; no report was written", dir, rf->name, strerror(e),
+                      e == ENOSPC ? " (free some space or write elsewhere)" : "");
     }
     if (fclose(f) != 0 && rc == 0) rc = tml_fail(err, "%s/%s: write failed on close", dir, rf->name);
     if (rc) {
@@ -61,6 +63,8 @@ static int write_temp(const char *dir, const ReportFile *rf, const TmlReportInpu
 
 int tml_report_write(const char *dir, const TmlReportInput *in, TmlError *err) {
     if (tml_report_check_input(in, err)) return -1;
+    struct stat sb;
+    int existed = stat(dir, &sb) == 0;
     if (tml_report_mkdirs(dir, err)) return -1;
     char *tmp[N_REPORT_FILES] = {0};
     int rc = 0;
@@ -86,5 +90,6 @@ int tml_report_write(const char *dir, const TmlReportInput *in, TmlError *err) {
         if (tmp[i]) unlink(tmp[i]);
         free(tmp[i]);
     }
+    if (rc && !existed) rmdir(dir); /* the folder made for a report that could not be written */
     return rc;
 }

@@ -1,5 +1,7 @@
 /* report_json.c — report.json: the machine-readable report, with the stable keys docs/report.md
  * lists. Numbers that are undefined (NaN: e.g. ROC-AUC with one class present) become null. */
+#include <errno.h>
+#include <string.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -202,7 +204,7 @@ int tml_report_write_json(FILE *f, const TmlReportInput *in, TmlError *err) {
     if (!root) return -1;
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(root);
-    if (rc) return tml_fail(err, "report.json: write failed");
+    if (rc) return tml_fail(err, "report.json: write failed: %s", strerror(errno ? errno : EIO));
     fputc('\n', f);
     return 0;
 }

@@ -91,7 +91,7 @@ static int new_model(Run *r, const TmlTrainOptions *o, const char *ckpt, TmlErro
     if (!r->rq->resume) return tml_model_init(r->m, o->seed, err) < 0 ? 1 : 0;
     TmlError e2;
     TmlLoadedModel *ck = tml_modelfile_load(ckpt, r->be, 1, &e2);
-    if (!ck) return tml_fail(err, "--resume: %s", e2.msg), 1;
+    if (!ck) return tml_fail(err, "--resume: %s", e2.msg), 2;
     char diff[600];
     int nd = config_diff(ck->config, r->cfg, r->rq->quiet, diff, sizeof diff);
     if (!ck->has_state || !tml_model_same_shape(ck->model, r->m)) {
@@ -287,7 +287,8 @@ static int prepare(Run *r, TmlTrainOptions *o, TmlRunResult *res, TmlError *err)
         if ((rc = new_data(r, err)) || (rc = new_model(r, o, res->ckpt, err))) return rc;
     }
     progress_header(r, o);
-    if (rq->log_json && !(r->log = fopen(rq->log_json, "w")))
+    /* a resumed run continues its log */
+    if (rq->log_json && !(r->log = fopen(rq->log_json, rq->resume ? "a" : "w")))
         return tml_fail(err, "%s: cannot write the JSON log: %s", rq->log_json, strerror(errno)), 1;
     if (!r->keep && !(r->keep = tml_train_keep_new())) return tml_fail(err, "out of host memory"), 1;
     return 0;
