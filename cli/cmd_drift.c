@@ -24,6 +24,8 @@ static void usage(void) {
            "  --max-manual-increase X   share below the auto-handle threshold, current minus reference (0.05)\n"
            "  --max-accuracy-drop X     accuracy drop when both files are labelled (0.05)\n"
            "  --min-ks-p P              KS p-value floor for numeric inputs and confidence (default off)\n"
+           "  --alpha A                 a limit passed is drift only when a test on the same counts says it\n"
+           "                            is not sampling noise, p < A (default 0.01; 'off': distances alone)\n"
            "                            (any limit: 'off' turns it off)\n"
            "  --auto-threshold T        confidence at which a ticket is auto-handled (default: from the\n"
            "                            reference's labels at --target-accuracy, else 0.5)\n"
@@ -87,7 +89,7 @@ int cmd_drift(int argc, char **argv) {
     }
     TmlDriftRequest rq;
     tml_drift_request_default(&rq);
-    const char *psi = NULL, *js = NULL, *oov = NULL, *manual = NULL, *acc = NULL, *ksp = NULL, *auto_t = NULL,
+    const char *psi = NULL, *js = NULL, *oov = NULL, *manual = NULL, *acc = NULL, *ksp = NULL, *alpha = NULL, *auto_t = NULL,
                *target = NULL, *thr = NULL, *top = NULL, *pos[3];
     int as_json = 0, n_pos = 0;
     CliOpt opts[] = {
@@ -99,6 +101,7 @@ int cmd_drift(int argc, char **argv) {
         {"--max-manual-increase", &manual, NULL, NULL, NULL, 0},
         {"--max-accuracy-drop", &acc, NULL, NULL, NULL, 0},
         {"--min-ks-p", &ksp, NULL, NULL, NULL, 0},
+        {"--alpha", &alpha, NULL, NULL, NULL, 0},
         {"--auto-threshold", &auto_t, NULL, NULL, NULL, 0},
         {"--target-accuracy", &target, NULL, NULL, NULL, 0},
         {"--threshold", &thr, NULL, NULL, NULL, 0},
@@ -119,7 +122,7 @@ int cmd_drift(int argc, char **argv) {
     double top_d = rq.top_features;
     if (parse_limit(psi, &l->max_psi) || parse_limit(js, &l->max_js) || parse_limit(oov, &l->max_oov_increase) ||
         parse_limit(manual, &l->max_manual_increase) || parse_limit(acc, &l->max_accuracy_drop) ||
-        parse_limit(ksp, &l->min_ks_p)) {
+        parse_limit(ksp, &l->min_ks_p) || parse_limit(alpha, &l->alpha)) {
         fprintf(stderr, "ticketml drift: a limit is a number >= 0 or 'off'\n");
         return 2;
     }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "eval/drift_internal.h"
+#include "data/split.h"
 #include "eval/metrics.h"
 #include "trainer/modelfile.h"
 #include "trainer/run.h"
@@ -21,6 +22,7 @@ void tml_drift_limits_default(TmlDriftLimits *l) {
     l->max_manual_increase = 0.05;
     l->max_accuracy_drop = 0.05;
     l->min_ks_p = NAN;
+    l->alpha = 0.01;
 }
 
 void tml_drift_request_default(TmlDriftRequest *rq) {
@@ -42,7 +44,8 @@ static void progress(const TmlDriftRequest *rq, double t0, const char *what) {
     if (!rq->quiet) fprintf(stderr, "ticketml drift: [%5.1fs] %s\n", now_s() - t0, what);
 }
 
-int tml_drift_add_check(TmlDriftResult *r, const char *name, const char *what, double value, double limit, int upper) {
+int tml_drift_add_check(TmlDriftResult *r, const char *name, const char *what, double value, double limit, int upper,
+                        double p_value) {
     if (isnan(limit)) return 0;
     TmlDriftCheck *c = realloc(r->checks, sizeof *c * (size_t)(r->n_checks + 1));
     if (!c) return -1;
@@ -58,8 +61,11 @@ int tml_drift_add_check(TmlDriftResult *r, const char *name, const char *what, d
     c->value = value;
     c->limit = limit;
     c->upper = upper;
-    /* an undefined value (NaN: e.g. no row on one side) passes: there is nothing to compare */
-    c->failed = isfinite(value) && (upper ? value > limit : value < limit);
+    c->p_value = p_value;
+    /* an undefined value (NaN: e.g. no row on one side) passes: there is nothing to compare; a value
+     * past its limit that a test cannot tell from sampling noise passes too */
+    int noise = !isnan(r->limits.alpha) && !isnan(p_value) && !(p_value < r->limits.alpha);
+    c->failed = isfinite(value) && (upper ? value > limit : value < limit) && !noise;
     r->n_failed += c->failed;
     r->n_checks++;
     return 0;
@@ -140,6 +146,7 @@ static int compare_predictions(const TmlDriftRows *ref, const TmlDriftRows *cur,
     double fa = tml_drift_fill_value(a, C), fb = tml_drift_fill_value(b, C);
     r->pred_psi = tml_drift_psi(a, b, C);
     r->pred_js = tml_drift_js(a, b, C);
+    r->pred_p = tml_drift_chi2_p(a, nr, b, nc, C);
     for (int c = 0; c < C; c++) {
         TmlDriftClass *k = &r->classes[c];
         k->ref_share = a[c];
@@ -159,6 +166,7 @@ static int compare_predictions(const TmlDriftRows *ref, const TmlDriftRows *cur,
         r->has_labels = 1;
         r->label_psi = tml_drift_psi(la, lb, C);
         r->label_js = tml_drift_js(la, lb, C);
+        r->label_p = tml_drift_chi2_p(la, r->ref.labelled, lb, r->cur.labelled, C);
     }
     free(a), free(b), free(la), free(lb);
     return 0;
@@ -183,46 +191,54 @@ static int confidence_drift(const TmlDriftRows *ref, const TmlDriftRows *cur, Tm
 /* Every limit, checked; the order is the report's. */
 static int check_limits(const TmlDriftRequest *rq, TmlDriftResult *r) {
     const TmlDriftLimits *l = &rq->limits;
+    int64_t nr = r->ref_model_rows, nc = r->cur.rows;
     int e = 0;
-    e |= tml_drift_add_check(r, "prediction.psi", "predicted-class shares moved (PSI)", r->pred_psi, l->max_psi, 1);
+    e |= tml_drift_add_check(r, "prediction.psi", "predicted-class shares moved (PSI)", r->pred_psi, l->max_psi, 1,
+                             r->pred_p);
     e |= tml_drift_add_check(r, "prediction.js", "predicted-class shares moved (Jensen-Shannon distance)", r->pred_js,
-                             l->max_js, 1);
+                             l->max_js, 1, r->pred_p);
     e |= tml_drift_add_check(r, "confidence.psi", "top-probability distribution moved (PSI)", r->confidence.psi,
-                             l->max_psi, 1);
+                             l->max_psi, 1, r->confidence.chi2_p);
     e |= tml_drift_add_check(r, "confidence.manual_share_increase",
                              "more tickets fall below the auto-handle threshold (share, current minus reference)",
-                             r->cur.manual_share - r->ref.manual_share, l->max_manual_increase, 1);
+                             r->cur.manual_share - r->ref.manual_share, l->max_manual_increase, 1,
+                             tml_drift_prop_p(r->ref.manual_share, nr, r->cur.manual_share, nc));
     e |= tml_drift_add_check(r, "confidence.ks_p", "top-probability distribution moved (KS p-value)",
-                             r->confidence.ks_p, l->min_ks_p, 0);
+                             r->confidence.ks_p, l->min_ks_p, 0, NAN);
     if (r->is_binary)
         e |= tml_drift_add_check(r, "prediction.score_psi", "positive-class probability distribution moved (PSI)",
-                                 r->score.psi, l->max_psi, 1);
+                                 r->score.psi, l->max_psi, 1, r->score.chi2_p);
     if (r->text) {
         e |= tml_drift_add_check(r, "input.unseen_token_increase",
                                  "more words the reference never had (share of tokens, current minus reference)",
-                                 r->cur.oov_share - r->ref.oov_share, l->max_oov_increase, 1);
+                                 r->cur.oov_share - r->ref.oov_share, l->max_oov_increase, 1,
+                                 tml_drift_prop_p(r->ref.oov_share, r->ref_tokens, r->cur.oov_share, r->cur_tokens));
         e |= tml_drift_add_check(r, "input.length.psi", "ticket length moved (tokens per ticket, PSI)", r->length.psi,
-                                 l->max_psi, 1);
-        e |= tml_drift_add_check(r, "input.script.psi", "language/script mix moved (PSI)", r->script_psi, l->max_psi, 1);
+                                 l->max_psi, 1, r->length.chi2_p);
+        e |= tml_drift_add_check(r, "input.script.psi", "language/script mix moved (PSI)", r->script_psi, l->max_psi, 1,
+                                 r->script_p);
     }
     for (int i = 0; i < r->n_columns; i++) {
         const TmlDriftColumn *c = &r->columns[i];
         char name[300], what[400];
         snprintf(name, sizeof name, "input.column.%s.psi", c->name);
         snprintf(what, sizeof what, "%s column \"%s\" moved (PSI)", c->kind, c->name);
-        e |= tml_drift_add_check(r, name, what, c->psi, l->max_psi, 1);
+        e |= tml_drift_add_check(r, name, what, c->psi, l->max_psi, 1, c->chi2_p);
         if (!c->cats) {
             snprintf(name, sizeof name, "input.column.%s.ks_p", c->name);
             snprintf(what, sizeof what, "%s column \"%s\" moved (KS p-value)", c->kind, c->name);
-            e |= tml_drift_add_check(r, name, what, c->num.ks_p, l->min_ks_p, 0);
+            e |= tml_drift_add_check(r, name, what, c->num.ks_p, l->min_ks_p, 0, NAN);
         }
     }
     if (r->has_labels) {
-        e |= tml_drift_add_check(r, "labels.psi", "label shares moved (PSI)", r->label_psi, l->max_psi, 1);
-        e |= tml_drift_add_check(r, "labels.js", "label shares moved (Jensen-Shannon distance)", r->label_js, l->max_js, 1);
-        if (!r->ref_is_training)
+        e |= tml_drift_add_check(r, "labels.psi", "label shares moved (PSI)", r->label_psi, l->max_psi, 1, r->label_p);
+        e |= tml_drift_add_check(r, "labels.js", "label shares moved (Jensen-Shannon distance)", r->label_js, l->max_js,
+                                 1, r->label_p);
+        if (!r->ref_in_sample)
             e |= tml_drift_add_check(r, "labels.accuracy_drop", "accuracy fell (reference minus current)",
-                                     r->ref.accuracy - r->cur.accuracy, l->max_accuracy_drop, 1);
+                                     r->ref.accuracy - r->cur.accuracy, l->max_accuracy_drop, 1,
+                                     tml_drift_prop_p(r->ref.accuracy, r->ref.labelled, r->cur.accuracy,
+                                                      r->cur.labelled));
     }
     return e ? -1 : 0;
 }
@@ -251,6 +267,54 @@ static int is_training_file(const TmlLoadedModel *lm, const char *path) {
     return same;
 }
 
+/* The reference rows the model did not train on, when the reference is its training file: the
+ * validation/test rows of the same stratified split training made (same labels, fractions, seed).
+ * Fills *mask (1 = held out; caller frees) and returns how many; 0 when none were held out (a
+ * separate valid file), -1 when out of memory. */
+static int64_t held_out_rows(const TmlLoadedModel *lm, const TmlDataset *ds, uint8_t **mask, TmlError *err) {
+    const TmlConfig *cfg = lm->config;
+    const char *vfile = tml_config_str(cfg, "data.valid", NULL), *tfile = tml_config_str(cfg, "data.test", NULL);
+    double vf = 0.1, tf = 0;
+    int64_t seed = 42;
+    TmlError e2;
+    if (tml_config_double(cfg, "data.valid_frac", 0.1, &vf, &e2) || tml_config_double(cfg, "data.test_frac", 0, &tf, &e2) ||
+        tml_config_int(cfg, "data.seed", 42, &seed, &e2))
+        return 0;
+    if (vfile && vfile[0]) vf = 0;
+    if (tfile && tfile[0]) tf = 0;
+    if (vf + tf <= 0) return 0;
+    for (int64_t i = 0; i < ds->n_rows; i++)
+        if (ds->labels[i] < 0) return 0; /* not the rows training split */
+    uint8_t *split = malloc((size_t)(ds->n_rows > 0 ? ds->n_rows : 1));
+    if (!split) return tml_fail(err, "out of memory"), -1;
+    if (tml_split_stratified(ds->labels, ds->n_rows, lm->features->labels->n, vf, tf, (uint64_t)seed, split, err)) {
+        free(split);
+        return -1;
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < ds->n_rows; i++) n += (split[i] = split[i] != TML_SPLIT_TRAIN);
+    *mask = split;
+    return n;
+}
+
+/* A side made of the rows of s with mask[i] == 1 (dataset, probabilities, predictions copied). */
+static int select_rows(const TmlDriftRows *s, const uint8_t *mask, int C, TmlDriftRows *out, TmlDataset **ds_out,
+                       float **probs_out) {
+    TmlDataset *ds = tml_dataset_select(s->ds, mask, 1);
+    float *p = ds ? malloc(sizeof *p * (size_t)(ds->n_rows > 0 ? ds->n_rows : 1) * (size_t)C) : NULL;
+    if (!ds || !p) {
+        tml_dataset_free(ds);
+        return -1;
+    }
+    int64_t k = 0;
+    for (int64_t i = 0; i < s->ds->n_rows; i++)
+        if (mask[i]) memcpy(p + (k++) * C, s->probs + i * C, sizeof *p * (size_t)C);
+    *out = (TmlDriftRows){.table = s->table, .ds = ds, .probs = p};
+    *ds_out = ds;
+    *probs_out = p;
+    return 0;
+}
+
 static int side_info(TmlDriftSide *s, const char *path, int64_t rows) {
     s->path = strdup(path);
     s->fingerprint = tml_file_fingerprint(path);
@@ -270,7 +334,10 @@ int tml_drift_run(const TmlDriftRequest *rq, TmlDriftResult **out, TmlError *err
     float *pr = NULL, *pc = NULL;
     char *tk = NULL, *tk_cur = NULL;
     TmlMetrics *mr = NULL, *mc = NULL;
-    TmlDriftRows ref = {0}, cur = {0};
+    TmlDriftRows ref = {0}, cur = {0}, refm = {0}; /* refm: the reference rows whose model outputs count */
+    TmlDataset *dm = NULL;
+    float *pm = NULL;
+    uint8_t *mask = NULL;
     TmlDriftResult *r = calloc(1, sizeof *r);
     TmlLoadedModel *lm = r ? tml_modelfile_load(rq->model_path, be, 0, err) : NULL;
     if (!r) {
@@ -316,8 +383,23 @@ int tml_drift_run(const TmlDriftRequest *rq, TmlDriftResult **out, TmlError *err
         goto oom;
     ref = (TmlDriftRows){.table = tr, .ds = dr, .probs = pr};
     cur = (TmlDriftRows){.table = tc, .ds = dc, .probs = pc};
-    if (predict_side(&ref, C, r->positive, rq->threshold) || predict_side(&cur, C, r->positive, rq->threshold)) goto oom;
-    mr = side_metrics(&ref, C, r->positive, rq, &r->ref);
+    refm = ref;
+    r->ref_model_rows = dr->n_rows;
+    if (r->ref_is_training) {
+        int64_t n_held = held_out_rows(lm, dr, &mask, err);
+        if (n_held < 0) goto done;
+        if (n_held > 0) {
+            if (select_rows(&ref, mask, C, &refm, &dm, &pm)) goto oom;
+            r->ref_model_rows = n_held;
+        } else {
+            r->ref_in_sample = 1;
+        }
+    }
+    if (predict_side(&ref, C, r->positive, rq->threshold) || predict_side(&cur, C, r->positive, rq->threshold) ||
+        (refm.ds != ref.ds && predict_side(&refm, C, r->positive, rq->threshold)))
+        goto oom;
+    if (refm.ds == ref.ds) refm = ref;
+    mr = side_metrics(&refm, C, r->positive, rq, &r->ref);
     mc = side_metrics(&cur, C, r->positive, rq, &r->cur);
     if (!isnan(rq->auto_threshold)) {
         r->auto_threshold = rq->auto_threshold;
@@ -331,9 +413,9 @@ int tml_drift_run(const TmlDriftRequest *rq, TmlDriftResult **out, TmlError *err
         r->auto_threshold_source = mr ? "0.5: the reference reaches the target accuracy at no confidence"
                                       : "0.5: the reference has no labels (set --auto-threshold)";
     }
-    side_confidence(&ref, r->auto_threshold, &r->ref);
+    side_confidence(&refm, r->auto_threshold, &r->ref);
     side_confidence(&cur, r->auto_threshold, &r->cur);
-    if (compare_predictions(&ref, &cur, mr, mc, r) || confidence_drift(&ref, &cur, r)) goto oom;
+    if (compare_predictions(&refm, &cur, mr, mc, r) || confidence_drift(&refm, &cur, r)) goto oom;
     if (r->text) {
         progress(rq, t0, "comparing the words");
         if (tml_drift_text_input(rq, lm->features, &ref, &cur, r, err)) goto done;
@@ -363,7 +445,11 @@ done:
     tml_drift_result_free(r);
     tml_metrics_free(mr);
     tml_metrics_free(mc);
+    if (refm.ds != ref.ds) free(refm.pred), free(refm.conf);
     free(ref.pred), free(ref.conf), free(ref.n_tokens), free(ref.n_unseen);
+    free(mask);
+    free(pm);
+    tml_dataset_free(dm);
     free(cur.pred), free(cur.conf), free(cur.n_tokens), free(cur.n_unseen);
     free(pr);
     free(pc);

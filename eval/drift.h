@@ -35,6 +35,9 @@ typedef struct TmlDriftLimits {
     double max_manual_increase; /* share below the auto-handle threshold, current minus reference; 0.05 */
     double max_accuracy_drop;   /* accuracy, reference minus current (both labelled); 0.05 */
     double min_ks_p;            /* KS p-value of numeric inputs and confidence; off */
+    double alpha;               /* a limit passed counts as drift only when a test says the difference
+                                 * is not sampling noise: its p-value < alpha (chi-square over the same
+                                 * bins, two-proportion z-test for shares); 0.01. NaN: distances alone */
 } TmlDriftLimits;
 
 void tml_drift_limits_default(TmlDriftLimits *l);
@@ -65,8 +68,9 @@ typedef struct TmlDriftCheck {
     char *name;       /* "prediction.psi", "input.column.tenure_months.psi", ... */
     char *what;       /* a sentence for people: "predicted-class shares moved (PSI)" */
     double value, limit;
+    double p_value;   /* the significance test behind it (NaN: none) */
     int upper;        /* 1: value must stay <= limit; 0: value must stay >= limit (p-values) */
-    int failed;
+    int failed;       /* past the limit and, when there is a test, p_value < alpha */
 } TmlDriftCheck;
 
 /* One class of the model. */
@@ -100,6 +104,7 @@ typedef struct TmlDriftColumn {
     char **cats;         /* (n_cats) */
     double *ref, *cur;   /* (n_cats) shares */
     double psi, js;      /* of whichever applies */
+    double chi2_p;       /* chi-square p-value over the same bins */
 } TmlDriftColumn;
 
 /* One day, week or month of one side. */
@@ -132,7 +137,7 @@ typedef struct TmlDriftResult {
     TmlDriftLimits limits;
 
     TmlDriftClass *classes;       /* (C) */
-    double pred_psi, pred_js;
+    double pred_psi, pred_js, pred_p; /* pred_p: chi-square p-value of the predicted-class counts */
 
     double auto_threshold;        /* the auto-handle confidence threshold used */
     const char *auto_threshold_source; /* static text: where it came from */
@@ -143,7 +148,8 @@ typedef struct TmlDriftResult {
     TmlDriftNumeric length;       /* text: tokens per ticket */
     int n_scripts;
     const char *const *script_names; /* (n_scripts) static */
-    double script_ref[4], script_cur[4], script_psi, script_js;
+    double script_ref[4], script_cur[4], script_psi, script_js, script_p;
+    int64_t ref_tokens, cur_tokens; /* tokens behind the unseen-token shares */
     double ref_cjk_share, cur_cjk_share; /* tickets with any CJK character */
     int n_features;
     TmlDriftFeature *features;
@@ -152,9 +158,13 @@ typedef struct TmlDriftResult {
     TmlDriftColumn *columns;
 
     int has_labels;               /* both sides labelled: label drift and accuracy change */
-    int ref_is_training;          /* the reference is the model's own training file: its accuracy is
-                                   * in-sample, so the accuracy-drop check is left out */
-    double label_psi, label_js;
+    int ref_is_training;          /* the reference is the model's own training file */
+    int64_t ref_model_rows;       /* reference rows whose model outputs (predictions, confidence,
+                                   * accuracy) are compared: all rows, or when the reference is the
+                                   * training file, the rows its training split held out */
+    int ref_in_sample;            /* 1: the reference is the training file and nothing was held out,
+                                   * so its outputs are in-sample; the accuracy-drop check is left out */
+    double label_psi, label_js, label_p;
 
     char *time_col;               /* NULL: no time view */
     const char *period;           /* "day", "week", "month" */

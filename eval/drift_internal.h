@@ -37,7 +37,9 @@ int tml_drift_tabular_input(const TmlFeatures *f, const TmlDriftRows *ref, const
 int tml_drift_time_view(const TmlDriftRequest *rq, const char *col, const TmlDriftRows *ref, const TmlDriftRows *cur,
                         TmlDriftResult *r, TmlError *err);
 
-/* Adds a check to r (name and what copied). 0, or -1 when out of memory. */
-int tml_drift_add_check(TmlDriftResult *r, const char *name, const char *what, double value, double limit, int upper);
+/* Adds a check to r (name and what copied): failed when value is past limit and p_value (NaN: no
+ * test) is below r->limits.alpha. 0, or -1 when out of memory. */
+int tml_drift_add_check(TmlDriftResult *r, const char *name, const char *what, double value, double limit, int upper,
+                        double p_value);
 
 #endif

@@ -33,12 +33,13 @@ static json_t *numeric(const TmlDriftNumeric *d) {
     json_t *hist = json_pack("{s:o, s:o, s:o, s:o}", "edges", h->edges ? nums(h->edges, h->n + 1) : json_null(),
                              "values", h->values ? nums(h->values, h->n) : json_null(), "reference", nums(h->ref, h->n),
                              "current", nums(h->cur, h->n));
-    return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "reference_n",
+    return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "reference_n",
                      (json_int_t)d->n_ref, "current_n", (json_int_t)d->n_cur, "reference_missing",
                      (json_int_t)d->missing_ref, "current_missing", (json_int_t)d->missing_cur, "reference_mean",
                      num(d->ref_mean), "current_mean", num(d->cur_mean), "reference_std", num(d->ref_std),
                      "current_std", num(d->cur_std), "psi", num(d->psi), "js", num(d->js), "ks", num(d->ks),
-                     "ks_p_value", num(d->ks_p), "wasserstein_norm", num(d->wasserstein), "histogram", hist);
+                     "ks_p_value", num(d->ks_p), "wasserstein_norm", num(d->wasserstein), "chi2_p_value", num(d->chi2_p),
+                     "histogram", hist);
 }
 
 static json_t *side(const TmlDriftSide *s) {
@@ -94,8 +95,8 @@ static json_t *input(const TmlDriftResult *r) {
     json_t *cols = json_array();
     for (int i = 0; i < r->n_columns; i++) {
         const TmlDriftColumn *c = &r->columns[i];
-        json_t *o = json_pack("{s:o, s:s, s:o, s:o}", "name", str(c->name), "kind", c->kind, "psi", num(c->psi), "js",
-                              num(c->js));
+        json_t *o = json_pack("{s:o, s:s, s:o, s:o, s:o}", "name", str(c->name), "kind", c->kind, "psi", num(c->psi),
+                              "js", num(c->js), "chi2_p_value", num(c->chi2_p));
         if (c->cats) {
             json_t *cats = json_array();
             for (int k = 0; k < c->n_cats; k++)
@@ -142,9 +143,9 @@ json_t *tml_drift_to_json(const TmlDriftResult *r) {
     json_t *failed = json_array(), *checks = json_array();
     for (int i = 0; i < r->n_checks; i++) {
         const TmlDriftCheck *c = &r->checks[i];
-        json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:b}", "name", str(c->name), "what", str(c->what), "value",
-                              num(c->value), "limit", num(c->limit), "direction", c->upper ? "max" : "min", "failed",
-                              c->failed);
+        json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:b}", "name", str(c->name), "what", str(c->what),
+                              "value", num(c->value), "limit", num(c->limit), "direction", c->upper ? "max" : "min",
+                              "p_value", num(c->p_value), "failed", c->failed);
         if (c->failed) json_array_append(failed, o);
         json_array_append_new(checks, o);
     }
@@ -152,20 +153,24 @@ json_t *tml_drift_to_json(const TmlDriftResult *r) {
     json_object_set_new(root, "checks", checks);
     const TmlDriftLimits *l = &r->limits;
     json_object_set_new(root, "limits",
-                        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "max_psi", num(l->max_psi), "max_js",
+                        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "max_psi", num(l->max_psi), "max_js",
                                   num(l->max_js), "max_unseen_token_increase", num(l->max_oov_increase),
                                   "max_manual_increase", num(l->max_manual_increase), "max_accuracy_drop",
-                                  num(l->max_accuracy_drop), "min_ks_p", num(l->min_ks_p)));
+                                  num(l->max_accuracy_drop), "min_ks_p", num(l->min_ks_p), "alpha", num(l->alpha)));
     json_object_set_new(root, "model", json_pack("{s:o, s:o, s:o, s:o}", "path", str(r->model_path), "fingerprint",
                                                  str(r->model_fingerprint), "task", str(r->task), "arch", str(r->arch)));
     json_t *labels = json_array();
     for (int c = 0; c < r->C; c++) json_array_append_new(labels, str(r->labels[c]));
     json_object_set_new(root, "task", json_string(r->is_binary ? "binary" : "multiclass"));
     json_object_set_new(root, "labels", labels);
-    json_object_set_new(root, "reference", side(&r->ref));
+    json_t *rs = side(&r->ref);
+    json_object_set_new(rs, "is_training_file", json_boolean(r->ref_is_training));
+    json_object_set_new(rs, "model_rows", json_integer(r->ref_model_rows));
+    json_object_set_new(root, "reference", rs);
     json_object_set_new(root, "current", side(&r->cur));
     json_object_set_new(root, "prediction",
-                        json_pack("{s:o, s:o, s:o, s:o, s:o}", "psi", num(r->pred_psi), "js", num(r->pred_js),
+                        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "psi", num(r->pred_psi), "js", num(r->pred_js),
+                                  "chi2_p_value", num(r->pred_p),
                                   "threshold", r->is_binary ? num(r->threshold) : json_null(), "classes", classes(r),
                                   "score", r->is_binary ? numeric(&r->score) : json_null()));
     json_object_set_new(root, "confidence",
@@ -178,7 +183,7 @@ json_t *tml_drift_to_json(const TmlDriftResult *r) {
                         r->has_labels ? json_pack("{s:o, s:o, s:o, s:o, s:b}", "psi", num(r->label_psi), "js",
                                                   num(r->label_js), "reference_accuracy", num(r->ref.accuracy),
                                                   "current_accuracy", num(r->cur.accuracy),
-                                                  "reference_is_training_file", r->ref_is_training)
+                                                  "reference_in_sample", r->ref_in_sample)
                                       : json_null());
     json_object_set_new(root, "time", time_view(r));
     json_object_set_new(root, "seconds", num(r->seconds));

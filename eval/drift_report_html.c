@@ -62,8 +62,15 @@ static void header(FILE *f, const TmlDriftResult *r) {
     tml_report_put_html(f, r->model_fingerprint);
     fputs("<br/>reference ", f);
     tml_report_put_html(f, r->ref.path);
-    fprintf(f, " (%lld rows, %lld labelled) &#183; fingerprint ", (long long)r->ref.rows, (long long)r->ref.labelled);
+    fprintf(f, " (%lld rows) &#183; fingerprint ", (long long)r->ref.rows);
     tml_report_put_html(f, r->ref.fingerprint);
+    if (r->ref_is_training && !r->ref_in_sample)
+        fprintf(f, "<br/>the reference is the model's training file: its inputs are compared on all rows, the "
+                   "model's outputs (predictions, confidence, accuracy) on the %lld rows its training held out",
+                (long long)r->ref_model_rows);
+    else if (r->ref_in_sample)
+        fputs("<br/>the reference is the model's training file and nothing was held out (a separate valid file): "
+              "its outputs are in-sample, so confidence and accuracy look better there than on new data", f);
     fputs("<br/>current ", f);
     tml_report_put_html(f, r->cur.path);
     fprintf(f, " (%lld rows, %lld labelled) &#183; fingerprint ", (long long)r->cur.rows, (long long)r->cur.labelled);
@@ -106,7 +113,7 @@ static void cards(FILE *f, const TmlDriftResult *r) {
 
 static void checks(FILE *f, const TmlDriftResult *r) {
     fputs("<section><h2>Checks</h2><table><tr><th>check</th><th>what it means</th><th>value</th><th>limit</th>"
-          "<th>result</th></tr>\n", f);
+          "<th>p-value</th><th>result</th></tr>\n", f);
     for (int i = 0; i < r->n_checks; i++) {
         const TmlDriftCheck *c = &r->checks[i];
         fprintf(f, "<tr%s><td><code>", c->failed ? " class=\"bad\"" : "");
@@ -117,10 +124,18 @@ static void checks(FILE *f, const TmlDriftResult *r) {
         fmt(f, c->value, 4);
         fprintf(f, "</td><td class=\"n\">%s ", c->upper ? "&#8804;" : "&#8805;");
         fmt(f, c->limit, 4);
-        fprintf(f, "</td><td%s>%s</td></tr>\n", c->failed ? " class=\"bad\"" : "", c->failed ? "DRIFT" : "ok");
+        fputs("</td><td class=\"n\">", f);
+        if (isnan(c->p_value)) fputs("&#8212;", f);
+        else fprintf(f, "%.3g", c->p_value);
+        int past = isfinite(c->value) && (c->upper ? c->value > c->limit : c->value < c->limit);
+        fprintf(f, "</td><td%s>%s</td></tr>\n", c->failed ? " class=\"bad\"" : "",
+                c->failed ? "DRIFT" : past ? "ok (within sampling noise)" : "ok");
     }
-    fputs("</table><p class=\"note\">Limits come from the command line (docs/monitoring.md has the defaults and "
-          "their meaning). An undefined value (n/a) passes.</p></section>\n", f);
+    fprintf(f, "</table><p class=\"note\">Limits come from the command line (docs/monitoring.md has the defaults and "
+               "their meaning). A value past its limit is drift when a test on the same counts says it is not "
+               "sampling noise (p-value below %.3g: chi-square over the same bins, or a two-proportion test); an "
+               "undefined value (n/a) passes.</p></section>\n",
+            r->limits.alpha);
 }
 
 static int *class_order(const TmlDriftResult *r) {
@@ -414,9 +429,9 @@ static int labels(FILE *f, const TmlDriftResult *r) {
     fmt(f, r->cur.macro_f1, 4);
     fputs("; label shares PSI ", f);
     fmt(f, r->label_psi, 4);
-    if (r->ref_is_training)
-        fputs(". The reference is the model's own training file, so its accuracy is in-sample (optimistic) and "
-              "the accuracy-drop check is left out; give a held-out labelled reference to compare accuracy", f);
+    if (r->ref_in_sample)
+        fputs(". The reference is the model's own training file with nothing held out, so its accuracy is "
+              "in-sample (optimistic) and the accuracy-drop check is left out", f);
     fputs(". Classes whose F1 fell most first:</p><table><tr><th>class</th><th>label share ref</th>"
           "<th>label share cur</th><th>recall ref</th><th>recall cur</th><th>F1 ref</th><th>F1 cur</th>"
           "<th>support ref / cur</th></tr>\n", f);

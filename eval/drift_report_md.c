@@ -57,8 +57,10 @@ int tml_drift_write_md(FILE *f, const TmlDriftResult *r, TmlError *err) {
     tml_report_put_md(f, r->ref.path);
     fputs(" | ", f);
     tml_report_put_md(f, r->cur.path);
-    fprintf(f, " |\n| rows | %lld | %lld |\n| labelled rows | %lld | %lld |\n", (long long)r->ref.rows,
-            (long long)r->cur.rows, (long long)r->ref.labelled, (long long)r->cur.labelled);
+    fprintf(f, " |\n| rows | %lld | %lld |\n| rows whose model outputs are compared | %lld | %lld |\n"
+               "| labelled rows among those | %lld | %lld |\n",
+            (long long)r->ref.rows, (long long)r->cur.rows, (long long)r->ref_model_rows, (long long)r->cur.rows,
+            (long long)r->ref.labelled, (long long)r->cur.labelled);
     fprintf(f, "| accuracy | %s | %s |\n| mean confidence | %s | %s |\n", f4(a, r->ref.accuracy), f4(b, r->cur.accuracy),
             f4(c, r->ref.mean_conf), f4(d, r->cur.mean_conf));
     fprintf(f, "| share below the auto-handle threshold (%.4f) | %s | %s |\n", r->auto_threshold,
@@ -71,11 +73,13 @@ int tml_drift_write_md(FILE *f, const TmlDriftResult *r, TmlError *err) {
     tml_report_put_md(f, r->model_path);
     fprintf(f, " (%s, %s, %d classes).\n\n", r->task, r->arch, r->C);
 
-    fputs("## Checks\n\n| check | value | limit | result |\n|---|---|---|---|\n", f);
+    fputs("## Checks\n\n| check | value | limit | p-value | result |\n|---|---|---|---|---|\n", f);
     for (int i = 0; i < r->n_checks; i++) {
         const TmlDriftCheck *k = &r->checks[i];
-        fprintf(f, "| `%s` | %s | %s %s | %s |\n", k->name, f4(a, k->value), k->upper ? "<=" : ">=", f4(b, k->limit),
-                k->failed ? "**DRIFT**" : "ok");
+        int past = isfinite(k->value) && (k->upper ? k->value > k->limit : k->value < k->limit);
+        fprintf(f, "| `%s` | %s | %s %s | %s | %s |\n", k->name, f4(a, k->value), k->upper ? "<=" : ">=",
+                f4(b, k->limit), tml_report_fmt(c, k->p_value, 6),
+                k->failed ? "**DRIFT**" : past ? "ok (within sampling noise)" : "ok");
     }
 
     fprintf(f, "\n## Prediction drift\n\nPSI %s, Jensen-Shannon distance %s. Classes by how much they moved:\n\n",
@@ -135,9 +139,9 @@ int tml_drift_write_md(FILE *f, const TmlDriftResult *r, TmlError *err) {
     if (r->has_labels) {
         fprintf(f, "\n## Labels\n\nAccuracy %s -> %s; label shares PSI %s, JS %s.%s\n\n", f4(a, r->ref.accuracy),
                 f4(b, r->cur.accuracy), f4(c, r->label_psi), f4(d, r->label_js),
-                r->ref_is_training ? " The reference is the model's training file: its accuracy is in-sample, so the "
-                                     "accuracy-drop check is left out."
-                                   : "");
+                r->ref_in_sample ? " The reference is the model's training file with nothing held out: its accuracy "
+                                   "is in-sample, so the accuracy-drop check is left out."
+                                 : "");
         fputs("| class | label share ref | label share cur | recall ref | recall cur | F1 ref | F1 cur |\n"
               "|---|---|---|---|---|---|---|\n", f);
         for (int i = 0; i < r->C && i < 20; i++) {

@@ -99,6 +99,65 @@ double tml_drift_wasserstein(const float *r, int64_t nr, const float *c, int64_t
     return w;
 }
 
+/* Regularized upper incomplete gamma Q(a, x) (series below a + 1, continued fraction above). */
+static double gamma_q(double a, double x) {
+    if (!(x > 0)) return 1.0;
+    double gln = lgamma(a);
+    if (x < a + 1) {
+        double ap = a, sum = 1.0 / a, del = sum;
+        for (int n = 0; n < 1000; n++) {
+            ap += 1;
+            del *= x / ap;
+            sum += del;
+            if (fabs(del) < fabs(sum) * 1e-15) break;
+        }
+        double p = sum * exp(-x + a * log(x) - gln);
+        return p > 1 ? 0 : 1 - p;
+    }
+    double b = x + 1 - a, c = 1.0 / 1e-300, d = 1.0 / b, h = d;
+    for (int i = 1; i < 1000; i++) {
+        double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < 1e-300) d = 1e-300;
+        c = b + an / c;
+        if (fabs(c) < 1e-300) c = 1e-300;
+        d = 1.0 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-15) break;
+    }
+    return exp(-x + a * log(x) - gln) * h;
+}
+
+double tml_drift_chi2_sf(double x, double df) {
+    if (!(df > 0) || isnan(x)) return NAN;
+    return gamma_q(df / 2, x / 2);
+}
+
+double tml_drift_chi2_p(const double *ref, int64_t nr, const double *cur, int64_t nc, int k) {
+    if (nr <= 0 || nc <= 0 || k < 2) return NAN;
+    double n = (double)(nr + nc), chi = 0;
+    int used = 0;
+    for (int i = 0; i < k; i++) {
+        double a = ref[i] * (double)nr, b = cur[i] * (double)nc, pi = (a + b) / n;
+        if (pi <= 0) continue;
+        double ea = pi * (double)nr, eb = pi * (double)nc;
+        chi += (a - ea) * (a - ea) / ea + (b - eb) * (b - eb) / eb;
+        used++;
+    }
+    if (used < 2) return 1.0; /* one bin on both sides: nothing differs */
+    return tml_drift_chi2_sf(chi, used - 1);
+}
+
+double tml_drift_prop_p(double p1, int64_t n1, double p2, int64_t n2) {
+    if (n1 <= 0 || n2 <= 0 || isnan(p1) || isnan(p2)) return NAN;
+    double p = (p1 * (double)n1 + p2 * (double)n2) / (double)(n1 + n2);
+    double se = sqrt(p * (1 - p) * (1.0 / (double)n1 + 1.0 / (double)n2));
+    if (!(se > 0)) return p1 == p2 ? 1.0 : 0.0;
+    return erfc(fabs(p1 - p2) / se / sqrt(2.0));
+}
+
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
@@ -171,7 +230,7 @@ static int union_values(const float *a, int64_t na, const float *b, int64_t nb, 
 
 int tml_drift_numeric(const float *ref, int64_t nr, const float *cur, int64_t nc, TmlDriftNumeric *out) {
     memset(out, 0, sizeof *out);
-    out->psi = out->js = out->ks = out->ks_p = out->wasserstein = NAN;
+    out->psi = out->js = out->ks = out->ks_p = out->wasserstein = out->chi2_p = NAN;
     float *r = NULL, *c = NULL;
     int64_t mr = sorted_copy(ref, nr, &r), mc = mr < 0 ? -1 : sorted_copy(cur, nc, &c);
     if (mr < 0 || mc < 0) {
@@ -226,6 +285,7 @@ int tml_drift_numeric(const float *ref, int64_t nr, const float *cur, int64_t nc
         if (rc == 0) {
             out->psi = tml_drift_psi(h->ref, h->cur, h->n);
             out->js = tml_drift_js(h->ref, h->cur, h->n);
+            out->chi2_p = tml_drift_chi2_p(h->ref, mr, h->cur, mc, h->n);
         }
     }
     free(r);

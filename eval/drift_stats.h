@@ -38,6 +38,17 @@ double tml_drift_ks_pvalue(double d, int64_t nr, int64_t nc);
  * ascending-sorted samples. */
 double tml_drift_wasserstein(const float *ref_sorted, int64_t nr, const float *cur_sorted, int64_t nc);
 
+/* p-value of Pearson's chi-square test that two samples (shares ref of nr rows, cur of nc rows, over
+ * the same k bins) come from one distribution: the 2 x k homogeneity test, bins empty on both sides
+ * left out, (bins - 1) degrees of freedom. It tells a real shift from sampling noise: a distance
+ * over its limit with p >= alpha is what small samples show by chance. NaN when it cannot be
+ * computed (a side with no row, fewer than 2 bins). */
+double tml_drift_chi2_p(const double *ref, int64_t nr, const double *cur, int64_t nc, int k);
+/* p-value of the two-sided two-proportion z-test (pooled) of share p1 of n1 against p2 of n2. */
+double tml_drift_prop_p(double p1, int64_t n1, double p2, int64_t n2);
+/* Upper tail of the chi-square distribution with df degrees of freedom at x. */
+double tml_drift_chi2_sf(double x, double df);
+
 /* Shares of a numeric sample in bins, as the binning rule above makes them. */
 typedef struct TmlDriftHist {
     int n;          /* bins or distinct values */
@@ -53,6 +64,7 @@ typedef struct TmlDriftNumeric {
     int64_t missing_ref, missing_cur; /* NaN values */
     double ref_mean, cur_mean, ref_std, cur_std;
     double psi, js;                   /* over hist */
+    double chi2_p;                    /* chi-square homogeneity p-value over hist */
     double ks, ks_p;                  /* D and its p-value */
     double wasserstein;               /* normed: W1 / max(std_ref, 0.001) */
     TmlDriftHist hist;

@@ -65,6 +65,7 @@ int tml_drift_tabular_input(const TmlFeatures *f, const TmlDriftRows *ref, const
             if (tml_drift_numeric(vr, nr, vc, nc, &dc->num)) goto done;
             dc->psi = dc->num.psi;
             dc->js = dc->num.js;
+            dc->chi2_p = dc->num.chi2_p;
             continue;
         }
         int k = col->n_cats + 1;
@@ -83,6 +84,7 @@ int tml_drift_tabular_input(const TmlFeatures *f, const TmlDriftRows *ref, const
         }
         dc->psi = tml_drift_psi(dc->ref, dc->cur, k);
         dc->js = tml_drift_js(dc->ref, dc->cur, k);
+        dc->chi2_p = tml_drift_chi2_p(dc->ref, nr, dc->cur, nc, k);
     }
     rc = 0;
 done:

@@ -414,6 +414,8 @@ int tml_drift_text_input(const TmlDriftRequest *rq, const TmlFeatures *f, TmlDri
                 if (e->occ[0] == 0) unseen[s] += e->occ[s];
             }
         }
+    r->ref_tokens = occ[1];
+    r->cur_tokens = occ[2];
     r->ref.oov_share = occ[1] ? (double)unseen[1] / (double)occ[1] : NAN;
     r->cur.oov_share = occ[2] ? (double)unseen[2] / (double)occ[2] : NAN;
     int64_t moov[2] = {0}, tok[2] = {0}, scr[2][N_SCRIPTS] = {{0}}, cjk[2] = {0};
@@ -434,6 +436,7 @@ int tml_drift_text_input(const TmlDriftRequest *rq, const TmlFeatures *f, TmlDri
     }
     r->script_psi = tml_drift_psi(r->script_ref, r->script_cur, N_SCRIPTS);
     r->script_js = tml_drift_js(r->script_ref, r->script_cur, N_SCRIPTS);
+    r->script_p = tml_drift_chi2_p(r->script_ref, nr, r->script_cur, nc, N_SCRIPTS);
     r->ref_cjk_share = nr ? (double)cjk[0] / (double)nr : NAN;
     r->cur_cjk_share = nc ? (double)cjk[1] / (double)nc : NAN;
 
