@@ -276,7 +276,8 @@ typedef struct Cols {
 
 /* Finds the text, label and id columns. Missing text/label columns are errors naming the file and
  * its columns; a missing id column is an error only when require_id. */
-static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, Cols *c, TmlError *err) {
+static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, int label_optional, Cols *c,
+                     TmlError *err) {
     c->n_text = 0;
     c->label = c->id = -1;
     if (f->kind == TML_DATA_TEXT) {
@@ -285,7 +286,8 @@ static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, Co
         if (n == 0 || n > 32) return tml_fail(err, "[data] text = \"%s\": name 1 to 32 text columns", f->text_cols);
         c->n_text = n;
     }
-    if ((c->label = tml_table_col(t, f->label_col, err)) < 0) return -1;
+    c->label = tml_table_col(t, f->label_col, label_optional ? NULL : err);
+    if (c->label < 0 && !label_optional) return -1;
     if (f->id_col) {
         c->id = tml_table_col(t, f->id_col, require_id ? err : NULL);
         if (c->id < 0 && require_id) return -1;
@@ -311,7 +313,7 @@ static TmlDataset *dataset_rows(const TmlFeatures *f, const TmlTable *t, const C
     if (f->kind == TML_DATA_TEXT && !(d->texts = (char **)calloc(m, sizeof *d->texts))) goto oom;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = rows ? rows[i] : i;
-        const char *lab = tml_table_cell(t, r, c->label);
+        const char *lab = c->label >= 0 ? tml_table_cell(t, r, c->label) : "";
         d->labels[i] = lab[0] ? tml_labels_index(f->labels, lab) : -1;
         if (!(d->raw_labels[i] = strdup(lab))) goto oom;
         d->lines[i] = t->lines[r];
@@ -593,7 +595,7 @@ static int fit_text(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, TmlT
     uint8_t *split = NULL;
     int64_t *rows[3] = {NULL, NULL, NULL}, n[3];
     int rc = -1;
-    if (find_cols(f, t, 1, &c, err)) return -1;
+    if (find_cols(f, t, 1, 0, &c, err)) return -1;
     if (fit_common(cfg, d, f, t, c.label, &split, err) || split_rows(split, t->n_rows, rows, n, err)) goto done;
     for (int s = 0; s < 3; s++) {
         if (s > 0 && n[s] == 0) continue;
@@ -666,7 +668,7 @@ static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, T
     TmlTable *dt = NULL;
     const TmlTable *src = t;
     int rc = -1, hist_end = t->n_cols;
-    if (find_cols(f, t, 1, &c, err)) return -1;
+    if (find_cols(f, t, 1, 0, &c, err)) return -1;
     if (fit_common(cfg, d, f, t, c.label, &split, err) || split_rows(split, t->n_rows, rows, n, err)) goto done;
     if (n[0] == 0) {
         tml_fail(err, "%s: no training rows left after the split; lower valid_frac/test_frac", t->path);
@@ -796,9 +798,9 @@ fail:
 /* ---- transform --------------------------------------------------------------------------------- */
 
 static TmlDataset *table_dataset(const TmlFeatures *f, const TmlTable *t, const char *tickets, TmlFileFormat format,
-                                 TmlError *err) {
+                                 int label_optional, TmlError *err) {
     Cols c;
-    if (find_cols(f, t, 0, &c, err)) return NULL;
+    if (find_cols(f, t, 0, label_optional, &c, err)) return NULL;
     TmlDataset *d = dataset_rows(f, t, &c, NULL, t->n_rows, err);
     if (!d) return NULL;
     if (f->kind == TML_DATA_TEXT) {
@@ -819,7 +821,7 @@ static TmlDataset *file_dataset(const TmlFeatures *f, const char *path, TmlFileF
                                 TmlError *err) {
     TmlTable *t = tml_table_read(path, format, err);
     if (!t) return NULL;
-    TmlDataset *d = table_dataset(f, t, tickets, format, err);
+    TmlDataset *d = table_dataset(f, t, tickets, format, 0, err);
     tml_table_free(t);
     return d;
 }
@@ -830,6 +832,18 @@ TmlDataset *tml_features_transform_file(const TmlFeatures *f, const char *path, 
     TmlDataset *d = p ? file_dataset(f, p, TML_FORMAT_AUTO, tp, err) : NULL;
     if (!p) tml_fail(err, "out of memory");
     free(p);
+    free(tp);
+    return d;
+}
+
+TmlDataset *tml_features_transform_table(const TmlFeatures *f, const TmlTable *t, const char *tickets_path,
+                                         int label_optional, TmlError *err) {
+    char *tp = tickets_path ? tml_data_path(tickets_path) : NULL;
+    if (tickets_path && !tp) {
+        tml_fail(err, "out of memory");
+        return NULL;
+    }
+    TmlDataset *d = table_dataset(f, t, tp, TML_FORMAT_AUTO, label_optional, err);
     free(tp);
     return d;
 }

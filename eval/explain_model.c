@@ -23,7 +23,34 @@ typedef struct TextCtx {
     int32_t *ids;
     float *w;
     int64_t n, cap;
+    /* the kept words joined by spaces, for families that read raw text (the encoder) */
+    char **texts;          /* (SCORE_CHUNK) pointers into tbuf */
+    size_t *tpos;          /* (SCORE_CHUNK) */
+    char *tbuf;
+    size_t tlen, tcap;
 } TextCtx;
+
+/* Appends the k words joined by spaces and a NUL to c->tbuf; -1 when out of memory. */
+static int join_words(TextCtx *c, const char **words, int k) {
+    size_t need = 1;
+    for (int i = 0; i < k; i++) need += strlen(words[i]) + 1;
+    if (c->tlen + need > c->tcap) {
+        size_t cap = (c->tlen + need) * 2;
+        char *nb = realloc(c->tbuf, cap);
+        if (!nb) return -1;
+        c->tbuf = nb, c->tcap = cap;
+    }
+    char *p = c->tbuf + c->tlen;
+    for (int i = 0; i < k; i++) {
+        size_t n = strlen(words[i]);
+        if (i) *p++ = ' ';
+        memcpy(p, words[i], n);
+        p += n;
+    }
+    *p++ = '\0';
+    c->tlen = (size_t)(p - c->tbuf);
+    return 0;
+}
 
 static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *probs, TmlError *err) {
     TextCtx *c = vctx;
@@ -34,14 +61,18 @@ static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *pr
         int B = S - s0 < SCORE_CHUNK ? S - s0 : SCORE_CHUNK;
         c->n = 0;
         c->offsets[0] = 0;
+        c->tlen = 0;
         for (int i = 0; i < B; i++) {
             int k = tml_lime_text_kept_tokens(c->t, masks + (size_t)(s0 + i) * mw, c->kept);
-            if (tml_textfeat_features(tf, (char *const *)c->kept, k, &c->ids, tfidf ? &c->w : NULL, &c->n, &c->cap) < 0)
+            c->tpos[i] = c->tlen;
+            if (tml_textfeat_features(tf, (char *const *)c->kept, k, &c->ids, tfidf ? &c->w : NULL, &c->n, &c->cap) < 0 ||
+                join_words(c, c->kept, k) < 0)
                 return tml_fail(err, "out of memory featurizing LIME samples");
             c->offsets[i + 1] = c->n;
         }
+        for (int i = 0; i < B; i++) c->texts[i] = c->tbuf + c->tpos[i];
         TmlDataset chunk = {.kind = TML_DATA_TEXT, .n_rows = B, .offsets = c->offsets, .ids = c->ids,
-                            .w = tfidf ? c->w : NULL};
+                            .w = tfidf ? c->w : NULL, .texts = c->texts};
         if (tml_model_score(m, &chunk, SCORE_CHUNK, probs + (size_t)s0 * m->n_out, err) < 0) return -1;
     }
     return 0;
@@ -65,7 +96,9 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
     }
     c.kept = malloc((size_t)(nt > 0 ? nt : 1) * sizeof(char *));
     c.offsets = malloc((SCORE_CHUNK + 1) * sizeof(int64_t));
-    if (!c.kept || !c.offsets) {
+    c.texts = malloc(SCORE_CHUNK * sizeof(char *));
+    c.tpos = malloc(SCORE_CHUNK * sizeof(size_t));
+    if (!c.kept || !c.offsets || !c.texts || !c.tpos) {
         tml_fail(err, "out of memory");
         goto done;
     }
@@ -73,6 +106,9 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
 done:
     free(c.kept);
     free(c.offsets);
+    free(c.texts);
+    free(c.tpos);
+    free(c.tbuf);
     free(c.ids);
     free(c.w);
     tml_lime_text_free(&t);

@@ -15,6 +15,8 @@ static const char *const COMMON_KEYS[] = {
     "data.kind", "data.train", "data.valid", "data.test", "data.format", "data.text", "data.label", "data.id",
     "data.seed", "data.valid_frac", "data.test_frac", "data.positive", "data.tickets", "data.history",
     "data.customer", "data.cutoff",
+    /* eval/drift*.c: the timestamp column of the time view */
+    "data.time",
     "text.normalize", "text.placeholders", "text.cjk_bigrams", "text.word_ngrams", "text.minn", "text.maxn",
     "text.buckets", "text.min_count", "text.tfidf", "text.invalid_utf8",
     "tabular.numeric", "tabular.categorical", "tabular.ignore", "tabular.impute", "tabular.missing",
