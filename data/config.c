@@ -202,6 +202,17 @@ int tml_config_set(TmlConfig *c, const char *assignment, TmlError *err) {
         rc = tml_fail(err, "--set %s: the key must be section.key, e.g. --set train.epochs=10", assignment);
         goto done;
     }
+    /* the config is saved in model files as INI text and read back line by line: an override must
+     * fit in one line of it, as a key in the file must */
+    if (strlen(dot + 1) + strlen(value) + 4 > CONFIG_MAX_LINE - 2 || strpbrk(value, "\r\n") ||
+        strpbrk(key, "=:[]\r\n")) {
+        rc = tml_fail(err, "--set %s: %s", assignment,
+                      strpbrk(value, "\r\n") || strpbrk(key, "=:[]\r\n")
+                          ? "a key holds no '=', ':', '[', ']' or line break and a value no line break"
+                          : "longer than a config line may be (198 characters); shorten it (e.g. a path through "
+                            "${TICKETML_DATA})");
+        goto done;
+    }
     int i = config_find(c, key);
     if (i >= 0) {
         free(c->entries[i].value);
@@ -399,7 +410,9 @@ char *tml_config_to_string(const TmlConfig *c) {
             const char *kj = c->entries[j].key;
             const char *dj = strchr(kj, '.');
             if (done[j] || !dj || (size_t)(dj - kj) != sl || strncmp(kj, key, sl) != 0) continue;
-            n += (size_t)snprintf(out + n, cap - n, "%s = %s\n", dj + 1, c->entries[j].value);
+            /* "k = ;v" would read back as a comment: a value that starts with ';' follows '=' directly */
+            const char *v = c->entries[j].value;
+            n += (size_t)snprintf(out + n, cap - n, "%s =%s%s\n", dj + 1, v[0] == ';' ? "" : " ", v);
             done[j] = 1;
         }
     }

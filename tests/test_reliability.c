@@ -126,13 +126,37 @@ static void test_diverged_training_stops(void **state) {
     free(after);
 }
 
-/* A model file with a NaN weight and no checksum block, as an older ticketml wrote after a diverged
- * training: m.h5 with one weight set to NaN, its format version 1 and its checksum block zeroed. */
+/* Copies every root attribute of src to dst (H5Aiterate callback). */
+static herr_t copy_attr(hid_t src, const char *name, const H5A_info_t *info, void *dst) {
+    (void)info;
+    hid_t a = H5Aopen(src, name, H5P_DEFAULT), t = H5Aget_type(a), sp = H5Aget_space(a);
+    size_t n = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
+    void *buf = calloc(1, n + 16);
+    H5Aread(a, t, buf);
+    hid_t b = H5Acreate2(*(hid_t *)dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(b, t, buf);
+    if (H5Tis_variable_str(t) > 0) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf);
+    free(buf);
+    H5Aclose(b), H5Sclose(sp), H5Tclose(t), H5Aclose(a);
+    return 0;
+}
+
+static herr_t copy_link(hid_t src, const char *name, const H5L_info_t *info, void *dst) {
+    (void)info;
+    return H5Ocopy(src, name, *(hid_t *)dst, name, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+/* A model file as an older ticketml wrote one after a diverged training: no checksum block (a
+ * plain HDF5 file, format version 1) holding m.h5's objects with one weight set to NaN. */
 static void make_nan_model(const char *name) {
-    assert_int_equal(RUN("cp m.h5 %s", name), 0);
-    char path[512];
-    hid_t f = H5Fopen(tu_path(&g, name, path, sizeof path), H5F_ACC_RDWR, H5P_DEFAULT);
-    assert_true(f >= 0);
+    char src[512], dst[512];
+    tu_path(&g, "m.h5", src, sizeof src);
+    tu_path(&g, name, dst, sizeof dst);
+    hid_t s = H5Fopen(src, H5F_ACC_RDONLY, H5P_DEFAULT), f = H5Fcreate(dst, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(s >= 0 && f >= 0);
+    assert_true(H5Aiterate2(s, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &f) >= 0);
+    assert_true(H5Literate(s, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_link, &f) >= 0);
+    H5Fclose(s);
     hid_t ds = H5Dopen2(f, "weights/embedding", H5P_DEFAULT);
     hid_t sp = H5Dget_space(ds);
     size_t n = (size_t)H5Sget_simple_extent_npoints(sp);
@@ -148,10 +172,6 @@ static void make_nan_model(const char *name) {
     assert_true(H5Awrite(a, H5T_NATIVE_INT64, &one) >= 0);
     H5Aclose(a);
     H5Fclose(f);
-    int fd = open(path, O_WRONLY);
-    char zeros[512] = {0};
-    assert_int_equal(pwrite(fd, zeros, sizeof zeros, 0), (ssize_t)sizeof zeros);
-    close(fd);
 }
 
 static void test_nan_model_refused(void **state) {
@@ -208,12 +228,15 @@ static void test_damaged_files_refused(void **state) {
     assert_int_equal(RUN("cp m.h5 head.h5 && printf X | dd of=head.h5 bs=1 seek=0 conv=notrunc 2>/dev/null"), 0);
     assert_int_equal(RUN("%s eval head.h5 corpus/tickets.csv", g.bin), 2);
     HAS("checksum block is missing or unreadable");
+    assert_int_equal(RUN("cp m.h5 sig.h5 && printf X | dd of=sig.h5 bs=1 seek=513 conv=notrunc 2>/dev/null"), 0);
+    assert_int_equal(RUN("%s eval sig.h5 corpus/tickets.csv", g.bin), 2); /* HDF5's own signature */
+    HAS("not a ticketml model");
     assert_int_equal(RUN("cp m.h5 crc.h5 && printf Z | dd of=crc.h5 bs=1 seek=27 conv=notrunc 2>/dev/null"), 0);
     assert_int_equal(RUN("%s eval crc.h5 corpus/tickets.csv", g.bin), 2);
     HAS("damaged");
     /* cut short, or grown */
     assert_int_equal(RUN("head -c 100000 m.h5 > cut.h5 && %s eval cut.h5 corpus/tickets.csv", g.bin), 2);
-    HAS("wrong length");
+    HAS("wrong length, truncated");
     assert_int_equal(RUN("cp m.h5 long.h5 && echo extra >> long.h5 && %s eval long.h5 corpus/tickets.csv", g.bin), 2);
     HAS("wrong length");
     /* a checkpoint is checked the same way on --resume, and left for the user to deal with */
@@ -621,6 +644,30 @@ static void test_full_disk(void **state) {
     unmount_small();
 }
 
+/* The same writers under a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored: writes fail with EFBIG):
+ * the write-failure path without root, beside the tmpfs test above. */
+static void test_file_size_limit(void **state) {
+    (void)state;
+    NEED_BINARY();
+    const char *lim = "trap '' XFSZ; ulimit -f 1000;"; /* 1000 blocks of 512 bytes: the 2 MB model does not fit */
+    assert_int_equal(RUN("%s exec %s train intent.ini --out lim.h5 --quiet", lim, g.bin), 1);
+    HAS("lim.h5: write failed: File too large");
+    assert_true(no_file_like("lim.h5"));
+    assert_int_equal(RUN("%s exec %s export m.h5 --out limex --format hdf5", lim, g.bin), 1);
+    HAS("File too large");
+    assert_false(tu_exists(&g, "limex/model.h5"));
+    assert_int_equal(RUN("(trap '' XFSZ; ulimit -f 100; exec %s data corpus/tickets.csv --config intent.ini --cache "
+                         "lim.cache)", g.bin),
+                     1);
+    HAS("File too large");
+    assert_true(no_file_like("lim.cache"));
+    /* --cache or --out naming the data: refused before any work */
+    assert_int_equal(RUN("%s data corpus/tickets.csv --config intent.ini --cache corpus/tickets.csv", g.bin), 2);
+    HAS("is the train file of the config");
+    assert_int_equal(RUN("%s train intent.ini --out z.h5 --cache corpus/tickets.csv", g.bin), 2);
+    HAS("is the train file of the config");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diverged_training_stops),
@@ -637,6 +684,7 @@ int main(void) {
         cmocka_unit_test(test_long_and_empty_texts),
         cmocka_unit_test(test_messages_name_the_key),
         cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_file_size_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
