@@ -4,7 +4,8 @@
 # checkpoint reader and the export reader (the last three link the whole library, built here with
 # clang). Prints run time, executions and findings per target; exit 1 if any target crashed.
 # Called by `make fuzz`; heavy (minutes of CPU): run it under `flock /tmp/tml-heavy.lock`.
-# Knobs: FUZZ_SECONDS (0: build and write the seeds only: a build, no lock needed), FUZZ_OUT
+# Knobs: FUZZ_SECONDS (0: build and write the seeds only: a build, no lock needed), FUZZ_KEEP_GOING=1
+# (run on after a crash, timeout or out-of-memory, then sum the findings up by where they are), FUZZ_OUT
 # (default build-fuzz), CLANG (default clang), FUZZ_TARGETS (default "csv jsonl config model export"). Seeds: small valid inputs written here; the model and export
 # seeds are trained by ./ticketml (built by `make` first).
 set -u
@@ -93,7 +94,8 @@ make_model_seeds() {
             { printf "\\00$mode"; cat "$S/$m.h5"; } > "$OUT/corpus_model/seed_${m}_$mode"
         done
         ./ticketml export "$S/$m.h5" --out "$S/exh_$m" --format hdf5 >/dev/null 2>&1 &&
-            { printf '\000'; cat "$S/exh_$m/model.h5"; } > "$OUT/corpus_export/seed_h5_$m"
+            { printf '\000'; cat "$S/exh_$m/model.h5"; } > "$OUT/corpus_export/seed_h5_$m" &&
+            { printf '\002'; cat "$S/exh_$m/model.h5"; } > "$OUT/corpus_export/seed_h5s_$m"
         if ./ticketml export "$S/$m.h5" --out "$S/exs_$m" --format safetensors >/dev/null 2>&1; then
             n=$(wc -c < "$S/exs_$m/model.json")
             { printf '\001'; python3 -c "import sys,struct;sys.stdout.buffer.write(struct.pack('<I',$n))";
@@ -144,13 +146,25 @@ for target in $TARGETS; do
     log="$OUT/fuzz_$target.log"
     rm -f "$OUT/fuzz_$target-"*   # reproducers of an earlier run
     start=$(date +%s)
+    keep=""
+    [ "${FUZZ_KEEP_GOING:-0}" = 1 ] && keep="-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
+    # shellcheck disable=SC2086
     ( cd "$OUT" && "./fuzz_$target" -max_total_time="$SECS" -max_len="$maxlen" -rss_limit_mb=2048 -timeout=20 \
-        -print_final_stats=1 -artifact_prefix="fuzz_$target-" "corpus_$target" ) >"$log" 2>&1
+        -print_final_stats=1 $keep -artifact_prefix="fuzz_$target-" "corpus_$target" ) >"$log" 2>&1
     rc=$?
     took=$(( $(date +%s) - start ))
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | awk '{ s += $1 } END { if (NR) print s }')
+    [ -z "$execs" ] && execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
     crashes=$(ls "$OUT/fuzz_$target-"* 2>/dev/null | wc -l)
+    if [ "${FUZZ_KEEP_GOING:-0}" = 1 ] && [ "$crashes" -gt 0 ]; then
+        # where each reproducer fails: the sanitizer's summary line (or the timeout), counted
+        for rep in "$OUT/fuzz_$target-"*; do
+            ( cd "$OUT" && timeout 60 "./fuzz_$target" -timeout=20 -rss_limit_mb=2048 "$(basename "$rep")" 2>&1 ) |
+                grep -m1 -E 'SUMMARY|ERROR: libFuzzer: timeout' | sed 's/ (BuildId[^)]*)//; s/0x[0-9a-f]*//g'
+        done | sort | uniq -c | sed "s/^/fuzz_$target: /"
+        rc=1
+    fi
     if [ $rc -eq 0 ]; then
         echo "fuzz_$target: ran ${took}s, ${execs:-?} executions, ${cov:-cov ?}, corpus $(ls "$corpus" | wc -l) inputs; found nothing"
     else

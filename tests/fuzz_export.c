@@ -1,7 +1,9 @@
 /* fuzz_export.c — libFuzzer target: any bytes as an export must load through the serving library or
  * fail with a message naming the file; never crash, leak or read out of bounds. The first byte
- * picks the format: even: the bytes are model.h5; odd: the next 4 bytes (little-endian) are the
- * length of model.json, the rest model.safetensors. A loaded export predicts one text or one row.
+ * picks the format: bit 0 clear: the bytes are model.h5 (bit 1 set: its checksum block stamped for
+ * the bytes first, so HDF5 and the export reader see the changed bytes, as from a hostile writer);
+ * bit 0 set: the next 4 bytes (little-endian) are the length of model.json, the rest
+ * model.safetensors. A loaded export predicts one text or one row.
  * Built by scripts/fuzz.sh. */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/file.h"
 #include "ticketml/serve.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,11 +41,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         mkdir(g_dir, 0700);
     }
     if (size < 1) return 0;
-    int st = data[0] & 1;
+    int st = data[0] & 1, stamp = data[0] & 2;
     data++, size--;
     drop("model.h5"), drop("model.json"), drop("model.safetensors");
     if (!st) {
-        put("model.h5", data, size);
+        unsigned char *b = malloc(size + 1);
+        if (!b) return 0;
+        memcpy(b, data, size);
+        if (stamp && size > 512) {
+            char head[512] = {0};
+            snprintf(head, sizeof head, "ticketml-checksum 1\ncrc32c %08x\nbytes %llu\n",
+                     (unsigned)tml_crc32c(0, b + 512, size - 512), (unsigned long long)(size - 512));
+            memcpy(b, head, sizeof head);
+        }
+        put("model.h5", b, size);
+        free(b);
     } else {
         if (size < 4) return 0;
         size_t jn = (size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16 | (size_t)data[3] << 24;
