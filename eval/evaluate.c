@@ -49,31 +49,41 @@ static int sample_add(Sample *s, TmlLimeExplanation *e, int64_t row, int pred, T
     return 0;
 }
 
-/* Picks up to n misclassified and n correct rows (as the metrics judge them), spread over the data,
- * and explains them. */
+/* Picks n misclassified and n correct rows (as the metrics judge them; fewer only when the data has
+ * fewer), each set spread evenly over its rows, and explains them, errors first. */
 static int explain_sample(TmlLoadedModel *lm, const TmlDataset *ds, const float *probs, const TmlMetrics *mt, int n,
                           int samples, Sample *s, TmlError *err) {
-    int C = lm->model->n_out, want_err = n, want_ok = n;
+    int C = lm->model->n_out;
     s->ex = calloc((size_t)(2 * n + 1), sizeof *s->ex);
     s->keep = calloc((size_t)(2 * n + 1), sizeof *s->keep);
-    if (!s->ex || !s->keep) return tml_fail(err, "out of memory");
+    int64_t *rows[2] = {malloc(sizeof(int64_t) * (size_t)(ds->n_rows + 1)), malloc(sizeof(int64_t) * (size_t)(ds->n_rows + 1))};
+    int64_t cnt[2] = {0, 0};
+    if (!s->ex || !s->keep || !rows[0] || !rows[1]) {
+        free(rows[0]), free(rows[1]);
+        return tml_fail(err, "out of memory");
+    }
+    for (int64_t r = 0; r < ds->n_rows; r++) {
+        if (ds->labels[r] < 0) continue;
+        int ok = tml_metrics_predict(mt, probs + r * C) == ds->labels[r]; /* the report's rule */
+        rows[ok][cnt[ok]++] = r;
+    }
     TmlLimeConfig lc;
     tml_lime_config_default(&lc);
     lc.num_samples = samples;
-    int64_t stride = ds->n_rows / (4 * n + 1) + 1;
-    for (int64_t r = 0; r < ds->n_rows && (want_err > 0 || want_ok > 0); r += stride) {
-        if (ds->labels[r] < 0) continue;
-        int pred = tml_metrics_predict(mt, probs + r * C); /* the report's rule (threshold for binary) */
-        int ok = pred == ds->labels[r];
-        if ((ok && want_ok <= 0) || (!ok && want_err <= 0)) continue;
-        lc.seed = (uint64_t)r;
-        TmlLimeExplanation *e = ds->kind == TML_DATA_TEXT ? tml_explain_text(lm, ds->texts[r], &lc, pred, err)
-                                                          : tml_explain_row(lm, ds->dense + (size_t)r * ds->dim, &lc, pred, err);
-        if (!e || sample_add(s, e, r, pred, err) < 0) return -1;
-        if (ok) want_ok--;
-        else want_err--;
+    int rc = 0;
+    for (int ok = 0; ok < 2 && !rc; ok++) {
+        int64_t take = cnt[ok] < n ? cnt[ok] : n;
+        for (int64_t k = 0; k < take && !rc; k++) {
+            int64_t r = rows[ok][k * cnt[ok] / take + cnt[ok] / (2 * take)]; /* the middle of each 1/take slice */
+            int pred = tml_metrics_predict(mt, probs + r * C);
+            lc.seed = (uint64_t)r;
+            TmlLimeExplanation *e = ds->kind == TML_DATA_TEXT ? tml_explain_text(lm, ds->texts[r], &lc, pred, err)
+                                                              : tml_explain_row(lm, ds->dense + (size_t)r * ds->dim, &lc, pred, err);
+            if (!e || sample_add(s, e, r, pred, err) < 0) rc = -1;
+        }
     }
-    return 0;
+    free(rows[0]), free(rows[1]);
+    return rc;
 }
 
 /* Rows whose label the model does not know: all of them is bad input, some of them a warning. */
