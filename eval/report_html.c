@@ -12,6 +12,7 @@
 #include "eval/report_util.h"
 
 #define EXAMPLE_TEXT_MAX 320 /* bytes of an example ticket shown in the confused-pairs table */
+#define WORD_MAX 90          /* characters of an explanation word or rule drawn (hover shows all) */
 
 const char *const tml_report_css =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f3f4f6;color:#1d2330}"
@@ -110,15 +111,39 @@ static void cards(FILE *f, const TmlMetrics *m) {
     fputs("</section>\n", f);
 }
 
-static void summary(FILE *f, const TmlMetrics *m) {
+static void ci_row(FILE *f, const char *k, double v, TmlInterval ci, double base_major, double base_prior) {
+    fputs("<tr><th>", f);
+    tml_report_put_html(f, k);
+    fputs("</th><td class=\"n\">", f);
+    put_num(f, v, 4);
+    fputs(" <span class=\"note\">(95% CI ", f);
+    put_num(f, ci.lo, 4);
+    fputs("&#8211;", f);
+    put_num(f, ci.hi, 4);
+    fputs(")</span></td><td class=\"n\">", f);
+    put_num(f, base_major, 4);
+    fputs("</td><td class=\"n\">", f);
+    put_num(f, base_prior, 4);
+    fputs("</td></tr>\n", f);
+}
+
+static void summary(FILE *f, const TmlReportInput *in) {
+    const TmlMetrics *m = in->metrics;
     char k[96];
-    fputs("<section><h2>Summary</h2><table>\n", f);
-    kv_row(f, "accuracy", m->accuracy, 4);
+    fputs("<section><h2>Summary</h2><p class=\"note\">Beside the model, two that look at nothing: always the "
+          "most frequent class (", f);
+    tml_report_put_html(f, in->label_names[m->baseline.majority]);
+    fprintf(f, "), and guessing each class with its share of the rows. 95%% intervals: Wilson for accuracy, a "
+               "bootstrap of the rows (%d resamples) for F1.</p><table>\n<tr><th>metric</th><th>model</th>"
+               "<th>baseline: majority class</th><th>baseline: class shares</th></tr>\n",
+            m->options.bootstrap);
+    ci_row(f, "accuracy", m->accuracy, m->accuracy_ci, m->baseline.majority_accuracy, m->baseline.prior_accuracy);
+    ci_row(f, "macro F1", m->macro.f1, m->macro_f1_ci, m->baseline.majority_macro_f1, m->baseline.prior_macro_f1);
+    fputs("</table><table>\n", f);
     if (m->options.top_k < m->n_classes) {
         snprintf(k, sizeof k, "top-%d accuracy", m->options.top_k);
         kv_row(f, k, m->top_k_accuracy, 4);
     }
-    kv_row(f, "macro F1", m->macro.f1, 4);
     fputs("<tr><th>macro precision, recall</th><td class=\"n\">", f);
     put_num(f, m->macro.precision, 4);
     fputs(", ", f);
@@ -159,7 +184,7 @@ static void summary(FILE *f, const TmlMetrics *m) {
 static void per_class_table(FILE *f, const TmlReportInput *in) {
     const TmlMetrics *m = in->metrics;
     fputs("<details><summary>per-class table</summary><table><tr><th>label</th><th>precision</th><th>recall</th>"
-          "<th>F1</th><th>support</th><th>predicted</th></tr>\n", f);
+          "<th>F1</th><th>F1 95% CI</th><th>support</th><th>predicted</th></tr>\n", f);
     for (int c = 0; c < m->n_classes; c++) {
         const TmlClassMetrics *k = &m->per_class[c];
         fputs("<tr><td>", f);
@@ -170,6 +195,10 @@ static void per_class_table(FILE *f, const TmlReportInput *in) {
         put_num(f, k->recall, 4);
         fputs("</td><td class=\"n\">", f);
         put_num(f, k->f1, 4);
+        fputs("</td><td class=\"n\">", f);
+        put_num(f, m->f1_ci[c].lo, 3);
+        fputs("&#8211;", f);
+        put_num(f, m->f1_ci[c].hi, 3);
         fprintf(f, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td></tr>\n", (long long)k->support,
                 (long long)k->predicted);
     }
@@ -319,7 +348,9 @@ static void highlighted_text(FILE *f, const char *raw, const TmlReportExplanatio
 /* Diverging bars of the words' weights: right (green) supports the label, left (red) opposes. */
 static void weight_bars(FILE *f, const TmlReportExplanation *e, double maxw) {
     int n = e->n_words;
-    double row = 18, lw = 230, half = 170, top = 6;
+    double row = 18, lw = 120, half = 170, top = 6;
+    /* the label column is as wide as the longest word or rule (LIME rules run long) */
+    for (int k = 0; k < n; k++) lw = fmax(lw, tml_svg_text_width(e->words[k], 12, WORD_MAX) + 16);
     int W = (int)(lw + 2 * half + 80), H = (int)(top + n * row + 8);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                "font-family=\"system-ui, sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"weights\">\n",
@@ -330,8 +361,10 @@ static void weight_bars(FILE *f, const TmlReportExplanation *e, double maxw) {
         char col[48];
         mark_colour(col, sizeof col, w, maxw);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", lw - 8, y + 13);
-        tml_report_put_html_cut(f, e->words[k], 48);
-        fputs("</text>\n", f);
+        tml_svg_put_cut(f, e->words[k], WORD_MAX);
+        fputs("<title>", f);
+        tml_report_put_html(f, e->words[k]);
+        fputs("</title></text>\n", f);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", w >= 0 ? mid : mid - len,
                 y + 3, len > 0.5 ? len : 0.5, row - 5, w >= 0 ? "#2b8a3e" : "#d9480f");
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#444\" font-size=\"11\">%+.4f</text>\n", lw + 2 * half + 6,
@@ -407,11 +440,12 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     const TmlMetrics *m = in->metrics;
     header(f, in);
     cards(f, m);
-    summary(f, m);
+    summary(f, in);
 
-    fputs("<section><h2>Confusion matrix</h2><p class=\"note\">Rows: true label; columns: predicted label. Colour: "
-          "share of the true label's tickets (blue on the diagonal: right; red off it: confused). Hover a cell for "
-          "counts.</p>\n",
+    fputs("<section><h2>Confusion matrix</h2><p class=\"note\">Rows: true label; columns: predicted label; each cell "
+          "shows its count. Colour: share of the true label's tickets (blue on the diagonal: right; red off it: "
+          "confused). Classes are ordered so that classes confused with each other sit together; hover a cell for "
+          "its share.</p>\n",
           f);
     tml_svg_heatmap(f, m->confusion, m->n_classes, in->label_names);
     fputs("</section>\n<section><h2>Per-class F1</h2>\n", f);

@@ -64,6 +64,8 @@ static json_t *metrics_object(const TmlMetrics *m) {
     json_object_set_new(o, "lift_top10", bin ? num(b->lift_top10) : json_null());
     json_object_set_new(o, "capture_top10", bin ? num(b->capture_top10) : json_null());
     json_object_set_new(o, "coverage_at_target", cov);
+    json_object_set_new(o, "accuracy_ci", json_pack("[o, o]", num(m->accuracy_ci.lo), num(m->accuracy_ci.hi)));
+    json_object_set_new(o, "macro_f1_ci", json_pack("[o, o]", num(m->macro_f1_ci.lo), num(m->macro_f1_ci.hi)));
     return o;
 }
 
@@ -101,6 +103,11 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
                                                    m->options.threshold, "target_accuracy", m->options.target_accuracy,
                                                    "ece_bins", m->options.ece_bins));
     json_object_set_new(root, "metrics", metrics_object(m));
+    json_object_set_new(root, "baseline",
+                        json_pack("{s:o, s:o, s:o, s:o, s:o}", "majority_label", str(in->label_names[m->baseline.majority]),
+                                  "majority_accuracy", num(m->baseline.majority_accuracy), "majority_macro_f1",
+                                  num(m->baseline.majority_macro_f1), "prior_accuracy", num(m->baseline.prior_accuracy),
+                                  "prior_macro_f1", num(m->baseline.prior_macro_f1)));
 
     if (m->is_binary) {
         const TmlBinaryMetrics *b = &m->binary;
@@ -119,9 +126,11 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
         const TmlClassMetrics *k = &m->per_class[c];
         char *name = tml_report_clean_text(in->label_names[c], 0);
         if (name)
-            json_object_set_new(pc, name, json_pack("{s:o, s:o, s:o, s:I, s:I}", "precision", num(k->precision),
-                                                    "recall", num(k->recall), "f1", num(k->f1), "support",
-                                                    (json_int_t)k->support, "predicted", (json_int_t)k->predicted));
+            json_object_set_new(pc, name, json_pack("{s:o, s:o, s:o, s:I, s:I, s:[o, o]}", "precision",
+                                                    num(k->precision), "recall", num(k->recall), "f1", num(k->f1),
+                                                    "support", (json_int_t)k->support, "predicted",
+                                                    (json_int_t)k->predicted, "f1_ci", num(m->f1_ci[c].lo),
+                                                    num(m->f1_ci[c].hi)));
         free(name);
     }
     json_object_set_new(root, "per_class", pc);

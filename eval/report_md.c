@@ -45,9 +45,11 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
     fprintf(f, "| task | %s, %d classes |\n\n", m->is_binary ? "binary" : "multiclass", C);
 
     fputs("## Summary\n\n| metric | value |\n|---|---|\n", f);
-    row(f, "accuracy", m->accuracy);
+    fprintf(f, "| accuracy | %s (95%% CI %s-%s) |\n", tml_report_fmt(b1, m->accuracy, 4),
+            tml_report_fmt(b2, m->accuracy_ci.lo, 4), tml_report_fmt(b3, m->accuracy_ci.hi, 4));
     fprintf(f, "| top-%d accuracy | %s |\n", m->options.top_k, tml_report_fmt(b1, m->top_k_accuracy, 4));
-    row(f, "macro F1", m->macro.f1);
+    fprintf(f, "| macro F1 | %s (95%% CI %s-%s) |\n", tml_report_fmt(b1, m->macro.f1, 4),
+            tml_report_fmt(b2, m->macro_f1_ci.lo, 4), tml_report_fmt(b3, m->macro_f1_ci.hi, 4));
     row(f, "weighted F1", m->weighted.f1);
     row(f, "micro F1", m->micro.f1);
     row(f, "log loss", m->log_loss);
@@ -64,6 +66,12 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
         fprintf(f, "| at threshold %s | TP %lld, FP %lld, TN %lld, FN %lld |\n", tml_report_fmt(b1, b->threshold, 2),
                 (long long)b->tp, (long long)b->fp, (long long)b->tn, (long long)b->fn);
     }
+    fputs("| baseline: always \"", f);
+    tml_report_put_md(f, in->label_names[m->baseline.majority]);
+    fprintf(f, "\" | accuracy %s, macro F1 %s |\n", tml_report_fmt(b1, m->baseline.majority_accuracy, 4),
+            tml_report_fmt(b2, m->baseline.majority_macro_f1, 4));
+    fprintf(f, "| baseline: guess by class shares | accuracy %s, macro F1 %s |\n",
+            tml_report_fmt(b1, m->baseline.prior_accuracy, 4), tml_report_fmt(b2, m->baseline.prior_macro_f1, 4));
     const TmlCoverageTarget *t = &m->at_target;
     if (t->reached)
         fprintf(f, "| auto-handle at %s accuracy | confidence >= %s covers %s, %s left for a person |\n",
@@ -73,7 +81,8 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
         fprintf(f, "| auto-handle at %s accuracy | not reachable at any confidence threshold |\n",
                 tml_report_fmt(b1, t->target, 2));
 
-    fputs("\n## Per class (worst F1 first)\n\n| label | precision | recall | F1 | support |\n|---|---|---|---|---|\n", f);
+    fputs("\n## Per class (worst F1 first)\n\n| label | precision | recall | F1 | F1 95% CI | support |\n"
+          "|---|---|---|---|---|---|\n", f);
     ClassKey *order = malloc(sizeof *order * (size_t)C);
     if (!order) return tml_fail(err, "report.md: out of memory");
     for (int c = 0; c < C; c++) order[c] = (ClassKey){m->per_class[c].f1, c};
@@ -82,8 +91,9 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
         const TmlClassMetrics *k = &m->per_class[order[i].c];
         fputs("| ", f);
         tml_report_put_md(f, in->label_names[order[i].c]);
-        fprintf(f, " | %s | %s | %s | %lld |\n", tml_report_fmt(b1, k->precision, 4), tml_report_fmt(b2, k->recall, 4),
-                tml_report_fmt(b3, k->f1, 4), (long long)k->support);
+        fprintf(f, " | %s | %s | %s | %s-", tml_report_fmt(b1, k->precision, 4), tml_report_fmt(b2, k->recall, 4),
+                tml_report_fmt(b3, k->f1, 4), tml_report_fmt(b4, m->f1_ci[order[i].c].lo, 3));
+        fprintf(f, "%s | %lld |\n", tml_report_fmt(b1, m->f1_ci[order[i].c].hi, 3), (long long)k->support);
     }
     free(order);
 

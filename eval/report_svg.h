@@ -53,6 +53,9 @@ void tml_svg_class_bars(FILE *f, const TmlClassMetrics *per_class, int C, const 
  * one; at most max_chars characters are counted (the drawn text is cut there). */
 double tml_svg_text_width(const char *s, double fs, int max_chars);
 
+/* Writes s HTML-escaped, cut after max_chars characters (with "…"), as tml_svg_text_width counts. */
+void tml_svg_put_cut(FILE *f, const char *s, int max_chars);
+
 /* Horizontal paired bars, one row per item: reference (grey) and current (blue) share side by side,
  * with "ref -> cur" as text; items drawn in the given order (order NULL: index order). */
 void tml_svg_paired_bars(FILE *f, const char *title, int n, const char *const *names, const double *ref,
