@@ -7,6 +7,7 @@
 
 #include "eval/explain_model.h"
 #include "eval/report.h"
+#include "eval/segments.h"
 #include "eval/tree_explain.h"
 #include "trainer/gbdt/family.h"
 #include "trainer/modelfile.h"
@@ -105,7 +106,7 @@ static int check_labels(const TmlEvalRequest *rq, const TmlDataset *ds, TmlError
 }
 
 static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlDataset *ds, const float *probs,
-                        const TmlMetrics *mt, TmlError *err) {
+                        const TmlMetrics *mt, const TmlSegments *seg, TmlError *err) {
     Sample s = {0};
     char *data_fp = tml_file_fingerprint(rq->data_path), *model_fp = tml_file_fingerprint(rq->model_path);
     int rc = -1;
@@ -130,7 +131,7 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlD
         .data_path = rq->data_path, .data_fingerprint = data_fp, .data_rows = ds->n_rows,
         .n_rows = ds->n_rows, .probs = probs, .labels = ds->labels,
         .texts = (const char *const *)ds->texts, .examples_per_pair = 3,
-        .n_explanations = s.n, .explanations = s.ex,
+        .n_explanations = s.n, .explanations = s.ex, .segments = seg,
     };
     rc = tml_report_write(rq->report_dir, &in, err);
     free(imp);
@@ -147,28 +148,49 @@ int tml_evaluate(const TmlEvalRequest *rq, TmlMetrics **metrics, TmlError *err) 
     if (!be) return 1;
     int rc = 2;
     TmlDataset *ds = NULL;
+    TmlTable *t = NULL;
+    TmlSegments *seg = NULL;
     float *probs = NULL;
-    char *tk = NULL;
+    char *tk = NULL, *path = NULL;
     TmlLoadedModel *lm = tml_modelfile_load(rq->model_path, be, 0, err);
     if (!lm) goto done;
     tk = tml_loaded_model_tickets(lm, rq->tickets);
-    if (!(ds = tml_features_transform_file(lm->features, rq->data_path, tk, err)) || check_labels(rq, ds, err) < 0)
+    /* the table is read once: features, and the raw columns segments are cut by */
+    if (!(path = tml_data_path(rq->data_path))) {
+        rc = 1;
+        tml_fail(err, "out of memory");
+        goto done;
+    }
+    if (!(t = tml_table_read(path, TML_FORMAT_AUTO, err)) ||
+        !(ds = tml_features_transform_table(lm->features, t, tk, 0, err)) || check_labels(rq, ds, err) < 0)
         goto done;
     rc = 1;
     if (!(probs = tml_model_score_new(lm->model, ds, 4096, err)) ||
         !(*metrics = tml_metrics_compute(probs, ds->labels, ds->n_rows, lm->model->n_out, lm->features->positive,
                                          &rq->metrics, err)))
         goto done;
-    if (rq->report_dir && write_report(rq, lm, ds, probs, *metrics, err) < 0) goto done;
+    if (rq->report_dir) {
+        const char *spec = rq->segments ? rq->segments : tml_config_str(lm->config, "eval.segments", NULL);
+        int bad = 0;
+        if (!(seg = tml_segments_compute(spec, t, ds, probs, lm->model->n_out, lm->features->positive, &rq->metrics,
+                                         &bad, err))) {
+            if (bad) rc = 2;
+            goto done;
+        }
+        if (write_report(rq, lm, ds, probs, *metrics, seg, err) < 0) goto done;
+    }
     rc = 0;
 done:
     if (rc != 0) {
         tml_metrics_free(*metrics);
         *metrics = NULL;
     }
+    tml_segments_free(seg);
     free(tk);
+    free(path);
     free(probs);
     tml_dataset_free(ds);
+    tml_table_free(t);
     tml_loaded_model_free(lm);
     tml_backend_free(be);
     return rc;

@@ -47,6 +47,9 @@ typedef struct TmlReportInput {
     int n_explanations;
     const TmlReportExplanation *explanations; /* (n_explanations) or NULL */
 
+    /* Optional metrics per segment (eval/segments.h): the same metrics on groups of the rows. */
+    const struct TmlSegments *segments;   /* NULL: no segment section */
+
     /* Optional global feature importance (tree models: each feature's share of the split gain);
      * the writers list it largest first. importance_kind NULL: no importance section. */
     const char *importance_kind;          /* e.g. "gain" */

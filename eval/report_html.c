@@ -10,6 +10,7 @@
 
 #include "eval/report_svg.h"
 #include "eval/report_util.h"
+#include "eval/segments.h"
 
 #define EXAMPLE_TEXT_MAX 320 /* bytes of an example ticket shown in the confused-pairs table */
 #define WORD_MAX 90          /* characters of an explanation word or rule drawn (hover shows all) */
@@ -255,6 +256,51 @@ static void curves(FILE *f, const TmlMetrics *m) {
     fputs("</div></section>\n", f);
 }
 
+/* Metrics per segment: one table, each value's accuracy and macro-F1 with its interval drawn as a bar
+ * against the whole data's value, so a weak segment stands out. */
+static void segments(FILE *f, const TmlReportInput *in) {
+    const TmlSegments *sg = in->segments;
+    if (!sg || !sg->n) return;
+    const TmlMetrics *m = in->metrics;
+    fputs("<section><h2>Per segment</h2><p class=\"note\">The same metrics on groups of the rows: per value of the "
+          "segment columns (<code>[eval] segments</code> or <code>--segments</code>) and, for text, per script of the "
+          "ticket. The grey line in each bar is the whole data's value; the band is the 95% interval.</p>"
+          "<table><tr><th>column</th><th>value</th><th>rows</th><th>accuracy</th><th></th><th>macro F1</th>"
+          "<th></th></tr>\n", f);
+    for (int i = 0; i < sg->n; i++) {
+        const TmlSegment *g = &sg->s[i];
+        const TmlMetrics *sm = g->metrics;
+        fputs("<tr><td>", f);
+        tml_report_put_html(f, g->column);
+        fputs("</td><td>", f);
+        tml_report_put_html(f, g->value);
+        fprintf(f, "</td><td class=\"n\">%lld</td>", (long long)g->rows);
+        if (!sm) {
+            fputs("<td colspan=\"4\" class=\"note\">no labels the model knows</td></tr>\n", f);
+            continue;
+        }
+        double v[2] = {sm->accuracy, sm->macro.f1}, all[2] = {m->accuracy, m->macro.f1};
+        TmlInterval ci[2] = {sm->accuracy_ci, sm->macro_f1_ci};
+        for (int k = 0; k < 2; k++) {
+            fputs("<td class=\"n\">", f);
+            put_num(f, v[k], 4);
+            fputs("</td><td>", f);
+            /* a 160 px bar: the value, its interval, the whole data's value */
+            double lo = isfinite(ci[k].lo) ? ci[k].lo : v[k], hi = isfinite(ci[k].hi) ? ci[k].hi : v[k];
+            fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"160\" height=\"14\" viewBox=\"0 0 160 14\" "
+                       "role=\"img\" aria-label=\"segment bar\"><rect x=\"0\" y=\"3\" width=\"160\" height=\"8\" "
+                       "fill=\"#eef0f3\"/><rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"8\" fill=\"#b9cde6\"/>"
+                       "<rect x=\"%.1f\" y=\"2\" width=\"2\" height=\"10\" fill=\"%s\"/><rect x=\"%.1f\" y=\"0\" "
+                       "width=\"1.5\" height=\"14\" fill=\"#777\"/></svg>",
+                    160 * lo, fmax(1, 160 * (hi - lo)), fmin(158, 160 * v[k]), v[k] < all[k] - 0.05 ? "#d9480f" : "#1f5fa8",
+                    fmin(158.5, 160 * all[k]));
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table></section>\n", f);
+}
+
 static void confused_pairs(FILE *f, const TmlReportInput *in) {
     const TmlMetrics *m = in->metrics;
     fputs("<section><h2>Most confused pairs</h2>\n", f);
@@ -453,6 +499,7 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     per_class_table(f, in);
     fputs("</section>\n", f);
     curves(f, m);
+    segments(f, in);
     confused_pairs(f, in);
     explanations(f, in);
     if (importance(f, in, err)) return -1;

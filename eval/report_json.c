@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "eval/report_util.h"
+#include "eval/segments.h"
 
 #define TML_REPORT_FORMAT "ticketml-report"
 #define TML_REPORT_FORMAT_VERSION 1
@@ -187,6 +188,21 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
                                             "weights", wt));
     }
     json_object_set_new(root, "explanations", ex);
+    json_t *segs = json_array();
+    for (int i = 0; in->segments && i < in->segments->n; i++) {
+        const TmlSegment *g = &in->segments->s[i];
+        const TmlMetrics *sm = g->metrics;
+        json_array_append_new(
+            segs, json_pack("{s:o, s:o, s:I, s:I, s:o, s:[o, o], s:o, s:[o, o], s:o}", "column", str(g->column), "value",
+                            str(g->value), "rows", (json_int_t)g->rows, "evaluated",
+                            (json_int_t)(sm ? sm->n_evaluated : 0), "accuracy", sm ? num(sm->accuracy) : json_null(),
+                            "accuracy_ci", sm ? num(sm->accuracy_ci.lo) : json_null(),
+                            sm ? num(sm->accuracy_ci.hi) : json_null(), "macro_f1", sm ? num(sm->macro.f1) : json_null(),
+                            "macro_f1_ci", sm ? num(sm->macro_f1_ci.lo) : json_null(),
+                            sm ? num(sm->macro_f1_ci.hi) : json_null(), "roc_auc",
+                            sm && sm->is_binary ? num(sm->binary.roc_auc) : json_null()));
+    }
+    json_object_set_new(root, "segments", segs);
     if (in->importance_kind && in->n_importance > 0) {
         int *ord = tml_report_importance_order(in);
         if (!ord) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "eval/report_util.h"
+#include "eval/segments.h"
 
 static void row(FILE *f, const char *name, double v) {
     char b[32];
@@ -96,6 +97,30 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
         fprintf(f, "%s | %lld |\n", tml_report_fmt(b1, m->f1_ci[order[i].c].hi, 3), (long long)k->support);
     }
     free(order);
+
+    if (in->segments && in->segments->n) {
+        fputs("\n## Per segment\n\n| column | value | rows | accuracy (95% CI) | macro F1 (95% CI) |\n"
+              "|---|---|---|---|---|\n", f);
+        for (int i = 0; i < in->segments->n; i++) {
+            const TmlSegment *g = &in->segments->s[i];
+            const TmlMetrics *sm = g->metrics;
+            fputs("| ", f);
+            tml_report_put_md(f, g->column);
+            fputs(" | ", f);
+            tml_report_put_md(f, g->value);
+            fprintf(f, " | %lld | ", (long long)g->rows);
+            if (sm)
+                fprintf(f, "%s (%s-%s) | ", tml_report_fmt(b1, sm->accuracy, 4), tml_report_fmt(b2, sm->accuracy_ci.lo, 3),
+                        tml_report_fmt(b3, sm->accuracy_ci.hi, 3));
+            else
+                fputs("no labels | ", f);
+            if (sm)
+                fprintf(f, "%s (%s-%s) |\n", tml_report_fmt(b1, sm->macro.f1, 4), tml_report_fmt(b2, sm->macro_f1_ci.lo, 3),
+                        tml_report_fmt(b3, sm->macro_f1_ci.hi, 3));
+            else
+                fputs(" |\n", f);
+        }
+    }
 
     fputs("\n## Most confused pairs\n\n", f);
     if (m->n_pairs == 0) fputs("No confusions: every evaluated row was predicted correctly.\n", f);
