@@ -2,8 +2,10 @@
  * explanation sample and the report. */
 #include "eval/evaluate.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "eval/explain_model.h"
 #include "eval/report.h"
@@ -105,8 +107,58 @@ static int check_labels(const TmlEvalRequest *rq, const TmlDataset *ds, TmlError
     return 0;
 }
 
-static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlDataset *ds, const float *probs,
-                        const TmlMetrics *mt, const TmlSegments *seg, TmlError *err) {
+/* "C0001234 · contract=Month-to-month · tenure_months=3 · ..." for a tabular row: its id and its
+ * attributes as the file has them (the label left out), so an example names the customer. */
+static char *row_description(const TmlTable *t, const TmlFeatures *f, const TmlDataset *ds, int64_t r) {
+    size_t cap = 900, n = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    s[0] = 0;
+    int id = f->id_col ? tml_table_col(t, f->id_col, NULL) : -1, lab = tml_table_col(t, f->label_col, NULL);
+    if (id >= 0) n += (size_t)snprintf(s + n, cap - n, "%s", tml_table_cell(t, r, id));
+    for (int c = 0; c < t->n_cols && n < cap - 1; c++) {
+        if (c == id || c == lab) continue;
+        n += (size_t)snprintf(s + n, cap - n, "%s%s=%s", n ? " · " : "", t->col_names[c], tml_table_cell(t, r, c));
+    }
+    /* the ticket history the model saw (not in the file): the non-zero values, in their own units */
+    for (int c = 0; f->use_history && c < f->tab->n_cols && n < cap - 1; c++) {
+        const TmlTabColumn *col = &f->tab->cols[c];
+        int hist = 0;
+        for (int h = 0; h < f->history_dim && !hist; h++) hist = !strcmp(f->history_names[h], col->name);
+        if (!hist || col->type != TML_COL_NUMERIC) continue;
+        double v = ds->dense[(size_t)r * (size_t)ds->dim + (size_t)col->offset] * col->std + col->mean;
+        if (fabs(v) > 1e-5 * (1 + fabs(col->mean) + col->std)) /* float rounding of a 0 */
+            n += (size_t)snprintf(s + n, cap - n, " · %s=%.4g", col->name, v);
+    }
+    if (n >= cap) strcpy(s + cap - 4, "…");
+    return s;
+}
+
+/* Descriptions of the tabular rows the report shows (explained rows and the confused pairs'
+ * examples); NULL for every other row. *out NULL when the data is text. */
+static int describe_rows(const TmlTable *t, const TmlFeatures *f, const TmlDataset *ds, const TmlReportInput *in,
+                         char ***out, TmlError *err) {
+    *out = NULL;
+    if (f->kind != TML_DATA_TABULAR) return 0;
+    char **d = calloc((size_t)(in->n_rows > 0 ? in->n_rows : 1), sizeof *d);
+    if (!d) return tml_fail(err, "out of memory");
+    int64_t rows[64];
+    for (int i = 0; i < in->metrics->n_pairs; i++) {
+        int k = tml_report_pick_examples(in, in->metrics->pairs[i].truth, in->metrics->pairs[i].predicted, rows,
+                                         in->examples_per_pair > 0 ? in->examples_per_pair : 3);
+        for (int j = 0; j < k; j++)
+            if (!d[rows[j]]) d[rows[j]] = row_description(t, f, ds, rows[j]);
+    }
+    for (int i = 0; i < in->n_explanations; i++) {
+        int64_t r = in->explanations[i].row;
+        if (r >= 0 && r < in->n_rows && !d[r]) d[r] = row_description(t, f, ds, r);
+    }
+    *out = d;
+    return 0;
+}
+
+static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlTable *t, const TmlDataset *ds,
+                        const float *probs, const TmlMetrics *mt, const TmlSegments *seg, TmlError *err) {
     Sample s = {0};
     char *data_fp = tml_file_fingerprint(rq->data_path), *model_fp = tml_file_fingerprint(rq->model_path);
     int rc = -1;
@@ -133,7 +185,13 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlD
         .texts = (const char *const *)ds->texts, .examples_per_pair = 3,
         .n_explanations = s.n, .explanations = s.ex, .segments = seg,
     };
-    rc = tml_report_write(rq->report_dir, &in, err);
+    char **desc = NULL;
+    if (describe_rows(t, lm->features, ds, &in, &desc, err) == 0) {
+        if (desc) in.texts = (const char *const *)desc;
+        rc = tml_report_write(rq->report_dir, &in, err);
+    }
+    for (int64_t i = 0; desc && i < ds->n_rows; i++) free(desc[i]);
+    free(desc);
     free(imp);
 done:
     sample_free(&s);
@@ -177,7 +235,7 @@ int tml_evaluate(const TmlEvalRequest *rq, TmlMetrics **metrics, TmlError *err) 
             if (bad) rc = 2;
             goto done;
         }
-        if (write_report(rq, lm, ds, probs, *metrics, seg, err) < 0) goto done;
+        if (write_report(rq, lm, t, ds, probs, *metrics, seg, err) < 0) goto done;
     }
     rc = 0;
 done:

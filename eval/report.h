@@ -58,6 +58,11 @@ typedef struct TmlReportInput {
     const double *importance;             /* (n_importance) */
 } TmlReportInput;
 
+/* Rows of the input whose true class is truth and predicted class is predicted, most confident
+ * first (ties by row), at most max; returns how many were written to rows. 0 when the input has
+ * no per-row data. The eval run uses it to know which rows to describe. */
+int tml_report_pick_examples(const TmlReportInput *in, int truth, int predicted, int64_t *rows, int max);
+
 /* The order of the importance entries, largest first (ties by name order), malloc'd (caller
  * frees); NULL when there are none or when out of memory. */
 int *tml_report_importance_order(const TmlReportInput *in);

@@ -206,7 +206,81 @@ static void per_class_table(FILE *f, const TmlReportInput *in) {
     fputs("</table></details>\n", f);
 }
 
-static void curves(FILE *f, const TmlMetrics *m) {
+/* Binary models: precision, recall and F1 against the decision threshold (where to set it), and the
+ * cumulative gain and lift of contacting the riskiest customers first (how many to call). Both come
+ * from the PR and ROC curves. */
+static int binary_threshold_charts(FILE *f, const TmlBinaryMetrics *b) {
+    int n = b->pr.n > b->roc.n ? b->pr.n : b->roc.n;
+    double *v = malloc(sizeof *v * (size_t)(6 * (n > 0 ? n : 1)));
+    if (!v) return -1;
+    double *th = v, *p = v + n, *r = v + 2 * n, *f1 = v + 3 * n, *gx = v + 4 * n, *gy = v + 5 * n;
+    int k = 0;
+    double f1_at = NAN, best = -1;
+    for (int i = 0; i < b->pr.n; i++) {
+        if (!isfinite(b->pr.threshold[i])) continue;
+        th[k] = b->pr.threshold[i];
+        p[k] = b->pr.y[i];
+        r[k] = b->pr.x[i];
+        f1[k] = p[k] + r[k] > 0 ? 2 * p[k] * r[k] / (p[k] + r[k]) : 0;
+        /* F1 at the decision threshold: the point whose threshold is the lowest one >= it */
+        if (th[k] >= b->threshold && (best < 0 || th[k] < best)) best = th[k], f1_at = f1[k];
+        k++;
+    }
+    TmlSvgChart c;
+    tml_svg_chart_init(&c, "Precision, recall, F1 by threshold", "threshold (positive when p >= threshold)", "value");
+    TmlSvgSeries s3[3] = {{th, p, k, "#1f5fa8", "precision"}, {th, r, k, "#2b8a3e", "recall"}, {th, f1, k, "#d9480f", "F1"}};
+    c.series = s3;
+    c.n_series = 3;
+    char lab[64];
+    if (isfinite(f1_at)) {
+        c.mark_x = b->threshold;
+        c.mark_y = f1_at;
+        snprintf(lab, sizeof lab, "threshold %.2f: F1 %.3f", b->threshold, f1_at);
+        c.mark_label = lab;
+    }
+    tml_svg_line_chart(f, &c);
+    /* gain: contacting the riskiest share x of rows finds share y of the positives */
+    int g = 0;
+    double pr = b->positive_rate;
+    for (int i = 0; i < b->roc.n; i++) {
+        gx[g] = b->roc.y[i] * pr + b->roc.x[i] * (1 - pr);
+        gy[g] = b->roc.y[i];
+        g++;
+    }
+    tml_svg_chart_init(&c, "Cumulative gain", "share of rows contacted (riskiest first)", "share of positives found");
+    TmlSvgSeries gs = {gx, gy, g, "#1f5fa8", NULL};
+    c.series = &gs;
+    c.n_series = 1;
+    c.diagonal = 1;
+    c.mark_x = 0.1;
+    c.mark_y = b->capture_top10;
+    snprintf(lab, sizeof lab, "top 10%%: %.0f%% found, lift %.2f", 100 * b->capture_top10, b->lift_top10);
+    c.mark_label = lab;
+    tml_svg_line_chart(f, &c);
+    /* lift = gain / share contacted, from the first 2% on (below that it is a handful of rows) */
+    int l = 0;
+    double hi = 1;
+    for (int i = 0; i < g; i++)
+        if (gx[i] >= 0.02) {
+            th[l] = gx[i];
+            p[l] = gy[i] / gx[i];
+            hi = fmax(hi, p[l]);
+            l++;
+        }
+    tml_svg_chart_init(&c, "Lift", "share of rows contacted (riskiest first)", "lift over random");
+    c.y1 = ceil(hi + 0.25);
+    TmlSvgSeries ls = {th, p, l, "#1f5fa8", NULL};
+    c.series = &ls;
+    c.n_series = 1;
+    c.hline = 1;
+    c.hline_label = "random";
+    c.hline_left = 1;
+    tml_svg_line_chart(f, &c);
+    free(v);
+    return 0;
+}
+
+static int curves(FILE *f, const TmlMetrics *m) {
     TmlSvgChart c;
     char label[96], hl[64];
     fputs("<section><h2>Curves</h2><div class=\"charts\">\n", f);
@@ -230,6 +304,7 @@ static void curves(FILE *f, const TmlMetrics *m) {
         snprintf(hl, sizeof hl, "random: %.3f", b->positive_rate);
         c.hline_label = hl;
         tml_svg_line_chart(f, &c);
+        if (binary_threshold_charts(f, b)) return -1;
     }
     tml_svg_reliability(f, m->bins, m->options.ece_bins, m->ece);
 
@@ -254,6 +329,7 @@ static void curves(FILE *f, const TmlMetrics *m) {
     }
     tml_svg_line_chart(f, &c);
     fputs("</div></section>\n", f);
+    return 0;
 }
 
 /* Metrics per segment: one table, each value's accuracy and macro-F1 with its interval drawn as a bar
@@ -498,7 +574,7 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     tml_svg_class_bars(f, m->per_class, m->n_classes, in->label_names);
     per_class_table(f, in);
     fputs("</section>\n", f);
-    curves(f, m);
+    if (curves(f, m)) return tml_fail(err, "report.html: out of memory");
     segments(f, in);
     confused_pairs(f, in);
     explanations(f, in);

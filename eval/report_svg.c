@@ -76,7 +76,11 @@ static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xla
 }
 
 void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
-    Plot p = {52, 26, c->width - 52 - 14, c->height - 26 - 42, c->x0, c->x1, c->y0, c->y1};
+    /* named series get a legend row between the title and the plot, where no line can cross it */
+    int legend = 0;
+    for (int s = 0; s < c->n_series; s++) legend |= c->series[s].name != NULL;
+    double top = legend ? 42 : 26;
+    Plot p = {52, top, c->width - 52 - 14, c->height - top - 42, c->x0, c->x1, c->y0, c->y1};
     tml_svg_open(f, c->width, c->height, c->title);
     draw_axes(f, &p, c->title, c->xlabel, c->ylabel);
     if (c->diagonal) {
@@ -88,8 +92,8 @@ void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#b0651f\" stroke-dasharray=\"5 3\"/>\n",
                 p.left, py(&p, c->hline), p.left + p.w, py(&p, c->hline));
         if (c->hline_label) {
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#b0651f\" font-size=\"11\">",
-                    p.left + p.w - 4, py(&p, c->hline) - 4);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#b0651f\" font-size=\"11\">",
+                    c->hline_left ? p.left + 4 : p.left + p.w - 4, py(&p, c->hline) - 4, c->hline_left ? "start" : "end");
             tml_report_put_html(f, c->hline_label);
             fputs("</text>\n", f);
         }
@@ -105,8 +109,12 @@ void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
         }
         fputs("\"/>\n", f);
         if (se->name) {
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\" font-size=\"11\">",
-                    p.left + p.w - 6, p.top + p.h - 8 - 14.0 * s, se->color);
+            double x = p.left;
+            for (int k = 0; k < s; k++)
+                if (c->series[k].name) x += 26 + tml_svg_text_width(c->series[k].name, 11, 60);
+            fprintf(f, "<rect x=\"%.1f\" y=\"28\" width=\"14\" height=\"3\" fill=\"%s\"/><text x=\"%.1f\" y=\"33\" "
+                       "fill=\"%s\" font-size=\"11\">",
+                    x, se->color, x + 18, se->color);
             tml_report_put_html(f, se->name);
             fputs("</text>\n", f);
         }

@@ -23,6 +23,7 @@ typedef struct TmlSvgChart {
     int diagonal;           /* dashed y = x line (ROC, reliability) */
     double hline;           /* dashed horizontal line at this y, NaN for none */
     const char *hline_label;
+    int hline_left;         /* its label at the left end (default: the right end) */
     double mark_x, mark_y;  /* a highlighted point, NaN for none */
     const char *mark_label;
     int n_series;
