@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "eval/explain_model.h"
+#include "eval/global_explain.h"
+#include "eval/permutation.h"
 #include "eval/report.h"
 #include "eval/segments.h"
 #include "eval/tree_explain.h"
@@ -175,15 +177,34 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlT
         goto done;
     }
     if (g) tml_gbdt_importance(g->ens, g->in.F, imp, NULL);
+    /* text models: what each class responds to, asked of the model through its family's score */
+    TmlGlobalExplanation *ge = NULL;
+    if (ds->kind == TML_DATA_TEXT && ds->texts && !(ge = tml_global_explain_text(lm, ds, 8, err))) {
+        free(imp);
+        goto done;
+    }
+    /* other tabular families: permutation importance through their own score */
+    const char *const *pnames = NULL;
+    const char *pmetric = NULL;
+    char pkind[64] = "";
+    int n_perm = 0;
+    if (!g && ds->kind == TML_DATA_TABULAR) {
+        n_perm = tml_permutation_importance(lm, ds, &pnames, &imp, &pmetric, err);
+        if (n_perm < 0) {
+            tml_global_explanation_free(ge);
+            goto done;
+        }
+        snprintf(pkind, sizeof pkind, "permutation: %s drop", pmetric);
+    }
     TmlReportInput in = {
-        .importance_kind = g ? "gain" : NULL, .n_importance = g ? g->in.F : 0,
-        .importance_names = g ? (const char *const *)g->in.names : NULL, .importance = imp,
+        .importance_kind = g ? "gain" : n_perm > 0 ? pkind : NULL, .n_importance = g ? g->in.F : n_perm,
+        .importance_names = g ? (const char *const *)g->in.names : pnames, .importance = imp,
         .metrics = mt, .label_names = (const char *const *)lm->features->labels->names, .title = NULL,
         .model_path = rq->model_path, .model_kind = lm->task, .model_fingerprint = model_fp,
         .data_path = rq->data_path, .data_fingerprint = data_fp, .data_rows = ds->n_rows,
         .n_rows = ds->n_rows, .probs = probs, .labels = ds->labels,
         .texts = (const char *const *)ds->texts, .examples_per_pair = 3,
-        .n_explanations = s.n, .explanations = s.ex, .segments = seg,
+        .n_explanations = s.n, .explanations = s.ex, .segments = seg, .global = ge,
     };
     char **desc = NULL;
     if (describe_rows(t, lm->features, ds, &in, &desc, err) == 0) {
@@ -192,6 +213,8 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlT
     }
     for (int64_t i = 0; desc && i < ds->n_rows; i++) free(desc[i]);
     free(desc);
+    tml_global_explanation_free(ge);
+    free((void *)pnames);
     free(imp);
 done:
     sample_free(&s);

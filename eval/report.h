@@ -47,6 +47,9 @@ typedef struct TmlReportInput {
     int n_explanations;
     const TmlReportExplanation *explanations; /* (n_explanations) or NULL */
 
+    /* Optional global explanation of a text model (eval/global_explain.h): top n-grams per class. */
+    const struct TmlGlobalExplanation *global;
+
     /* Optional metrics per segment (eval/segments.h): the same metrics on groups of the rows. */
     const struct TmlSegments *segments;   /* NULL: no segment section */
 

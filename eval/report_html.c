@@ -11,6 +11,7 @@
 #include "eval/report_svg.h"
 #include "eval/report_util.h"
 #include "eval/segments.h"
+#include "eval/global_explain.h"
 
 #define EXAMPLE_TEXT_MAX 320 /* bytes of an example ticket shown in the confused-pairs table */
 #define WORD_MAX 90          /* characters of an explanation word or rule drawn (hover shows all) */
@@ -332,6 +333,35 @@ static int curves(FILE *f, const TmlMetrics *m) {
     return 0;
 }
 
+/* What the model learned: per class the n-grams that push it there most, as chips shaded by score. */
+static void global_explanation(FILE *f, const TmlReportInput *in) {
+    const TmlGlobalExplanation *g = in->global;
+    if (!g) return;
+    double hi = 0;
+    for (size_t i = 0; i < (size_t)g->C * g->k; i++)
+        if (g->words[i]) hi = fmax(hi, g->scores[i]);
+    fprintf(f, "<section><h2>What the model learned</h2><p class=\"note\">Per class, the words and word pairs that "
+               "push the model toward it most: each of the %d most frequent n-grams of these tickets is given to the "
+               "model as a ticket of its own, and the number is how much more probable the class gets than for an "
+               "empty ticket (log-probability). The same question is asked of every kind of model.</p>"
+               "<table><tr><th>class</th><th>n-grams</th></tr>\n",
+            g->n_candidates);
+    for (int c = 0; c < g->C; c++) {
+        fputs("<tr><td>", f);
+        tml_report_put_html(f, in->label_names[c]);
+        fputs("</td><td>", f);
+        for (int i = 0; i < g->n[c]; i++) {
+            double sc = g->scores[(size_t)c * g->k + i];
+            fprintf(f, "<mark style=\"background-color:rgba(43,138,62,%.2f);margin-right:6px\" title=\"%+.3f\">",
+                    hi > 0 ? 0.12 + 0.5 * sc / hi : 0.3, sc);
+            tml_report_put_html(f, g->words[(size_t)c * g->k + i]);
+            fputs("</mark>", f);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table></section>\n", f);
+}
+
 /* Metrics per segment: one table, each value's accuracy and macro-F1 with its interval drawn as a bar
  * against the whole data's value, so a weak segment stands out. */
 static void segments(FILE *f, const TmlReportInput *in) {
@@ -545,11 +575,17 @@ static int importance(FILE *f, const TmlReportInput *in, TmlError *err) {
     for (int i = 0; i < n; i++) {
         names[i] = in->importance_names[ord[i]];
         w[i] = (float)in->importance[ord[i]];
-        maxw = fmax(maxw, w[i]);
+        maxw = fmax(maxw, fabs(w[i]));
     }
-    fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">Each feature's share of the split %s "
-               "summed over all trees.</p>\n",
-            in->importance_kind, in->importance_kind);
+    if (!strncmp(in->importance_kind, "permutation", 11))
+        fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">How much the metric falls when one "
+                   "column is shuffled across the rows and the model scores them again (attributes and history "
+                   "alike): near 0, the model does not lean on it.</p>\n",
+                in->importance_kind);
+    else
+        fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">Each feature's share of the split %s "
+                   "summed over all trees.</p>\n",
+                in->importance_kind, in->importance_kind);
     TmlReportExplanation e = {.row = -1, .n_words = n, .words = names, .weights = w};
     weight_bars(f, &e, maxw);
     fputs("</section>\n", f);
@@ -576,6 +612,7 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     fputs("</section>\n", f);
     if (curves(f, m)) return tml_fail(err, "report.html: out of memory");
     segments(f, in);
+    global_explanation(f, in);
     confused_pairs(f, in);
     explanations(f, in);
     if (importance(f, in, err)) return -1;

@@ -5,6 +5,7 @@
 
 #include "eval/report_util.h"
 #include "eval/segments.h"
+#include "eval/global_explain.h"
 
 #define TML_REPORT_FORMAT "ticketml-report"
 #define TML_REPORT_FORMAT_VERSION 1
@@ -203,6 +204,24 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
                             sm && sm->is_binary ? num(sm->binary.roc_auc) : json_null()));
     }
     json_object_set_new(root, "segments", segs);
+    if (in->global) {
+        const TmlGlobalExplanation *g = in->global;
+        json_t *cls = json_array();
+        for (int c = 0; c < g->C; c++) {
+            json_t *fs = json_array();
+            for (int i = 0; i < g->n[c]; i++)
+                json_array_append_new(fs, json_pack("{s:o, s:o}", "feature", str(g->words[(size_t)c * g->k + i]), "score",
+                                                    num(g->scores[(size_t)c * g->k + i])));
+            json_array_append_new(cls, json_pack("{s:o, s:o}", "label", str(in->label_names[c]), "features", fs));
+        }
+        json_object_set_new(root, "global_explanation",
+                            json_pack("{s:s, s:i, s:o}", "method",
+                                      "one-n-gram tickets scored by the model: log p(class | n-gram) - log p(class | "
+                                      "empty ticket)",
+                                      "candidates", g->n_candidates, "classes", cls));
+    } else {
+        json_object_set_new(root, "global_explanation", json_null());
+    }
     if (in->importance_kind && in->n_importance > 0) {
         int *ord = tml_report_importance_order(in);
         if (!ord) {

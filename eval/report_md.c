@@ -4,6 +4,7 @@
 
 #include "eval/report_util.h"
 #include "eval/segments.h"
+#include "eval/global_explain.h"
 
 static void row(FILE *f, const char *name, double v) {
     char b[32];
@@ -122,6 +123,23 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
         }
     }
 
+    if (in->global) {
+        const TmlGlobalExplanation *g = in->global;
+        fputs("\n## What the model learned: the words that push it most toward each class\n\n"
+              "| class | words and word pairs (log-probability gain over an empty ticket) |\n|---|---|\n", f);
+        for (int c = 0; c < g->C; c++) {
+            fputs("| ", f);
+            tml_report_put_md(f, in->label_names[c]);
+            fputs(" | ", f);
+            for (int i = 0; i < g->n[c]; i++) {
+                if (i) fputs(", ", f);
+                tml_report_put_md(f, g->words[(size_t)c * g->k + i]);
+                fprintf(f, " (%.2f)", g->scores[(size_t)c * g->k + i]);
+            }
+            fputs(" |\n", f);
+        }
+    }
+
     fputs("\n## Most confused pairs\n\n", f);
     if (m->n_pairs == 0) fputs("No confusions: every evaluated row was predicted correctly.\n", f);
     else fputs("| true label | predicted | count | share of true label |\n|---|---|---|---|\n", f);
@@ -136,7 +154,7 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
     if (in->importance_kind && in->n_importance > 0) {
         int *ord = tml_report_importance_order(in);
         if (!ord) return tml_fail(err, "report.md: out of memory");
-        fprintf(f, "\n## Feature importance (%s)\n\n| feature | share |\n|---|---|\n", in->importance_kind);
+        fprintf(f, "\n## Feature importance (%s)\n\n| feature | importance |\n|---|---|\n", in->importance_kind);
         for (int i = 0; i < in->n_importance && i < 20; i++) {
             fputs("| ", f);
             tml_report_put_md(f, in->importance_names[ord[i]]);
