@@ -432,7 +432,7 @@ static void confused_pairs(FILE *f, const TmlReportInput *in) {
                 const char *text = tml_report_row_text(in, rows[k]);
                 fputs("<li>", f);
                 if (text) tml_report_put_html_cut(f, text, EXAMPLE_TEXT_MAX);
-                fprintf(f, " <span class=\"c\">row %lld, confidence %.3f</span></li>", (long long)rows[k],
+                fprintf(f, " <span class=\"c\">row %lld, confidence %.3f</span></li>", (long long)rows[k] + 1,
                         in->probs[rows[k] * m->n_classes + p->predicted]);
             }
             fputs("</ul>", f);
@@ -538,7 +538,7 @@ static void explanations(FILE *f, const TmlReportInput *in) {
         double maxw = 0;
         for (int k = 0; k < e->n_words; k++) maxw = fmax(maxw, fabs(e->weights[k]));
         fputs("<div class=\"expl\"><div>", f);
-        if (e->row >= 0) fprintf(f, "<b>row %lld</b> &#183; ", (long long)e->row);
+        if (e->row >= 0) fprintf(f, "<b>row %lld</b> &#183; ", (long long)e->row + 1);
         fputs("explained label <b>", f);
         tml_report_put_html(f, in->label_names[e->label]);
         fputs("</b>", f);
