@@ -212,12 +212,16 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
     if (!ord) return;
     confusion_order(confusion, C, ord);
     /* the widest label decides the margins; the cells take what is left of ~1290 px */
-    double fs = C <= 30 ? 12 : 11, lw = 0;
-    for (int c = 0; c < C; c++) lw = fmax(lw, tml_svg_text_width(names[c], fs, SVG_LABEL_MAX));
+    /* many classes: a smaller font and names cut a little earlier (hover shows them whole), so the
+     * cells keep room for their counts */
+    double fs = C <= 30 ? 12 : C <= 50 ? 11 : 10;
+    int cut = C <= 50 ? SVG_LABEL_MAX : 34;
+    double lw = 0;
+    for (int c = 0; c < C; c++) lw = fmax(lw, tml_svg_text_width(names[c], fs, cut));
     lw += 8;
     int cell = (int)((1290 - lw - 20 - lw * 0.5 - 12) / C);
     if (cell > 40) cell = 40;
-    if (cell < 12) cell = 12;
+    if (cell < 11) cell = 11;
     double left = lw + 20, top = lw * 0.87 + 34; /* column labels rotated -60 degrees */
     /* Rotated column labels reach lw/2 past their column; the caption needs ~130 px. */
     int W = (int)(left + fmax(C * cell + lw * 0.5 + 12, 140)), H = (int)(top + C * cell + 24);
@@ -230,12 +234,12 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
         int c = ord[k];
         double y = top + k * cell + cell / 2.0 + fs * 0.35, x = left + k * cell + cell / 2.0;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"%.0f\">", left - 4, y, fs);
-        tml_svg_put_cut(f, names[c], SVG_LABEL_MAX);
+        tml_svg_put_cut(f, names[c], cut);
         fputs("<title>", f);
         tml_report_put_html(f, names[c]);
         fprintf(f, "</title></text>\n<text transform=\"translate(%.1f %.1f) rotate(-60)\" font-size=\"%.0f\">", x + fs * 0.3,
                 top - 4, fs);
-        tml_svg_put_cut(f, names[c], SVG_LABEL_MAX);
+        tml_svg_put_cut(f, names[c], cut);
         fputs("<title>", f);
         tml_report_put_html(f, names[c]);
         fputs("</title></text>\n", f);
