@@ -10,6 +10,7 @@
 #include "eval/explain_model.h"
 #include "eval/global_explain.h"
 #include "eval/permutation.h"
+#include "eval/training_scores.h"
 #include "eval/report.h"
 #include "eval/segments.h"
 #include "eval/tree_explain.h"
@@ -196,7 +197,20 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlT
         }
         snprintf(pkind, sizeof pkind, "permutation: %s drop", pmetric);
     }
+    /* how the model came to be: config, training curve, train and held-out scores */
+    TmlMetrics *mtrain = NULL, *mvalid = NULL;
+    const char *tnote = NULL;
+    char *cfg_text = tml_config_to_string(lm->config);
+    if (tml_training_scores(lm, &rq->metrics, &mtrain, &mvalid, &tnote, err)) {
+        free(cfg_text);
+        tml_global_explanation_free(ge);
+        free((void *)pnames);
+        free(imp);
+        goto done;
+    }
     TmlReportInput in = {
+        .config_text = cfg_text, .training = lm->state.n_log > 0 ? &lm->state : NULL, .train_metrics = mtrain,
+        .valid_metrics = mvalid, .train_note = tnote,
         .importance_kind = g ? "gain" : n_perm > 0 ? pkind : NULL, .n_importance = g ? g->in.F : n_perm,
         .importance_names = g ? (const char *const *)g->in.names : pnames, .importance = imp,
         .metrics = mt, .label_names = (const char *const *)lm->features->labels->names, .title = NULL,
@@ -215,6 +229,9 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlT
     free(desc);
     tml_global_explanation_free(ge);
     free((void *)pnames);
+    tml_metrics_free(mtrain);
+    tml_metrics_free(mvalid);
+    free(cfg_text);
     free(imp);
 done:
     sample_free(&s);

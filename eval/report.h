@@ -50,6 +50,13 @@ typedef struct TmlReportInput {
     /* Optional global explanation of a text model (eval/global_explain.h): top n-grams per class. */
     const struct TmlGlobalExplanation *global;
 
+    /* Optional: how the model came to be (eval fills them from the model file). */
+    const char *config_text;                 /* the run's config as written, or NULL */
+    const struct TmlTrainState *training;    /* its training curve (trainer/train.h: n_log entries), or NULL */
+    const TmlMetrics *train_metrics;         /* on the rows it trained on, or NULL */
+    const TmlMetrics *valid_metrics;         /* on the rows its training held out, or NULL */
+    const char *train_note;                  /* why those two are missing, or NULL */
+
     /* Optional metrics per segment (eval/segments.h): the same metrics on groups of the rows. */
     const struct TmlSegments *segments;   /* NULL: no segment section */
 

@@ -12,6 +12,7 @@
 #include "eval/report_util.h"
 #include "eval/segments.h"
 #include "eval/global_explain.h"
+#include "trainer/train.h"
 
 #define EXAMPLE_TEXT_MAX 320 /* bytes of an example ticket shown in the confused-pairs table */
 #define WORD_MAX 90          /* characters of an explanation word or rule drawn (hover shows all) */
@@ -333,6 +334,97 @@ static int curves(FILE *f, const TmlMetrics *m) {
     return 0;
 }
 
+static void score_cell(FILE *f, const TmlMetrics *m, int k) {
+    fputs("<td class=\"n\">", f);
+    if (!m) fputs("&#8212;", f);
+    else put_num(f, k == 0 ? m->accuracy : k == 1 ? m->macro.f1 : k == 2 ? m->log_loss : m->binary.roc_auc, 4);
+    fputs("</td>", f);
+}
+
+/* How the model came to be: the training curve from the model file, train / held-out / this-data
+ * scores side by side (overfitting and shift at a glance), and the config it was trained with. */
+static int training(FILE *f, const TmlReportInput *in) {
+    const TmlTrainState *st = in->training;
+    if (!st && !in->train_metrics && !in->valid_metrics && !in->config_text) return 0;
+    fputs("<section><h2>Training</h2>\n", f);
+    if (in->train_metrics || in->valid_metrics) {
+        const TmlMetrics *ms[3] = {in->train_metrics, in->valid_metrics, in->metrics};
+        fputs("<table><tr><th></th><th>rows trained on</th><th>rows held out in training</th><th>this data</th></tr>\n", f);
+        const char *nm[4] = {"accuracy", "macro F1", "log loss", "ROC-AUC"};
+        for (int k = 0; k < (in->metrics->is_binary ? 4 : 3); k++) {
+            fprintf(f, "<tr><th>%s</th>", nm[k]);
+            for (int j = 0; j < 3; j++) score_cell(f, ms[j], k);
+            fputs("</tr>\n", f);
+        }
+        fprintf(f, "<tr><th>rows</th><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td></tr>\n",
+                (long long)(ms[0] ? ms[0]->n_evaluated : 0), (long long)(ms[1] ? ms[1]->n_evaluated : 0),
+                (long long)in->metrics->n_evaluated);
+        fputs("</table><p class=\"note\">A large gap between the first two columns is overfitting; between the last two, "
+              "this data differs from what the model was validated on.</p>\n", f);
+    } else if (in->train_note) {
+        fputs("<p class=\"note\">Train and held-out scores: not shown, ", f);
+        tml_report_put_html(f, in->train_note);
+        fputs(".</p>\n", f);
+    }
+    if (st && st->n_log > 0) {
+        int n = st->n_log;
+        double *v = malloc(sizeof *v * (size_t)(3 * n));
+        if (!v) return -1;
+        double *x = v, *vm = v + n, *tl = v + 2 * n, lo = INFINITY, hi = -INFINITY, tlo = INFINITY, thi = -INFINITY;
+        int best = 0, any_loss = 0;
+        for (int i = 0; i < n; i++) {
+            x[i] = st->log[i].epoch;
+            vm[i] = st->log[i].valid_metric;
+            tl[i] = st->log[i].train_loss;
+            if (isfinite(vm[i])) lo = fmin(lo, vm[i]), hi = fmax(hi, vm[i]);
+            if (isfinite(tl[i])) tlo = fmin(tlo, tl[i]), thi = fmax(thi, tl[i]), any_loss = 1;
+        }
+        /* the best entry by the metric itself (a final model keeps the curve, not the state) */
+        int lower = strstr(st->log_metric, "loss") != NULL;
+        for (int i = 1; i < n; i++)
+            if (isfinite(vm[i]) && (!isfinite(vm[best]) || (lower ? vm[i] < vm[best] : vm[i] > vm[best]))) best = i;
+        fputs("<div class=\"charts\">\n", f);
+        TmlSvgChart c;
+        char title[96], lab[96];
+        snprintf(title, sizeof title, "validation %s by epoch", st->log_metric);
+        tml_svg_chart_init(&c, title, "epoch", st->log_metric);
+        c.x0 = x[0] < 1 ? x[0] : 1;
+        c.x1 = x[n - 1] > c.x0 ? x[n - 1] : c.x0 + 1;
+        double pad = (hi - lo) * 0.1 + 1e-3;
+        c.y0 = lo - pad;
+        c.y1 = hi + pad;
+        TmlSvgSeries s1 = {x, vm, n, "#1f5fa8", NULL};
+        c.series = &s1;
+        c.n_series = 1;
+        c.mark_x = x[best];
+        c.mark_y = vm[best];
+        snprintf(lab, sizeof lab, "best: epoch %.0f, %.4f", x[best], vm[best]);
+        c.mark_label = lab;
+        tml_svg_line_chart(f, &c);
+        if (any_loss) {
+            tml_svg_chart_init(&c, "training loss by epoch", "epoch", "mean training loss");
+            c.x0 = x[0] < 1 ? x[0] : 1;
+            c.x1 = x[n - 1] > c.x0 ? x[n - 1] : c.x0 + 1;
+            c.y0 = 0;
+            c.y1 = thi * 1.1 + 1e-6;
+            (void)tlo;
+            TmlSvgSeries s2 = {x, tl, n, "#d9480f", NULL};
+            c.series = &s2;
+            c.n_series = 1;
+            tml_svg_line_chart(f, &c);
+        }
+        fputs("</div>\n", f);
+        free(v);
+    }
+    if (in->config_text) {
+        fputs("<details><summary>the config it was trained with</summary><pre style=\"white-space:pre-wrap;font-size:12px\">", f);
+        tml_report_put_html(f, in->config_text);
+        fputs("</pre></details>\n", f);
+    }
+    fputs("</section>\n", f);
+    return 0;
+}
+
 /* What the model learned: per class the n-grams that push it there most, as chips shaded by score. */
 static void global_explanation(FILE *f, const TmlReportInput *in) {
     const TmlGlobalExplanation *g = in->global;
@@ -599,6 +691,7 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     header(f, in);
     cards(f, m);
     summary(f, in);
+    if (training(f, in)) return tml_fail(err, "report.html: out of memory");
 
     fputs("<section><h2>Confusion matrix</h2><p class=\"note\">Rows: true label; columns: predicted label; each cell "
           "shows its count. Colour: share of the true label's tickets (blue on the diagonal: right; red off it: "

@@ -8,6 +8,7 @@
 #include "eval/report_util.h"
 #include "eval/segments.h"
 #include "eval/global_explain.h"
+#include "trainer/train.h"
 
 #define TML_REPORT_FORMAT "ticketml-report"
 #define TML_REPORT_FORMAT_VERSION 2 /* 2: rows are 1-based, as explain --rows */
@@ -74,6 +75,28 @@ static json_t *metrics_object(const TmlMetrics *m) {
     json_object_set_new(o, "accuracy_ci", json_pack("[o, o]", num(m->accuracy_ci.lo), num(m->accuracy_ci.hi)));
     json_object_set_new(o, "macro_f1_ci", json_pack("[o, o]", num(m->macro_f1_ci.lo), num(m->macro_f1_ci.hi)));
     return o;
+}
+
+static json_t *scores(const TmlMetrics *m) {
+    if (!m) return json_null();
+    return json_pack("{s:I, s:o, s:o, s:o, s:o}", "rows", (json_int_t)m->n_evaluated, "accuracy", num(m->accuracy),
+                     "macro_f1", num(m->macro.f1), "log_loss", num(m->log_loss), "roc_auc",
+                     m->is_binary ? num(m->binary.roc_auc) : json_null());
+}
+
+static json_t *training(const TmlReportInput *in) {
+    json_t *log = json_array();
+    const TmlTrainState *st = in->training;
+    for (int i = 0; st && i < st->n_log; i++) {
+        const TmlTrainLogEntry *e = &st->log[i];
+        json_array_append_new(log, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "epoch", num(e->epoch), "step",
+                                             num(e->step), "train_loss", num(e->train_loss), "valid_metric",
+                                             num(e->valid_metric), "valid_accuracy", num(e->valid_accuracy),
+                                             "elapsed_s", num(e->elapsed_s)));
+    }
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "config", str(in->config_text), "metric",
+                     st ? str(st->log_metric) : json_null(), "log", log, "train", scores(in->train_metrics), "valid",
+                     scores(in->valid_metrics), "note", str(in->train_note));
 }
 
 static json_t *examples_array(const TmlReportInput *in, const TmlConfusedPair *p) {
@@ -209,6 +232,7 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
                             sm && sm->is_binary ? num(sm->binary.roc_auc) : json_null()));
     }
     json_object_set_new(root, "segments", segs);
+    json_object_set_new(root, "training", training(in));
     if (in->global) {
         const TmlGlobalExplanation *g = in->global;
         json_t *cls = json_array();

@@ -1,5 +1,6 @@
 /* report_md.c — report.md: the summary a CI log or a pull request shows: headline metrics, the
  * per-class table (worst F1 first, where attention goes) and the most confused pairs. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "eval/report_util.h"
@@ -82,6 +83,21 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
     else
         fprintf(f, "| auto-handle at %s accuracy | not reachable at any confidence threshold |\n",
                 tml_report_fmt(b1, t->target, 2));
+
+    if (in->train_metrics || in->valid_metrics) {
+        const TmlMetrics *ms[3] = {in->train_metrics, in->valid_metrics, m};
+        fputs("\n## Train, held out, this data\n\n| | rows trained on | rows held out in training | this data |\n"
+              "|---|---|---|---|\n", f);
+        const char *nm[3] = {"accuracy", "macro F1", "log loss"};
+        for (int k = 0; k < 3; k++) {
+            fprintf(f, "| %s |", nm[k]);
+            for (int j = 0; j < 3; j++) {
+                double v = !ms[j] ? NAN : k == 0 ? ms[j]->accuracy : k == 1 ? ms[j]->macro.f1 : ms[j]->log_loss;
+                fprintf(f, " %s |", tml_report_fmt(b1, v, 4));
+            }
+            fputc('\n', f);
+        }
+    }
 
     fputs("\n## Per class (worst F1 first)\n\n| label | precision | recall | F1 | F1 95% CI | support |\n"
           "|---|---|---|---|---|---|\n", f);

@@ -47,6 +47,25 @@ void tml_svg_open(FILE *f, int w, int h, const char *title) {
 }
 
 /* Frame, grid, ticks, title and axis captions. */
+/* Tick labels with as many digits as the range needs (0.9286 and 0.9291 must not both read 0.93). */
+static int tick_digits(double lo, double hi) {
+    double step = fabs(hi - lo) / 5, mag = fmax(fabs(lo), fabs(hi));
+    /* significant digits: those of the magnitude down to the step's decimal */
+    int d = step > 0 && mag > 0 ? (int)ceil(log10(mag / step)) + 1 : 2;
+    return d < 2 ? 2 : d > 6 ? 6 : d;
+}
+
+/* Left margin that fits the y tick labels and, left of them, the rotated axis caption. */
+static double left_margin(double y0, double y1) {
+    char b[32];
+    double w = 0;
+    for (int i = 0; i <= 5; i++) {
+        snprintf(b, sizeof b, "%.*g", tick_digits(y0, y1), y0 + (y1 - y0) * i / 5.0);
+        w = fmax(w, tml_svg_text_width(b, 11, 32));
+    }
+    return fmax(52, w + 30);
+}
+
 static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xlabel, const char *ylabel) {
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fcfcfd\" stroke=\"#c8ccd2\"/>\n",
             p->left, p->top, p->w, p->h);
@@ -59,10 +78,10 @@ static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xla
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eceef1\"/>\n", p->left, Y,
                     p->left + p->w, Y);
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\" font-size=\"11\">%.2g</text>\n", X,
-                p->top + p->h + 14, xv);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\" font-size=\"11\">%.2g</text>\n",
-                p->left - 4, Y + 4, yv);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\" font-size=\"11\">%.*g</text>\n", X,
+                p->top + p->h + 14, tick_digits(p->x0, p->x1), xv);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\" font-size=\"11\">%.*g</text>\n",
+                p->left - 4, Y + 4, tick_digits(p->y0, p->y1), yv);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"16\" font-weight=\"600\" font-size=\"13\">", p->left);
     tml_report_put_html(f, title);
@@ -80,7 +99,8 @@ void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
     int legend = 0;
     for (int s = 0; s < c->n_series; s++) legend |= c->series[s].name != NULL;
     double top = legend ? 42 : 26;
-    Plot p = {52, top, c->width - 52 - 14, c->height - top - 42, c->x0, c->x1, c->y0, c->y1};
+    double left = left_margin(c->y0, c->y1);
+    Plot p = {left, top, c->width - left - 14, c->height - top - 42, c->x0, c->x1, c->y0, c->y1};
     tml_svg_open(f, c->width, c->height, c->title);
     draw_axes(f, &p, c->title, c->xlabel, c->ylabel);
     if (c->diagonal) {

@@ -154,6 +154,13 @@ static void test_train_eval_compare_explain(void **state) {
     assert_int_equal(langs, 3); /* en, zh, mixed */
     assert_true(scripts >= 2);
     assert_non_null(json_object_get(json_object_get(r, "metrics"), "macro_f1_ci"));
+    /* the model file keeps its training curve; train and held-out scores sit beside this data's */
+    json_t *tr = json_object_get(r, "training");
+    assert_int_equal(json_array_size(json_object_get(tr, "log")), 3);
+    assert_true(json_is_object(json_object_get(tr, "train")) && json_is_object(json_object_get(tr, "valid")));
+    assert_non_null(strstr(json_string_value(json_object_get(tr, "config")), "type = linear"));
+    json_t *gl = json_object_get(json_object_get(r, "global_explanation"), "classes");
+    assert_int_equal(json_array_size(gl), (size_t)json_integer_value(json_object_get(r, "n_classes")));
     json_t *base = json_object_get(r, "baseline");
     assert_true(json_real_value(json_object_get(base, "majority_accuracy")) < acc); /* the model beats it */
     json_decref(r);
