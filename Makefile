@@ -53,7 +53,7 @@ else
 endif
 
 # ---- sources: every room is picked up by wildcard ----------------------------------------------
-LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c eval/*.c)
+LIB_SRC   := $(wildcard kernels/*.c kernels/cpu/*.c data/*.c trainer/*.c trainer/gbdt/*.c eval/*.c)
 SERVE_SRC := $(wildcard serve/*.c)
 SYNTH_SRC := $(wildcard synth/*.c)
 CU_SRC    := $(wildcard kernels/cuda/*.cu)
@@ -134,7 +134,7 @@ $(BUILD)/%.o: %.cu
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 # test helpers that scripts drive (tests/tool_*.c), e.g. the tokenizer cross-checks
 $(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
@@ -145,7 +145,7 @@ $(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
 $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 # make test: every tests/test_*.c program (each prints cmocka's summary), then the tokenizer checks
 # against the `tokenizers` package on every dataset row (they skip without it or without models/);

@@ -46,6 +46,18 @@ static void print_explanation(void *ctx, const TmlLoadedModel *lm, const TmlLime
             json_array_append_new(fs, f);
         }
         json_object_set_new(o, "features", fs);
+        if (e->n_shap > 0) {
+            json_t *sh = json_object(), *sf = json_array();
+            json_object_set_new(sh, "expected_score", json_real(e->shap_base));
+            for (int k = 0; k < e->n_shap; k++) {
+                json_t *f = json_object();
+                json_object_set_new(f, "feature", json_string(e->shap[k].name));
+                json_object_set_new(f, "contribution", json_real(e->shap[k].weight));
+                json_array_append_new(sf, f);
+            }
+            json_object_set_new(sh, "features", sf);
+            json_object_set_new(o, "tree_shap", sh);
+        }
         char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
         if (s) puts(s);
         free(s);
@@ -55,6 +67,11 @@ static void print_explanation(void *ctx, const TmlLoadedModel *lm, const TmlLime
     printf("%s\n  -> %s (p=%.3f); local fit: intercept %.3f, prediction %.3f, R^2 %.3f, %d samples\n", what, label,
            e->model_prob, e->intercept, e->local_pred, e->score, e->num_samples);
     for (int k = 0; k < e->n_features; k++) printf("  %+8.4f  %s\n", e->features[k].weight, e->features[k].name);
+    if (e->n_shap > 0) {
+        printf("  TreeSHAP (exact contributions to the %s score; expected score %.4f):\n",
+               lm->features->labels->n == 2 ? "log-odds" : "softmax", e->shap_base);
+        for (int k = 0; k < e->n_shap; k++) printf("  %+8.4f  %s\n", e->shap[k].weight, e->shap[k].name);
+    }
 }
 
 int cmd_explain(int argc, char **argv) {

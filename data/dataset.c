@@ -102,10 +102,13 @@ typedef struct DataCfg {
     double valid_frac, test_frac;
     int history;
     TmlImpute impute;
+    int keep_missing;
+    TmlDeriveSpec *derive; /* moved into the features by fit_tabular */
     TmlTextConfig text;
 } DataCfg;
 
 static void data_cfg_free(DataCfg *d) {
+    tml_derive_free(d->derive);
     free(d->train);
     free(d->valid);
     free(d->test);
@@ -215,6 +218,14 @@ static int read_data_cfg(const TmlConfig *cfg, DataCfg *d, TmlError *err) {
     if (tml_config_bool(cfg, "data.history", 0, &d->history, err)) return -1;
     if (cfg_enum(cfg, "tabular.impute", "median", imputes, &e, err)) return -1;
     d->impute = (TmlImpute)e;
+    /* trees route blank numbers themselves (a learned direction); other models need a value */
+    static const char *const missings[] = {"auto", "impute", "keep", NULL};
+    if (cfg_enum(cfg, "tabular.missing", "auto", missings, &e, err)) return -1;
+    d->keep_missing = e == 2 || (e == 0 && !strcmp(tml_config_str(cfg, "model.type", ""), "gbdt"));
+    if (tml_derive_from_config(cfg, &d->derive, err)) return -1;
+    if (d->derive && d->kind != TML_DATA_TABULAR)
+        return tml_fail(err, "%s: derived columns ([tabular] ratios, sums, buckets, counts, crosses) need kind = tabular",
+                        cfg->path);
     if (d->history && d->kind != TML_DATA_TABULAR)
         return tml_fail(err, "%s: [data] history = true needs kind = tabular", cfg->path);
     if (d->history && !d->tickets)
@@ -417,6 +428,14 @@ static float *tabular_dense(const TmlFeatures *f, const TmlTable *t, const char 
         if (!a) return NULL;
         src = &a->t;
     }
+    TmlTable *dt = NULL;
+    if (f->derive) {
+        if (!(dt = tml_derive_table(f->derive, src, err))) {
+            aug_free(a);
+            return NULL;
+        }
+        src = dt;
+    }
     float *dense = (float *)calloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * (size_t)(f->dim > 0 ? f->dim : 1),
                                    sizeof *dense);
     if (!dense || tml_tabular_transform(f->tab, src, dense, err)) {
@@ -424,6 +443,7 @@ static float *tabular_dense(const TmlFeatures *f, const TmlTable *t, const char 
         free(dense);
         dense = NULL;
     }
+    tml_derive_table_free(dt);
     aug_free(a);
     return dense;
 }
@@ -447,6 +467,7 @@ void tml_features_free(TmlFeatures *f) {
     free(f->id_col);
     tml_textfeat_free(f->text);
     tml_tabular_free(f->tab);
+    tml_derive_free(f->derive);
     free((char *)f->history.customer_col);
     free((char *)f->history.time_col);
     free((char *)f->history.sentiment_col);
@@ -596,6 +617,35 @@ done:
     return rc;
 }
 
+/* [tabular] crosses = auto: every attribute column of src (and the derived columns so far, buckets
+ * among them) is a candidate; the chosen crosses join f->derive. */
+static int choose_crosses(TmlFeatures *f, const TmlTable *src, const Cols *c, const uint8_t *split, char **ign,
+                          int n_ign, TmlError *err) {
+    TmlTable *pre = tml_derive_table(f->derive, src, err);
+    if (!pre) return -1;
+    int32_t *lab = (int32_t *)malloc((size_t)(src->n_rows > 0 ? src->n_rows : 1) * sizeof *lab);
+    char **cand = (char **)malloc((size_t)pre->n_cols * sizeof *cand);
+    int n_cand = 0, rc = -1;
+    if (!lab || !cand) {
+        tml_fail(err, "out of memory");
+        goto done;
+    }
+    for (int64_t r = 0; r < src->n_rows; r++) lab[r] = tml_labels_index(f->labels, tml_table_cell(src, r, c->label));
+    for (int j = 0; j < pre->n_cols; j++) {
+        const char *nm = pre->col_names[j];
+        if (j == c->label || j == c->id || in_list(ign, n_ign, nm)) continue;
+        if (f->use_history && !strcmp(nm, f->history.customer_col)) continue;
+        if (j >= src->n_cols && !tml_derive_is_categorical(&f->derive->d[j - src->n_cols])) continue;
+        cand[n_cand++] = (char *)nm;
+    }
+    rc = tml_derive_choose_crosses(f->derive, pre, lab, f->labels->n, split, cand, n_cand, err);
+done:
+    free(lab);
+    free(cand);
+    tml_derive_table_free(pre);
+    return rc;
+}
+
 static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, TmlTable *t, TmlDataset *out[3],
                        TmlError *err) {
     Cols c;
@@ -605,8 +655,9 @@ static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, T
     int n_num = 0, n_cat = 0, n_ign = 0, n_names = 0, *types = NULL;
     float *hv = NULL, *dense = NULL;
     AugTable *a = NULL;
+    TmlTable *dt = NULL;
     const TmlTable *src = t;
-    int rc = -1;
+    int rc = -1, hist_end = t->n_cols;
     if (find_cols(f, t, 1, &c, err)) return -1;
     if (fit_common(cfg, d, f, t, c.label, &split, err) || split_rows(split, t->n_rows, rows, n, err)) goto done;
     if (n[0] == 0) {
@@ -627,6 +678,12 @@ static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, T
             goto done;
         if (!(a = aug_table(t, f->history_names, hv, f->history_dim, err))) goto done;
         src = &a->t;
+        hist_end += f->history_dim;
+    }
+    if (f->derive) {
+        if (f->derive->auto_crosses && choose_crosses(f, src, &c, split, ign, n_ign, err)) goto done;
+        if (!(dt = tml_derive_table(f->derive, src, err))) goto done;
+        src = dt;
     }
     /* attribute columns: every column but the label, the id, the join key and the ignored ones */
     names = (char **)malloc((size_t)src->n_cols * sizeof *names);
@@ -638,9 +695,11 @@ static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, T
         if (j == c.label || j == c.id || in_list(ign, n_ign, nm)) continue;
         if (f->use_history && j < t->n_cols && !strcmp(nm, f->history.customer_col)) continue;
         names[n_names] = (char *)nm;
-        types[n_names] = j >= t->n_cols || in_list(num, n_num, nm) ? TML_COL_NUMERIC
-                         : in_list(cat, n_cat, nm)                 ? TML_COL_CATEGORICAL
-                                                                   : -1;
+        types[n_names] = j >= hist_end ? (tml_derive_is_categorical(&f->derive->d[j - hist_end]) ? TML_COL_CATEGORICAL
+                                                                                                  : TML_COL_NUMERIC)
+                         : j >= t->n_cols || in_list(num, n_num, nm) ? TML_COL_NUMERIC
+                         : in_list(cat, n_cat, nm)                   ? TML_COL_CATEGORICAL
+                                                                     : -1;
         n_names++;
     }
     if (n_names == 0) {
@@ -649,6 +708,7 @@ static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, T
     }
     for (int64_t r = 0; r < t->n_rows; r++) mask[r] = split[r] == TML_SPLIT_TRAIN;
     if (!(f->tab = tml_tabular_fit(src, names, types, n_names, d->impute, mask, err))) goto done;
+    f->tab->keep_missing = d->keep_missing;
     f->dim = f->tab->dim;
     dense = (float *)calloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * (size_t)(f->dim > 0 ? f->dim : 1), sizeof *dense);
     if (!dense) goto oom;
@@ -663,6 +723,7 @@ static int fit_tabular(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, T
 oom:
     tml_fail(err, "%s: out of memory", t->path);
 done:
+    tml_derive_table_free(dt);
     aug_free(a);
     free(hv);
     free(dense);
@@ -696,6 +757,8 @@ int tml_features_fit(const TmlConfig *cfg, TmlFeatures **features, TmlDataset **
     if (!(f->text_cols = strdup(d.text_cols)) || !(f->label_col = strdup(d.label_col))) goto oom;
     if (d.id_col && !(f->id_col = strdup(d.id_col))) goto oom;
     if (dup_history_cfg(&f->history, &d)) goto oom;
+    f->derive = d.derive;
+    d.derive = NULL;
     if (!(t = read_table(d.train, d.format, err))) goto fail;
     if ((d.kind == TML_DATA_TEXT ? fit_text : fit_tabular)(cfg, &d, f, t, out, err)) goto fail;
     tml_table_free(t);

@@ -14,7 +14,8 @@
  *   [text]    see TmlTextConfig: normalize, placeholders, cjk_bigrams, word_ngrams, minn, maxn,
  *             buckets, min_count, tfidf, invalid_utf8 (error|replace)
  *   [tabular] numeric = cols; categorical = cols; ignore = cols (others inferred);
- *             impute = median|mean|zero
+ *             impute = median|mean|zero; missing = auto|impute|keep (auto: keep for model.type =
+ *             gbdt); ratios, sums, buckets, counts, crosses, max_crosses (data/derive.h)
  * Paths may use ${TICKETML_DATA} (default ../shared/datasets); relative paths are taken from the
  * current directory. */
 #ifndef TICKETML_DATA_DATASET_H
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "data/config.h"
+#include "data/derive.h"
 #include "data/history.h"
 #include "data/labels.h"
 #include "data/tabular.h"
@@ -62,14 +64,16 @@ typedef struct TmlFeatures {
     char *id_col;             /* may be NULL */
     TmlTextFeaturizer *text;  /* text kind */
     TmlTabular *tab;          /* tabular kind: attribute columns */
+    TmlDeriveSpec *derive;    /* tabular kind: engineered columns appended before tab (NULL: none) */
     int use_history;          /* tabular kind: append ticket-history features */
     TmlHistoryConfig history;
     int history_dim;
     char **history_names;     /* (history_dim) */
     TmlLabelMap *labels;
     int positive;             /* index of the positive class for binary models, else -1 */
-    int64_t dim;              /* text: feature ids; tabular: dense width = tab->dim (the history
-                               * columns are tab's last history_dim input columns, see tabular.h) */
+    int64_t dim;              /* text: feature ids; tabular: dense width = tab->dim (tab's input
+                               * columns: the file's, then history_dim history columns, then the
+                               * derived ones) */
 } TmlFeatures;
 
 /* Reads the config's data files, fits features on the train rows only, and featurizes train,

@@ -97,6 +97,14 @@ static int save_tabular(hid_t g, const TmlFeatures *f) {
             (h->cutoff && tml_h5_attr_str(g, "cutoff", h->cutoff)))
             goto done;
     }
+    /* absent in files from before these existed: read back as "impute" and "no derived columns" */
+    if (tb->keep_missing && tml_h5_attr_i64(g, "keep_missing", 1)) goto done;
+    if (f->derive) {
+        char *text = tml_derive_to_text(f->derive);
+        int bad = !text || tml_h5_attr_str(g, "derive", text);
+        free(text);
+        if (bad) goto done;
+    }
     rc = 0;
 done:
     free(names), free(type), free(impute), free(ncats), free(offset), free(num), free(nmiss), free(cats), free(freq);
@@ -247,6 +255,17 @@ static int load_tabular(hid_t g, TmlFeatures *f, TmlError *err) {
         }
     }
     tb->dim = (int)dim;
+    int64_t keep = 0;
+    if (tml_h5_has_attr(g, "keep_missing") && !tml_h5_get_i64(g, "keep_missing", &keep)) tb->keep_missing = keep != 0;
+    if (tml_h5_has_attr(g, "derive")) {
+        char *text = tml_h5_get_str(g, "derive");
+        if (!text || !(f->derive = tml_derive_parse(text, err))) {
+            if (!text) tml_fail(err, "tabular attribute \"derive\" is unreadable");
+            free(text);
+            goto done;
+        }
+        free(text);
+    }
     tb->feature_names = fnames;
     fnames = NULL;
     f->tab = tb;

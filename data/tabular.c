@@ -314,10 +314,15 @@ void tml_tabular_free(TmlTabular *tb) {
 
 /* Writes column c's features for cell s into row (dim wide, already zeroed). where: "file:line"
  * or "row" for messages. */
-static int transform_cell(const TmlTabColumn *c, const char *s, float *row, const char *where, TmlError *err) {
+static int transform_cell(const TmlTabular *tb, const TmlTabColumn *c, const char *s, float *row, const char *where,
+                          TmlError *err) {
     if (c->type == TML_COL_NUMERIC) {
         double v;
         int k = cell_number(s, &v);
+        if (k == NUM_BLANK && tb->keep_missing) {
+            row[c->offset] = NAN;
+            return 0;
+        }
         if (k == NUM_BLANK) v = c->fill;
         else if (k == NUM_NONFINITE)
             return tml_fail(err, "%s: column \"%s\" holds \"%s\"; numbers must be finite: leave the cell blank to "
@@ -362,7 +367,7 @@ int tml_tabular_transform(const TmlTabular *tb, const TmlTable *t, float *out, T
                 tb->cols[i].type == TML_COL_BOOLEAN) {
                 float *row = out + r * tb->dim;
                 if (tb->cols[i].type != TML_COL_NUMERIC) {
-                    transform_cell(&tb->cols[i], s, row, "", err);
+                    transform_cell(tb, &tb->cols[i], s, row, "", err);
                     continue;
                 }
                 double v;
@@ -372,7 +377,7 @@ int tml_tabular_transform(const TmlTabular *tb, const TmlTable *t, float *out, T
                 }
                 char where[1100];
                 snprintf(where, sizeof where, "%s:%lld", t->path, (long long)t->lines[r]);
-                if (transform_cell(&tb->cols[i], s, row, where, err) < 0) {
+                if (transform_cell(tb, &tb->cols[i], s, row, where, err) < 0) {
                     free(cols);
                     return -1;
                 }
@@ -394,7 +399,7 @@ int tml_tabular_transform_row(const TmlTabular *tb, char *const *names, char *co
         if (j == n)
             return tml_fail(err, "row has no field \"%s\"; send every column the model was trained on (blank "
                             "values are imputed)", c->name);
-        if (transform_cell(c, values[j] ? values[j] : "", out, "row", err) < 0) return -1;
+        if (transform_cell(tb, c, values[j] ? values[j] : "", out, "row", err) < 0) return -1;
     }
     return 0;
 }

@@ -32,6 +32,8 @@ typedef struct TmlTabular {
     int n_cols;
     TmlTabColumn *cols;
     int dim;               /* output width: 1 per numeric, n_cats per categorical/boolean */
+    int keep_missing;      /* 1: a blank numeric cell becomes NaN instead of its fill value (tree
+                            * models route missing values themselves; [tabular] missing = keep) */
     char **feature_names;  /* (dim) "tenure", "Contract=Two year", ... */
 } TmlTabular;
 
@@ -45,7 +47,8 @@ typedef struct TmlTabular {
  * is an error naming file:line and column. Caller frees with tml_tabular_free. */
 TmlTabular *tml_tabular_fit(const TmlTable *t, char *const *names, const int *types, int n_names,
                             TmlImpute impute, const uint8_t *train_mask, TmlError *err);
-/* Fills out (n_rows, dim) row-major for all rows of t (which must hold the fitted columns). */
+/* Fills out (n_rows, dim) row-major for all rows of t (which must hold the fitted columns). Blank
+ * numeric cells get the column's fill value, or NaN when tb->keep_missing. */
 int tml_tabular_transform(const TmlTabular *tb, const TmlTable *t, float *out, TmlError *err);
 /* One record given as parallel name/value arrays (the serving API's row of named fields). */
 int tml_tabular_transform_row(const TmlTabular *tb, char *const *names, char *const *values, int n,

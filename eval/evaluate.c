@@ -7,6 +7,8 @@
 
 #include "eval/explain_model.h"
 #include "eval/report.h"
+#include "eval/tree_explain.h"
+#include "trainer/gbdt/family.h"
 #include "trainer/modelfile.h"
 #include "trainer/run.h"
 
@@ -102,7 +104,17 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlD
         tml_fail(err, "explanations: %s", e2.msg);
         goto done;
     }
+    /* tree models: each feature's share of the split gain */
+    const TmlGbdtModel *g = tml_gbdt_of(lm->model);
+    double *imp = g ? malloc(sizeof *imp * (size_t)g->in.F) : NULL;
+    if (g && !imp) {
+        tml_fail(err, "out of memory");
+        goto done;
+    }
+    if (g) tml_gbdt_importance(g->ens, g->in.F, imp, NULL);
     TmlReportInput in = {
+        .importance_kind = g ? "gain" : NULL, .n_importance = g ? g->in.F : 0,
+        .importance_names = g ? (const char *const *)g->in.names : NULL, .importance = imp,
         .metrics = mt, .label_names = (const char *const *)lm->features->labels->names, .title = NULL,
         .model_path = rq->model_path, .model_kind = lm->task, .model_fingerprint = model_fp,
         .data_path = rq->data_path, .data_fingerprint = data_fp, .data_rows = ds->n_rows,
@@ -111,6 +123,7 @@ static int write_report(const TmlEvalRequest *rq, TmlLoadedModel *lm, const TmlD
         .n_explanations = s.n, .explanations = s.ex,
     };
     rc = tml_report_write(rq->report_dir, &in, err);
+    free(imp);
 done:
     sample_free(&s);
     free(data_fp);

@@ -3,11 +3,14 @@
  * samples becomes a small dataset the model scores (tml_model_score). */
 #include "eval/explain_model.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/textfeat.h"
+#include "eval/tree_explain.h"
+#include "trainer/gbdt/family.h"
 #include "trainer/run.h"
 
 enum { SCORE_CHUNK = 1024 };
@@ -20,7 +23,34 @@ typedef struct TextCtx {
     int32_t *ids;
     float *w;
     int64_t n, cap;
+    /* the kept words joined by spaces, for families that read raw text (the encoder) */
+    char **texts;          /* (SCORE_CHUNK) pointers into tbuf */
+    size_t *tpos;          /* (SCORE_CHUNK) */
+    char *tbuf;
+    size_t tlen, tcap;
 } TextCtx;
+
+/* Appends the k words joined by spaces and a NUL to c->tbuf; -1 when out of memory. */
+static int join_words(TextCtx *c, const char **words, int k) {
+    size_t need = 1;
+    for (int i = 0; i < k; i++) need += strlen(words[i]) + 1;
+    if (c->tlen + need > c->tcap) {
+        size_t cap = (c->tlen + need) * 2;
+        char *nb = realloc(c->tbuf, cap);
+        if (!nb) return -1;
+        c->tbuf = nb, c->tcap = cap;
+    }
+    char *p = c->tbuf + c->tlen;
+    for (int i = 0; i < k; i++) {
+        size_t n = strlen(words[i]);
+        if (i) *p++ = ' ';
+        memcpy(p, words[i], n);
+        p += n;
+    }
+    *p++ = '\0';
+    c->tlen = (size_t)(p - c->tbuf);
+    return 0;
+}
 
 static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *probs, TmlError *err) {
     TextCtx *c = vctx;
@@ -31,14 +61,18 @@ static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *pr
         int B = S - s0 < SCORE_CHUNK ? S - s0 : SCORE_CHUNK;
         c->n = 0;
         c->offsets[0] = 0;
+        c->tlen = 0;
         for (int i = 0; i < B; i++) {
             int k = tml_lime_text_kept_tokens(c->t, masks + (size_t)(s0 + i) * mw, c->kept);
-            if (tml_textfeat_features(tf, (char *const *)c->kept, k, &c->ids, tfidf ? &c->w : NULL, &c->n, &c->cap) < 0)
+            c->tpos[i] = c->tlen;
+            if (tml_textfeat_features(tf, (char *const *)c->kept, k, &c->ids, tfidf ? &c->w : NULL, &c->n, &c->cap) < 0 ||
+                join_words(c, c->kept, k) < 0)
                 return tml_fail(err, "out of memory featurizing LIME samples");
             c->offsets[i + 1] = c->n;
         }
+        for (int i = 0; i < B; i++) c->texts[i] = c->tbuf + c->tpos[i];
         TmlDataset chunk = {.kind = TML_DATA_TEXT, .n_rows = B, .offsets = c->offsets, .ids = c->ids,
-                            .w = tfidf ? c->w : NULL};
+                            .w = tfidf ? c->w : NULL, .texts = c->texts};
         if (tml_model_score(m, &chunk, SCORE_CHUNK, probs + (size_t)s0 * m->n_out, err) < 0) return -1;
     }
     return 0;
@@ -62,7 +96,9 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
     }
     c.kept = malloc((size_t)(nt > 0 ? nt : 1) * sizeof(char *));
     c.offsets = malloc((SCORE_CHUNK + 1) * sizeof(int64_t));
-    if (!c.kept || !c.offsets) {
+    c.texts = malloc(SCORE_CHUNK * sizeof(char *));
+    c.tpos = malloc(SCORE_CHUNK * sizeof(size_t));
+    if (!c.kept || !c.offsets || !c.texts || !c.tpos) {
         tml_fail(err, "out of memory");
         goto done;
     }
@@ -70,6 +106,9 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
 done:
     free(c.kept);
     free(c.offsets);
+    free(c.texts);
+    free(c.tpos);
+    free(c.tbuf);
     free(c.ids);
     free(c.w);
     tml_lime_text_free(&t);
@@ -87,13 +126,81 @@ static int score_rows(void *vctx, const float *rows, int S, int dim, float *prob
     return 0;
 }
 
+/* "feature=value" of tree feature f for a dense row: the raw number (unstandardized), the
+ * category, or "(missing)". malloc'd; NULL when out of memory. */
+static char *tree_feature_text(const TmlGbdtModel *g, const TmlTabular *tb, const float *row, const float *x, int f) {
+    char buf[512];
+    const char *name = g->in.names[f];
+    const TmlTabColumn *col = NULL;
+    for (int i = 0; i < tb->n_cols && !col; i++)
+        if (tb->cols[i].offset == g->in.src[f] && tb->cols[i].type != TML_COL_ID && tb->cols[i].type != TML_COL_IGNORE)
+            col = &tb->cols[i];
+    if (x[f] != x[f]) snprintf(buf, sizeof buf, "%s=(missing)", name);
+    else if (g->in.n_cats[f] > 0 && col && (int)x[f] < col->n_cats) snprintf(buf, sizeof buf, "%s=%s", name, col->cats[(int)x[f]]);
+    else if (col && col->type == TML_COL_NUMERIC) snprintf(buf, sizeof buf, "%s=%g", name, col->mean + col->std * (double)row[g->in.src[f]]);
+    else snprintf(buf, sizeof buf, "%s=%g", name, (double)x[f]); /* a one-hot column as a number: 0 or 1 */
+    return strdup(buf);
+}
+
+/* TreeSHAP of the explained label for a tree model: e->shap, largest |contribution| first, at most
+ * num_features of them (the same budget as LIME's). */
+static int add_tree_shap(const TmlLoadedModel *lm, const float *row, const TmlLimeConfig *cfg, TmlLimeExplanation *e,
+                         TmlError *err) {
+    const TmlGbdtModel *g = tml_gbdt_of(lm->model);
+    int F = g->in.F, K = g->ens->K, k = K == 1 ? 0 : e->label;
+    double sign = K == 1 && e->label != g->positive ? -1.0 : 1.0; /* binary: the positive class's log-odds */
+    float *x = malloc(sizeof *x * (size_t)F);
+    double *phi = malloc(sizeof *phi * (size_t)K * (size_t)(F + 1));
+    int *ord = malloc(sizeof *ord * (size_t)F), rc = -1;
+    if (!x || !phi || !ord) {
+        tml_fail(err, "out of memory for TreeSHAP");
+        goto done;
+    }
+    tml_gbdt_model_inputs(g, row, 1, x);
+    if (tml_treeshap_row(g->ens, x, F, phi, err)) goto done;
+    const double *p = phi + (size_t)k * (F + 1);
+    for (int f = 0; f < F; f++) ord[f] = f;
+    for (int i = 1; i < F; i++) { /* by |contribution|, descending; insertion sort (F is small) */
+        int v = ord[i], j = i - 1;
+        while (j >= 0 && fabs(p[ord[j]]) < fabs(p[v])) ord[j + 1] = ord[j], j--;
+        ord[j + 1] = v;
+    }
+    int n = F < cfg->num_features ? F : cfg->num_features;
+    if (!(e->shap = calloc((size_t)(n > 0 ? n : 1), sizeof *e->shap))) {
+        tml_fail(err, "out of memory for TreeSHAP");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        e->shap[i].id = ord[i];
+        e->shap[i].weight = sign * p[ord[i]];
+        if (!(e->shap[i].name = tree_feature_text(g, lm->features->tab, row, x, ord[i]))) {
+            tml_fail(err, "out of memory");
+            goto done;
+        }
+        e->n_shap = i + 1;
+    }
+    e->shap_base = sign * p[F];
+    rc = 0;
+done:
+    free(x);
+    free(phi);
+    free(ord);
+    return rc;
+}
+
 TmlLimeExplanation *tml_explain_row(TmlLoadedModel *lm, const float *row, const TmlLimeConfig *cfg, int label,
                                     TmlError *err) {
     if (!lm->features->tab) {
         tml_fail(err, "this is a text model; explain with --text or rows of a text file");
         return NULL;
     }
-    return tml_lime_tab_explain(lm->features->tab, row, NULL, cfg, lm->model->n_out, label, score_rows, lm->model, err);
+    TmlLimeExplanation *e =
+        tml_lime_tab_explain(lm->features->tab, row, NULL, cfg, lm->model->n_out, label, score_rows, lm->model, err);
+    if (e && tml_gbdt_of(lm->model) && add_tree_shap(lm, row, cfg ? cfg : &(TmlLimeConfig){.num_features = 10}, e, err)) {
+        tml_lime_explanation_free(e);
+        return NULL;
+    }
+    return e;
 }
 
 /* Rows first..last of the data file, each explained and emitted. */

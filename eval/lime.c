@@ -24,6 +24,8 @@ void tml_lime_explanation_free(TmlLimeExplanation *e) {
     if (!e) return;
     for (int i = 0; i < e->n_features; i++) free(e->features[i].name);
     free(e->features);
+    for (int i = 0; i < e->n_shap; i++) free(e->shap[i].name);
+    free(e->shap);
     free(e->probs);
     free(e);
 }

@@ -48,6 +48,12 @@ typedef struct TmlLimeExplanation {
     double local_pred;   /* surrogate prediction for the original (all features present) */
     double score;        /* weighted R^2 of the surrogate on the neighborhood */
     int num_samples;     /* samples actually scored */
+    /* Tree models only (0 / NULL otherwise; filled by eval/explain_model.c): exact TreeSHAP
+     * contributions of each tree feature to the explained label's score (log-odds for binary
+     * models, the softmax score otherwise), largest |weight| first; name "feature=value". */
+    int n_shap;
+    TmlLimeFeature *shap;
+    double shap_base;    /* the expected score: shap_base + all contributions = the row's score */
 } TmlLimeExplanation;
 
 void tml_lime_explanation_free(TmlLimeExplanation *e);

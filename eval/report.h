@@ -46,7 +46,18 @@ typedef struct TmlReportInput {
 
     int n_explanations;
     const TmlReportExplanation *explanations; /* (n_explanations) or NULL */
+
+    /* Optional global feature importance (tree models: each feature's share of the split gain);
+     * the writers list it largest first. importance_kind NULL: no importance section. */
+    const char *importance_kind;          /* e.g. "gain" */
+    int n_importance;
+    const char *const *importance_names;  /* (n_importance) */
+    const double *importance;             /* (n_importance) */
 } TmlReportInput;
+
+/* The order of the importance entries, largest first (ties by name order), malloc'd (caller
+ * frees); NULL when there are none or when out of memory. */
+int *tml_report_importance_order(const TmlReportInput *in);
 
 /* Writes dir/report.json, dir/report.md and dir/report.html, creating dir (and parents) when
  * missing. Each file is written to a temporary name in dir and renamed, so a reader never sees a

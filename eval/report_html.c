@@ -375,6 +375,33 @@ static void explanations(FILE *f, const TmlReportInput *in) {
     fputs("</section>\n", f);
 }
 
+/* Tree models: each feature's share of the split gain as bars, largest first (top 20). */
+static int importance(FILE *f, const TmlReportInput *in, TmlError *err) {
+    if (!in->importance_kind || in->n_importance <= 0) return 0;
+    int *ord = tml_report_importance_order(in);
+    int n = in->n_importance < 20 ? in->n_importance : 20;
+    const char **names = malloc(sizeof *names * (size_t)n);
+    float *w = malloc(sizeof *w * (size_t)n);
+    if (!ord || !names || !w) {
+        free(ord), free(names), free(w);
+        return tml_fail(err, "report.html: out of memory");
+    }
+    double maxw = 0;
+    for (int i = 0; i < n; i++) {
+        names[i] = in->importance_names[ord[i]];
+        w[i] = (float)in->importance[ord[i]];
+        maxw = fmax(maxw, w[i]);
+    }
+    fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">Each feature's share of the split %s "
+               "summed over all trees.</p>\n",
+            in->importance_kind, in->importance_kind);
+    TmlReportExplanation e = {.row = -1, .n_words = n, .words = names, .weights = w};
+    weight_bars(f, &e, maxw);
+    fputs("</section>\n", f);
+    free(ord), free(names), free(w);
+    return 0;
+}
+
 int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     if (tml_report_check_input(in, err)) return -1;
     const TmlMetrics *m = in->metrics;
@@ -394,6 +421,7 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     curves(f, m);
     confused_pairs(f, in);
     explanations(f, in);
+    if (importance(f, in, err)) return -1;
     fputs("<p class=\"note\">Written by ticketml. This page loads nothing from the network.</p>\n</main></body></html>\n", f);
     return 0;
 }

@@ -178,6 +178,22 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
                                             "weights", wt));
     }
     json_object_set_new(root, "explanations", ex);
+    if (in->importance_kind && in->n_importance > 0) {
+        int *ord = tml_report_importance_order(in);
+        if (!ord) {
+            json_decref(root);
+            tml_fail(err, "report.json: out of memory");
+            return NULL;
+        }
+        json_t *fs = json_array();
+        for (int i = 0; i < in->n_importance; i++)
+            json_array_append_new(fs, json_pack("{s:o, s:o}", "feature", str(in->importance_names[ord[i]]),
+                                                "importance", num(in->importance[ord[i]])));
+        free(ord);
+        json_object_set_new(root, "feature_importance", json_pack("{s:s, s:o}", "kind", in->importance_kind, "features", fs));
+    } else {
+        json_object_set_new(root, "feature_importance", json_null());
+    }
     return root;
 }
 

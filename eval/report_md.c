@@ -98,5 +98,16 @@ int tml_report_write_md(FILE *f, const TmlReportInput *in, TmlError *err) {
         tml_report_put_md(f, in->label_names[p->predicted]);
         fprintf(f, " | %lld | %s |\n", (long long)p->count, tml_report_fmt(b1, p->share, 3));
     }
+    if (in->importance_kind && in->n_importance > 0) {
+        int *ord = tml_report_importance_order(in);
+        if (!ord) return tml_fail(err, "report.md: out of memory");
+        fprintf(f, "\n## Feature importance (%s)\n\n| feature | share |\n|---|---|\n", in->importance_kind);
+        for (int i = 0; i < in->n_importance && i < 20; i++) {
+            fputs("| ", f);
+            tml_report_put_md(f, in->importance_names[ord[i]]);
+            fprintf(f, " | %s |\n", tml_report_fmt(b1, in->importance[ord[i]], 4));
+        }
+        free(ord);
+    }
     return 0;
 }

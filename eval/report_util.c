@@ -166,3 +166,22 @@ int tml_report_mkdirs(const char *dir, TmlError *err) {
     if (!ok) return tml_fail(err, "%s: exists and is not a folder; pick another --report path", dir);
     return 0;
 }
+
+/* Largest importance first, then the lower index (the feature order) on ties. */
+static _Thread_local const double *t_imp; /* qsort has no context argument */
+static int by_importance(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    if (t_imp[x] != t_imp[y]) return t_imp[x] < t_imp[y] ? 1 : -1;
+    return (x > y) - (x < y);
+}
+
+int *tml_report_importance_order(const TmlReportInput *in) {
+    if (in->n_importance <= 0) return NULL;
+    int *ord = malloc(sizeof *ord * (size_t)in->n_importance);
+    if (!ord) return NULL;
+    for (int i = 0; i < in->n_importance; i++) ord[i] = i;
+    t_imp = in->importance;
+    qsort(ord, (size_t)in->n_importance, sizeof *ord, by_importance);
+    t_imp = NULL;
+    return ord;
+}

@@ -349,3 +349,45 @@ size_t tml_attention_saved_floats(const TmlBackend *be, int B, int T, int C, int
 size_t tml_attention_scratch_floats(const TmlBackend *be, int B, int T, int C, int NH) {
     return be->ops->attention_scratch_floats(B, T, C, NH);
 }
+
+/* ---- gradient-boosted trees ------------------------------------------------------------------ */
+void tml_gbdt_hist(TmlBackend *be, double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,
+                   const int32_t *rows, int64_t n, const uint8_t *feat_used) {
+    TML_ASSERT(N >= 0 && n >= 0 && F >= 0 && NB >= 2 && NB <= TML_GBDT_MAX_BINS && (rows || n <= N));
+    if (F) be->ops->gbdt_hist(be->ctx, hist, bins, N, F, NB, gh, rows, n, feat_used);
+}
+void tml_gbdt_hist_subtract(TmlBackend *be, double *out, const double *parent, const double *child, size_t n) {
+    if (n) be->ops->gbdt_hist_subtract(be->ctx, out, parent, child, n);
+}
+void tml_gbdt_split_find(TmlBackend *be, TmlGbdtSplit *out, const double *hist, const TmlGbdtFeature *feats, int F,
+                         int NB, const uint8_t *feat_used, const TmlGbdtSplitParams *p) {
+    TML_ASSERT(F > 0 && NB >= 2 && NB <= TML_GBDT_MAX_BINS && p);
+    be->ops->gbdt_split_find(be->ctx, out, hist, feats, F, NB, feat_used, p);
+}
+int64_t tml_gbdt_partition(TmlBackend *be, int32_t *rows, int64_t n, const uint8_t *bins, int F,
+                           const TmlGbdtSplit *s, int missing_bin, int32_t *scratch) {
+    TML_ASSERT(n >= 0 && s && s->feature >= 0 && s->feature < F && missing_bin >= 1 && missing_bin < TML_GBDT_MAX_BINS);
+    if (n == 0) return 0;
+    return be->ops->gbdt_partition(be->ctx, rows, n, bins, F, s, missing_bin, scratch);
+}
+void tml_gbdt_leaf_add(TmlBackend *be, float *scores, int K, int k, const int32_t *rows, const TmlGbdtLeafRange *ranges,
+                       int L) {
+    TML_ASSERT(K >= 1 && k >= 0 && k < K && L >= 0);
+    if (L) be->ops->gbdt_leaf_add(be->ctx, scores, K, k, rows, ranges, L);
+}
+void tml_gbdt_gradients(TmlBackend *be, float *gh, const float *scores, const int32_t *labels, const float *cw,
+                        int64_t N, int K) {
+    TML_ASSERT(N >= 0 && K >= 1);
+    if (N) be->ops->gbdt_gradients(be->ctx, gh, scores, labels, cw, N, K);
+}
+void tml_gbdt_predict(TmlBackend *be, float *scores, const float *x, int64_t N, int F, const TmlGbdtNode *nodes,
+                      const uint32_t *cats, const int32_t *roots, const int32_t *tclass, int T, int K) {
+    TML_ASSERT(N >= 0 && F >= 0 && T >= 0 && K >= 1);
+    if (N && T) be->ops->gbdt_predict(be->ctx, scores, x, N, F, nodes, cats, roots, tclass, T, K);
+}
+void tml_gbdt_predict_binned(TmlBackend *be, float *scores, const uint8_t *bins, int64_t N, int F,
+                             const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots, const int32_t *tclass,
+                             int T, int K) {
+    TML_ASSERT(N >= 0 && F >= 1 && T >= 0 && K >= 1);
+    if (N && T) be->ops->gbdt_predict_binned(be->ctx, scores, bins, N, F, nodes, cats, roots, tclass, T, K);
+}

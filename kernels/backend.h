@@ -246,4 +246,106 @@ static inline TML_HOST_DEVICE int tml_dropout_keep(uint64_t seed, uint64_t i, ui
     return (uint32_t)(tml_dropout_bits(seed, i) >> 40) >= threshold;
 }
 
+/* ---- gradient-boosted trees (docs/gbdt.md) --------------------------------------------------- */
+/* Features are binned once (trainer/gbdt/binner.c) into at most TML_GBDT_MAX_BINS bins that fit a
+ * uint8: value bins 0 .. n_bins-1 and the missing-value bin n_bins. Binned data is row-major,
+ * bins[r * F + f]: a row's bins share a cache line, so a node's histogram reads each of its rows
+ * once, and partitioning and prediction read one line per row. A histogram
+ * holds per feature and bin the sums (gradient, hessian, rows) as doubles:
+ * hist[((f * NB) + b) * 3 + {0, 1, 2}], with the stride NB >= every feature's n_bins + 1. */
+#define TML_GBDT_MAX_BINS 256
+#define TML_GBDT_CAT_WORDS 8 /* a categorical split's left set: one bit per bin */
+
+typedef struct TmlGbdtFeature {
+    int32_t n_bins;      /* value bins; the missing bin is n_bins */
+    int32_t categorical; /* 1: bins are unordered category codes */
+} TmlGbdtFeature;
+
+/* What a split must satisfy (LightGBM's names where they exist). */
+typedef struct TmlGbdtSplitParams {
+    double lambda_l2;          /* L2 penalty on leaf values */
+    double min_child_weight;   /* least hessian sum in each child */
+    double min_data_in_leaf;   /* least rows in each child */
+    double min_split_gain;     /* least gain for a split to count */
+    int32_t max_cat_to_onehot; /* categorical with at most this many bins (missing included): one vs rest */
+    int32_t max_cat_threshold; /* most categories on the left of a sorted categorical split */
+    double cat_smooth;         /* categories with fewer rows are left out (go right); also smooths the sort key */
+    double cat_l2;             /* extra L2 on the children of a sorted categorical split */
+    double min_data_per_group; /* least rows per group of categories added to the left side */
+} TmlGbdtSplitParams;
+
+/* The best split of one node. Sums are (left, right, node). gain = GL^2/(HL+l2) + GR^2/(HR+l2) -
+ * G^2/(H+l2) (l2 + cat_l2 in the children of a sorted categorical split). */
+typedef struct TmlGbdtSplit {
+    double gain;
+    double g[3], h[3], n[3];
+    int32_t feature;      /* -1: no split satisfies the constraints (totals still filled in) */
+    int32_t bin;          /* numeric: value bins <= bin go left */
+    int32_t default_left; /* the missing bin goes left */
+    int32_t categorical;
+    uint32_t cat_left[TML_GBDT_CAT_WORDS]; /* categorical: bit b set = bin b goes left (the
+                                            * missing bin's bit equals default_left) */
+} TmlGbdtSplit;
+
+/* One node of a tree in a flat ensemble; child indices are absolute in the node array. */
+typedef struct TmlGbdtNode {
+    int32_t feature;      /* -1: leaf */
+    int32_t bin;          /* numeric split on bins: bin <= this goes left */
+    float threshold;      /* numeric split on values: x <= threshold goes left (= the bin's upper edge) */
+    int32_t missing_bin;  /* the feature's missing bin (its n_bins): NaN and unknown categories */
+    int32_t default_left; /* missing goes left */
+    int32_t cat;          /* categorical split: index of its TML_GBDT_CAT_WORDS-word set in cats, else -1 */
+    int32_t left, right;
+    float value;          /* leaf output, shrinkage applied */
+    float gain;           /* split gain (importance) */
+    float cover;          /* hessian sum of the node's training rows (TreeSHAP) */
+    float count;          /* training rows in the node */
+} TmlGbdtNode;
+
+/* Histogram of the rows rows[0..n) (rows NULL: rows 0..n-1) over every feature with feat_used[f]
+ * != 0 (NULL: all); hist is overwritten, unused features left zero. gh: (gradient, hessian) per row. */
+void tml_gbdt_hist(TmlBackend *be, double *hist /*(F,NB,3)*/, const uint8_t *bins /*(N,F)*/, int64_t N, int F,
+                   int NB, const float *gh /*(N,2)*/, const int32_t *rows /*(n) or NULL*/, int64_t n,
+                   const uint8_t *feat_used /*(F) or NULL*/);
+/* out = parent - child over n doubles (the sibling's histogram); out may alias parent. */
+void tml_gbdt_hist_subtract(TmlBackend *be, double *out, const double *parent, const double *child, size_t n);
+/* Best split of the node whose histogram is hist, over the used features; ties go to the lower
+ * feature, then the lower bin, then missing-right. Node totals are filled in even when no split
+ * qualifies (feature -1). */
+void tml_gbdt_split_find(TmlBackend *be, TmlGbdtSplit *out /*(1)*/, const double *hist /*(F,NB,3)*/,
+                         const TmlGbdtFeature *feats /*(F)*/, int F, int NB, const uint8_t *feat_used /*(F) or NULL*/,
+                         const TmlGbdtSplitParams *p /*host*/);
+/* Stable partition of rows[0..n) by split s (host struct; missing_bin = its feature's n_bins):
+ * rows going left first, then the rest, each in their old order. scratch (n) is overwritten.
+ * Returns the number going left (synchronises). */
+int64_t tml_gbdt_partition(TmlBackend *be, int32_t *rows /*(n)*/, int64_t n, const uint8_t *bins /*(N,F)*/, int F,
+                           const TmlGbdtSplit *s, int missing_bin, int32_t *scratch /*(n)*/);
+/* Rows of the learner's row list that ended in one leaf: rows[begin .. begin+n), its value. */
+typedef struct TmlGbdtLeafRange {
+    int64_t begin, n;
+    float value;
+    int32_t pad;
+} TmlGbdtLeafRange;
+/* For every range and row r = rows[i], begin <= i < begin+n: scores[r, k] = float(double(
+ * scores[r, k]) + double(value)). For the rows a tree was grown on this equals predict_binned of
+ * that tree, without walking it. Ranges must not share rows. */
+void tml_gbdt_leaf_add(TmlBackend *be, float *scores /*(N,K)*/, int K, int k, const int32_t *rows,
+                       const TmlGbdtLeafRange *ranges /*(L)*/, int L);
+/* Objective gradients. K == 1: binary logistic on labels (1 = positive, 0 = negative):
+ * p = sigmoid(s), g = w (p - y), h = w p (1 - p). K >= 2: softmax over the K scores, for class k
+ * g = w (p_k - [y == k]), h = w p_k (1 - p_k), written to gh + k*N*2. w = cw[label] (cw NULL:
+ * 1; cw holds max(K, 2) weights). Rows with label < 0 get g = h = 0. */
+void tml_gbdt_gradients(TmlBackend *be, float *gh /*(K,N,2)*/, const float *scores /*(N,K)*/,
+                        const int32_t *labels /*(N)*/, const float *cw /*(max(K,2)) or NULL*/, int64_t N, int K);
+/* Adds trees to scores: for every row r and class k, scores[r,k] = float(double(scores[r,k]) +
+ * the sum, in tree order and in double, of the leaf values reached by the trees t with
+ * tclass[t] == k). predict reads values x (N,F) row-major (NaN = missing; categorical features hold
+ * the category code); predict_binned reads the training bins (N,F) and gives the same leaves. */
+void tml_gbdt_predict(TmlBackend *be, float *scores /*(N,K)*/, const float *x /*(N,F)*/, int64_t N, int F,
+                      const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots /*(T)*/,
+                      const int32_t *tclass /*(T)*/, int T, int K);
+void tml_gbdt_predict_binned(TmlBackend *be, float *scores /*(N,K)*/, const uint8_t *bins /*(N,F)*/, int64_t N,
+                             int F, const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots /*(T)*/,
+                             const int32_t *tclass /*(T)*/, int T, int K);
+
 #endif

@@ -53,4 +53,12 @@ const TmlBackendOps tml_cpu_ops = {
     .attention_backward = tml_cpu_attention_backward,
     .attention_saved_floats = tml_cpu_attention_saved_floats,
     .attention_scratch_floats = tml_cpu_attention_scratch_floats,
+    .gbdt_hist = tml_cpu_gbdt_hist,
+    .gbdt_hist_subtract = tml_cpu_gbdt_hist_subtract,
+    .gbdt_split_find = tml_cpu_gbdt_split_find,
+    .gbdt_partition = tml_cpu_gbdt_partition,
+    .gbdt_leaf_add = tml_cpu_gbdt_leaf_add,
+    .gbdt_gradients = tml_cpu_gbdt_gradients,
+    .gbdt_predict = tml_cpu_gbdt_predict,
+    .gbdt_predict_binned = tml_cpu_gbdt_predict_binned,
 };

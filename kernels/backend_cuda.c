@@ -54,6 +54,14 @@ const TmlBackendOps tml_cuda_ops = {
     .attention_backward = tml_cuda_attention_backward,
     .attention_saved_floats = tml_cuda_attention_saved_floats,
     .attention_scratch_floats = tml_cuda_attention_scratch_floats,
+    .gbdt_hist = tml_cuda_gbdt_hist,
+    .gbdt_hist_subtract = tml_cuda_gbdt_hist_subtract,
+    .gbdt_split_find = tml_cuda_gbdt_split_find,
+    .gbdt_partition = tml_cuda_gbdt_partition,
+    .gbdt_leaf_add = tml_cuda_gbdt_leaf_add,
+    .gbdt_gradients = tml_cuda_gbdt_gradients,
+    .gbdt_predict = tml_cuda_gbdt_predict,
+    .gbdt_predict_binned = tml_cuda_gbdt_predict_binned,
 };
 #else
 /* ISO C forbids an empty translation unit. */

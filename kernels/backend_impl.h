@@ -95,6 +95,23 @@ typedef struct TmlBackendOps {
                                uint64_t seed);
     size_t (*attention_saved_floats)(int B, int T, int C, int NH);
     size_t (*attention_scratch_floats)(int B, int T, int C, int NH);
+    /* gradient-boosted trees */
+    void (*gbdt_hist)(void *ctx, double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,
+                      const int32_t *rows, int64_t n, const uint8_t *feat_used);
+    void (*gbdt_hist_subtract)(void *ctx, double *out, const double *parent, const double *child, size_t n);
+    void (*gbdt_split_find)(void *ctx, TmlGbdtSplit *out, const double *hist, const TmlGbdtFeature *feats, int F,
+                            int NB, const uint8_t *feat_used, const TmlGbdtSplitParams *p);
+    int64_t (*gbdt_partition)(void *ctx, int32_t *rows, int64_t n, const uint8_t *bins, int F,
+                              const TmlGbdtSplit *s, int missing_bin, int32_t *scratch);
+    void (*gbdt_leaf_add)(void *ctx, float *scores, int K, int k, const int32_t *rows, const TmlGbdtLeafRange *ranges,
+                          int L);
+    void (*gbdt_gradients)(void *ctx, float *gh, const float *scores, const int32_t *labels, const float *cw,
+                           int64_t N, int K);
+    void (*gbdt_predict)(void *ctx, float *scores, const float *x, int64_t N, int F, const TmlGbdtNode *nodes,
+                         const uint32_t *cats, const int32_t *roots, const int32_t *tclass, int T, int K);
+    void (*gbdt_predict_binned)(void *ctx, float *scores, const uint8_t *bins, int64_t N, int F,
+                                const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots,
+                                const int32_t *tclass, int T, int K);
 } TmlBackendOps;
 
 struct TmlBackend {

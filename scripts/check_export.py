@@ -5,7 +5,8 @@ Reads the export with h5py (model.h5) or with safetensors + json (model.safetens
 recomputes the SHA-256 checksum over the canonical records, runs `ticketml predict --json
 --dump-features` on DATA and reproduces every probability with numpy from the dumped features
 (text: feature ids and weights; tabular: dense vectors, which are themselves recomputed from the
-raw CSV cells with the exported column specs). Fails when anything differs by more than --tol.
+raw CSV cells with the exported column specs and derived-column rules; tree models: every tree
+walked from the exported flat arrays). Fails when anything differs by more than --tol.
 
 usage: check_export.py --ticketml ./ticketml --export DIR --data FILE [--tol 1e-5]
 Exit status: 0 ok, 1 mismatch, 2 bad usage, 77 skipped (h5py/numpy/safetensors missing).
@@ -67,6 +68,8 @@ def read_h5(path):
                         if obj.shape[0] > 0 else []
                 elif obj.dtype == np.float32:
                     fields[key] = np.asarray(obj[()], dtype=np.float32)
+                elif obj.dtype == np.int32:
+                    fields[key] = np.asarray(obj[()], dtype=np.int32)
                 elif obj.dtype == np.int64:
                     fields[key] = [int(x) for x in obj[()]]
                 elif obj.dtype == np.float64:
@@ -98,7 +101,7 @@ def read_st(json_path, st_path):
 
     flat(meta, "")
     for name, arr in load_file(st_path).items():
-        fields[name] = np.asarray(arr, dtype=np.float32)
+        fields[name] = np.asarray(arr, dtype=np.int32 if arr.dtype == np.int32 else np.float32)
     return fields, checksum
 
 
@@ -125,7 +128,7 @@ def encode(v):
     if isinstance(v, float):
         return struct.pack("<d", v)
     if isinstance(v, np.ndarray):
-        a = np.ascontiguousarray(v, dtype="<f4")
+        a = np.ascontiguousarray(v, dtype="<i4" if v.dtype == np.int32 else "<f4")
         return struct.pack("<Q", a.ndim) + b"".join(struct.pack("<Q", d) for d in a.shape) + a.tobytes()
     if isinstance(v, list):
         out = []
@@ -168,6 +171,47 @@ def forward(F, x):
     return e / e.sum()
 
 
+def trees_forward(F, x):
+    """A tree model's probabilities for dense row x: the tree inputs, every tree walked from the
+    flat arrays, scores summed per class in tree order in float64 from the float32 base."""
+    src, ncat = F["trees/input_src"], F["trees/input_n_cats"]
+    xf = np.empty(len(src), dtype=np.float32)
+    for f, (s0, n) in enumerate(zip(src, ncat)):
+        if n == 0:
+            xf[f] = np.float32(x[s0])
+        else:
+            hot = [k for k in range(n) if x[s0 + k] > 0.5]
+            xf[f] = np.float32(hot[0]) if hot else np.float32("nan")
+    feat, thr, dl, mb = F["trees/feature"], F["trees/threshold"], F["trees/default_left"], F["trees/missing_bin"]
+    cat, left, right, value, cats = F["trees/cat"], F["trees/left"], F["trees/right"], F["trees/value"], F["trees/cats"]
+    scores = F["trees/base"].astype(np.float64)
+    for root, k in zip(F["trees/roots"], F["trees/tclass"]):
+        i = int(root)
+        while feat[i] >= 0:
+            v = xf[feat[i]]
+            if np.isnan(v):
+                go = dl[i]
+            elif cat[i] < 0:
+                go = v <= thr[i]
+            elif v < 0 or v >= mb[i] or v != np.floor(v):
+                go = dl[i]
+            else:
+                b = int(v)
+                go = (int(cats[cat[i], b >> 5]) & 0xFFFFFFFF) >> (b & 31) & 1
+            i = int(left[i]) if go else int(right[i])
+        scores[k] += np.float64(value[i])
+    s = scores.astype(np.float32).astype(np.float64)
+    C = F["model/n_out"]
+    if len(s) == 1:
+        q = 1.0 / (1.0 + np.exp(-s[0]))
+        p = np.zeros(C)
+        pos = F["labels/positive"]
+        p[pos], p[1 - pos] = q, 1.0 - q
+        return p
+    e = np.exp(s - s.max())
+    return e / e.sum()
+
+
 def bag(F, ids, w):
     E = F["weights/embedding"]
     D = E.shape[1]
@@ -179,19 +223,77 @@ def bag(F, ids, w):
     return h
 
 
+def num(cell):
+    """A number cell: None when blank."""
+    cell = cell.strip()
+    return None if cell == "" else float(cell)
+
+
+def derived(rules, rec):
+    """The derived columns of one record (docs/config.md, [tabular] derived columns): name -> text."""
+    out = {}
+    for line in rules.splitlines():
+        if "=" not in line:
+            continue
+        key, value = (t.strip() for t in line.split("=", 1))
+        if key in ("ratios", "sums", "crosses"):
+            op = {"ratios": "/", "sums": "+", "crosses": "*"}[key]
+            for item in (i.strip() for i in value.split(",") if i.strip()):
+                src = [c.strip() for c in item.split(op)]
+                name = op.join(src)
+                if key == "crosses":
+                    a, b = rec.get(src[0], "").strip(), rec.get(src[1], "").strip()
+                    out[name] = "" if a == "" or b == "" else f"{a}|{b}"[:255]
+                    continue
+                vals = [num(rec.get(c, "")) for c in src]
+                if any(v is None for v in vals) or (key == "ratios" and vals[1] == 0):
+                    out[name] = ""
+                else:
+                    out[name] = "%.9g" % (vals[0] / vals[1] if key == "ratios" else sum(vals[1:], vals[0]))
+        elif key == "buckets":
+            for item in (i.strip() for i in value.split(";") if i.strip()):
+                col, edges = item.rsplit(":", 1)
+                edges = [float(e) for e in edges.replace(",", " ").split()]
+                v = num(rec.get(col.strip(), ""))
+                if v is None:
+                    text = ""
+                else:
+                    b = sum(1 for e in edges if v >= e)
+                    text = "<%g" % edges[0] if b == 0 else ">=%g" % edges[-1] if b == len(edges) else \
+                        "%g..%g" % (edges[b - 1], edges[b])
+                out[col.strip() + "_bucket"] = text
+        elif key == "counts":
+            for item in (i.strip() for i in value.split(";") if i.strip()):
+                name, conds = item.split(":", 1)
+                n = 0
+                for cond in (c.strip() for c in conds.split(",") if c.strip()):
+                    col, val = cond.split("=", 1)
+                    neg = col.endswith("!")
+                    cell = rec.get(col.rstrip("!").strip(), "").strip()
+                    if cell != "":
+                        n += (cell == val.strip()) != neg
+                out[name.strip()] = str(n)
+    return out
+
+
 def tabular_dense(F, names, values):
     """Dense features of one record from the exported column specs."""
     x = np.zeros(F["tabular/dim"])
     cats = F["tabular/categories"]
     k = 0
     rec = dict(zip(names, values))
+    rec.update(derived(F.get("tabular/derive", ""), rec))
+    keep_missing = F.get("tabular/keep_missing", 0) == 1
     c = F["tabular/columns/name"]
     for i, name in enumerate(c):
         typ, n_cats, off = F["tabular/columns/type"][i], F["tabular/columns/n_cats"][i], F["tabular/columns/offset"][i]
         cell = rec.get(name, "").strip()
         if typ == "numeric":
-            v = F["tabular/columns/fill"][i] if cell == "" else float(cell)
-            x[off] = (v - F["tabular/columns/mean"][i]) / F["tabular/columns/std"][i]
+            if cell == "" and keep_missing:
+                x[off] = np.nan  # tree models route missing values themselves
+            else:
+                v = F["tabular/columns/fill"][i] if cell == "" else float(cell)
+                x[off] = (v - F["tabular/columns/mean"][i]) / F["tabular/columns/std"][i]
         elif typ in ("categorical", "boolean"):
             mine = cats[k:k + n_cats]
             if cell in mine:
@@ -249,8 +351,9 @@ def main():
             for j, v in fs:
                 x[j] = v
             ref = tabular_dense(F, header, raw[i])
-            worst_dense = max(worst_dense, float(np.abs(ref - x).max()))
-        p = forward(F, x)
+            same_nan = np.isnan(ref) & np.isnan(x)
+            worst_dense = max(worst_dense, float(np.where(same_nan, 0.0, np.abs(ref - x)).max()))
+        p = trees_forward(F, x) if F["model/arch"] == "gbdt" else forward(F, x)
         worst = max(worst, float(np.abs(p - served).max()))
     if F["kind"] == "tabular":
         good = worst_dense <= a.tol

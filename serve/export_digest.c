@@ -3,8 +3,9 @@
  * have the same checksum and any language can recompute it (docs/export-format.md, "Checksum").
  * Record: u32 LE key length, key bytes, u64 LE value length, value bytes. Values: integers as
  * int64 LE, reals as float64 LE, strings as their UTF-8 bytes, string lists as (u64 LE length,
- * bytes) per string, integer / real lists as consecutive int64 / float64 LE, float32 arrays as
- * u64 LE ndim, u64 LE dims, then the float32 LE data. (This file assumes a little-endian host.) */
+ * bytes) per string, integer / real lists as consecutive int64 / float64 LE, float32 and int32
+ * arrays as u64 LE ndim, u64 LE dims, then the 4-byte LE data. (This file assumes a little-endian
+ * host.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,7 @@ static void hash_rec(TmlSha256 *h, const Rec *r) {
         put_u64(h, (uint64_t)t->rows);
         if (t->cols > 0) put_u64(h, (uint64_t)t->cols);
         size_t n = (size_t)t->rows * (size_t)(t->cols > 0 ? t->cols : 1);
-        if (n) tml_sha256_update(h, t->data, 4 * n);
+        if (n) tml_sha256_update(h, t->ints ? (const void *)t->ints : (const void *)t->data, 4 * n);
         break;
     }
     }
@@ -163,6 +164,9 @@ int tml_export_digest(const TmlExport *e, char out[80], TmlError *err) {
         add_strs(rs, "tabular/categories", e->categories, e->n_categories);
         add_strs(rs, "tabular/feature_names", e->feature_names, e->tab_dim);
         add_i(rs, "tabular/history/enabled", e->history_enabled);
+        /* recorded only when set: older exports keep their checksums */
+        if (e->tab_keep_missing) add_i(rs, "tabular/keep_missing", e->tab_keep_missing);
+        if (e->tab_derive && e->tab_derive[0]) add_s(rs, "tabular/derive", e->tab_derive);
         if (e->history_enabled) {
             add_s(rs, "tabular/history/customer_column", e->hist_customer);
             add_s(rs, "tabular/history/time_column", e->hist_time);

@@ -63,6 +63,10 @@ static int write_tabular(hid_t f, const TmlExport *e) {
         w_i64s(c, "n_cats", e->col_n_cats, e->n_cols) || w_strs(g, "categories", e->categories, e->n_categories) ||
         w_strs(g, "feature_names", e->feature_names, e->tab_dim) || w_attr_i64(h, "enabled", e->history_enabled))
         goto done;
+    /* written only when set, so exports without them keep their bytes and checksums */
+    if ((e->tab_keep_missing && w_attr_i64(g, "keep_missing", e->tab_keep_missing)) ||
+        (e->tab_derive && e->tab_derive[0] && w_attr_str(g, "derive", e->tab_derive)))
+        goto done;
     if (e->history_enabled &&
         (w_attr_str(h, "customer_column", e->hist_customer) || w_attr_str(h, "time_column", e->hist_time) ||
          w_attr_str(h, "sentiment_column", e->hist_sentiment) || w_attr_str(h, "intent_column", e->hist_intent) ||
@@ -88,7 +92,8 @@ static int write_tensors(hid_t f, const TmlExport *e) {
         hid_t g = tml_h5_exists(f, gname) ? H5Gopen2(f, gname, H5P_DEFAULT) : group(f, gname);
         if (g < 0) return -1;
         hsize_t dims[2] = {(hsize_t)t->rows, (hsize_t)t->cols};
-        int rc = tml_h5_write(g, slash + 1, H5T_NATIVE_FLOAT, t->cols > 0 ? 2 : 1, dims, t->data, 0);
+        int rc = t->ints ? tml_h5_write(g, slash + 1, H5T_NATIVE_INT32, t->cols > 0 ? 2 : 1, dims, t->ints, 0)
+                         : tml_h5_write(g, slash + 1, H5T_NATIVE_FLOAT, t->cols > 0 ? 2 : 1, dims, t->data, 0);
         H5Gclose(g);
         if (rc) return -1;
     }
@@ -200,20 +205,33 @@ static void *r_nums(Rd *r, hid_t loc, const char *name, hid_t mem_type, size_t e
     return out;
 }
 
+/* 1 when dataset name stores integers (tree indices), 0 for floats, -1 when unreadable. */
+static int is_int_dataset(hid_t g, const char *name) {
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t t = H5Dget_type(d);
+    int rc = t < 0 ? -1 : H5Tget_class(t) == H5T_INTEGER;
+    if (t >= 0) H5Tclose(t);
+    H5Dclose(d);
+    return rc;
+}
+
 static int r_tensor(Rd *r, TmlExport *e, hid_t g, const char *group_name, const char *name) {
     if (r->failed) return -1;
     hsize_t dims[2] = {0, 0};
-    int rank = tml_h5_rank(g, name, dims);
-    if (rank < 0) return rd_fail(r, name, "tensor cannot be opened");
+    int rank = tml_h5_rank(g, name, dims), ints = is_int_dataset(g, name);
+    if (rank < 0 || ints < 0) return rd_fail(r, name, "tensor cannot be opened");
     size_t n = (size_t)dims[0] * (size_t)(rank == 2 ? dims[1] : 1);
-    float *data = (rank == 1 || rank == 2) ? malloc((n > 0 ? n : 1) * sizeof(float)) : NULL;
-    if (!data || (n > 0 && tml_h5_read(g, name, H5T_NATIVE_FLOAT, data) < 0)) {
+    void *data = (rank == 1 || rank == 2) ? malloc((n > 0 ? n : 1) * 4) : NULL;
+    if (!data || (n > 0 && tml_h5_read(g, name, ints ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT, data) < 0)) {
         free(data);
         return rd_fail(r, name, "tensor cannot be read (truncated file?)");
     }
     char key[48];
     snprintf(key, sizeof key, "%s/%s", group_name, name);
-    if (tml_export_add_tensor(e, key, (int64_t)dims[0], rank == 2 ? (int64_t)dims[1] : 0, data, r->err) < 0) {
+    int64_t rows = (int64_t)dims[0], cols = rank == 2 ? (int64_t)dims[1] : 0;
+    if ((ints ? tml_export_add_tensor_i32(e, key, rows, cols, data, r->err)
+              : tml_export_add_tensor(e, key, rows, cols, data, r->err)) < 0) {
         r->failed = 1;
         return -1;
     }
@@ -297,6 +315,8 @@ static void read_tabular(Rd *r, hid_t f, TmlExport *e) {
     }
     e->feature_names = fn;
     if (!fn) e->tab_dim = 0; /* nothing to free */
+    if (!r->failed && tml_h5_has_attr(g, "keep_missing")) e->tab_keep_missing = r_attr_i64(r, g, "keep_missing");
+    if (!r->failed && tml_h5_has_attr(g, "derive")) e->tab_derive = r_attr_str(r, g, "derive");
     e->history_enabled = r_attr_i64(r, h, "enabled");
     if (!r->failed && e->history_enabled) {
         e->hist_customer = r_attr_str(r, h, "customer_column");
@@ -383,12 +403,14 @@ static TmlExport *read_h5_locked(const char *path, TmlError *err) {
         tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", path, e->kind);
         goto fail;
     }
-    if ((gw = open_group(&r, f, "weights")) < 0) goto fail;
+    /* a network keeps its tensors in weights/, a tree model in trees/ */
+    const char *tgroup = e->arch && !strcmp(e->arch, "gbdt") ? "trees" : "weights";
+    if ((gw = open_group(&r, f, tgroup)) < 0) goto fail;
     names = calloc(TML_EXPORT_MAX_TENSORS + 2, sizeof *names);
     if (!names) goto fail;
     hsize_t idx = 0;
     H5Literate(gw, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, &names);
-    for (int k = 0; names[k] && !r.failed; k++) r_tensor(&r, e, gw, "weights", names[k]);
+    for (int k = 0; names[k] && !r.failed; k++) r_tensor(&r, e, gw, tgroup, names[k]);
     if (r.failed) goto fail;
     for (int k = 0; names[k]; k++) free(names[k]);
     free(names);

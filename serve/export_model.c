@@ -13,7 +13,7 @@
 TmlExport *tml_export_new(void) {
     TmlExport *e = calloc(1, sizeof *e);
     if (e) {
-        e->format_version = TML_EXPORT_VERSION;
+        e->format_version = 1; /* raised to 2 by the writer when a version-2 field is used */
         e->positive = -1;
     }
     return e;
@@ -37,10 +37,11 @@ void tml_export_free(TmlExport *e) {
     free(e->col_fill), free(e->col_mean), free(e->col_std), free(e->col_offset), free(e->col_n_cats);
     free_strs(e->categories, e->n_categories);
     free_strs(e->feature_names, e->tab_dim);
+    free(e->tab_derive);
     free(e->hist_customer), free(e->hist_time), free(e->hist_sentiment), free(e->hist_intent);
     free(e->hist_response), free(e->hist_cutoff);
     free_strs(e->history_features, e->history_dim);
-    for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data);
+    for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data), free(e->tensors[k].ints);
     free(e);
 }
 
@@ -61,6 +62,23 @@ int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t c
     t->rows = rows;
     t->cols = cols;
     t->data = data;
+    t->ints = NULL;
+    return 0;
+}
+
+int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
+                              TmlError *err) {
+    if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
+        free(data);
+        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
+                        TML_EXPORT_VERSION);
+    }
+    TmlExportTensor *t = &e->tensors[e->n_tensors++];
+    snprintf(t->key, sizeof t->key, "%s", key);
+    t->rows = rows;
+    t->cols = cols;
+    t->data = NULL;
+    t->ints = data;
     return 0;
 }
 
@@ -84,8 +102,20 @@ int tml_export_want_tensor(const TmlExport *e, const char *where, const char *ke
     if (t->rows != rows || t->cols != cols)
         return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the model spec needs (%lld, %lld)", where, key,
                         (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols);
-    if (!t->data) return tml_fail(err, "%s: tensor '%s' has no data", where, key);
+    if (!t->data) return tml_fail(err, "%s: tensor '%s' is not float32 (or has no data)", where, key);
     return 0;
+}
+
+const TmlExportTensor *tml_export_want_ints(const TmlExport *e, const char *where, const char *key, int64_t rows,
+                                            int64_t cols, TmlError *err) {
+    const TmlExportTensor *t = tml_export_tensor(e, key);
+    if (!t) return tml_fail(err, "%s: tensor '%s' is missing; re-export the model", where, key), NULL;
+    if ((rows >= 0 && t->rows != rows) || t->cols != cols)
+        return tml_fail(err, "%s: tensor '%s' has shape (%lld, %lld) but the model needs (%lld, %lld)", where, key,
+                        (long long)t->rows, (long long)t->cols, (long long)rows, (long long)cols),
+               NULL;
+    if (!t->ints) return tml_fail(err, "%s: tensor '%s' is not int32", where, key), NULL;
+    return t;
 }
 
 static int one_of(const char *s, const char *a, const char *b, const char *c) {
@@ -133,6 +163,11 @@ static int validate_tabular(const TmlExport *e, const char *where, TmlError *err
 }
 
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
+    int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
+    if (v2 && e->format_version < 2)
+        return tml_fail(err, "%s: a version-1 export cannot hold tree models, kept missing values or derived columns; "
+                             "export the model again",
+                        where);
     if (!e->kind || !e->arch || !e->task)
         return tml_fail(err, "%s: kind, task or model attributes are missing; re-export the model", where);
     int text = !strcmp(e->kind, "text");

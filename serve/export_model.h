@@ -11,16 +11,20 @@
 #include "ticketml/error.h"
 
 #define TML_EXPORT_FORMAT "ticketml-export"
-#define TML_EXPORT_VERSION 1
+/* The newest version this library reads. Exports are written as version 1 unless they use a
+ * version-2 feature (tree models, kept missing values, derived columns): version-1 readers would
+ * misread those, and version-1 exports keep their bytes and checksums. */
+#define TML_EXPORT_VERSION 2
 #define TML_EXPORT_HASH "fnv1a32"
-#define TML_EXPORT_MAX_TENSORS 6
+#define TML_EXPORT_MAX_TENSORS 16
 
-/* A float32 array: weights (2-D) or the idf vector (1-D, cols = 0). Key is its path, e.g.
- * "weights/embedding" or "text/idf". */
+/* An array: weights (2-D float32), the idf vector (1-D, cols = 0), or a tree model's flat arrays
+ * (float32 or int32). Key is its path, e.g. "weights/embedding", "text/idf", "trees/left". */
 typedef struct TmlExportTensor {
     char key[48];
     int64_t rows, cols;  /* cols 0: 1-D of rows values */
-    float *data;         /* owned */
+    float *data;         /* owned: a float32 tensor (NULL for int32) */
+    int32_t *ints;       /* owned: an int32 tensor (NULL for float32) */
 } TmlExportTensor;
 
 typedef struct TmlExport {
@@ -28,10 +32,10 @@ typedef struct TmlExport {
     char *task;          /* "intent", "sentiment", "churn" or free text */
     char *kind;          /* "text" | "tabular" */
     /* model/ */
-    char *arch;          /* "linear" | "embedding" | "tabular" */
-    char *loss;          /* "softmax" | "ova" */
-    char *bag;           /* "mean" | "sum" */
-    int64_t in_dim, dim, hidden, n_out;
+    char *arch;          /* "linear" | "embedding" | "tabular" | "gbdt" */
+    char *loss;          /* "softmax" | "ova" (gbdt: "logistic" | "softmax") */
+    char *bag;           /* "mean" | "sum" (gbdt: "none") */
+    int64_t in_dim, dim, hidden, n_out; /* gbdt: dense width, tree features, 0, classes */
     /* labels/ */
     int64_t n_labels;
     char **labels;       /* (n_labels) class index order */
@@ -50,6 +54,8 @@ typedef struct TmlExport {
     int64_t n_categories;
     char **categories;   /* (n_categories): each column's categories in one-hot order, columns in order */
     char **feature_names; /* (tab_dim) */
+    int64_t tab_keep_missing; /* 1: blank numbers are NaN, not imputed (tree models) */
+    char *tab_derive;    /* derived columns in the config's syntax (data/derive.h); NULL: none */
     /* history/ (kind tabular) */
     int64_t history_enabled;
     char *hist_customer, *hist_time, *hist_sentiment, *hist_intent, *hist_response, *hist_cutoff;
@@ -69,6 +75,8 @@ void tml_export_free(TmlExport *e);
 const TmlExportTensor *tml_export_tensor(const TmlExport *e, const char *key);
 /* Adds a tensor taking ownership of data (freed with e). -1 when the table is full. */
 int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t cols, float *data, TmlError *err);
+int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
+                              TmlError *err);
 
 /* Checks the fields against each other (known kind/arch/loss, shapes matching the spec, label
  * count, vocabulary + buckets = in_dim, tabular offsets inside dim, sorted categories). where

@@ -1,5 +1,5 @@
-/* export_st.c — the export as model.safetensors (the float32 tensors: weights and the idf vector)
- * plus model.json (every other field, nested the same way as the HDF5 groups). safetensors is an
+/* export_st.c — the export as model.safetensors (the tensors: weights, the idf vector, a tree
+ * model's int32 and float32 arrays) plus model.json (every other field, nested the same way as the HDF5 groups). safetensors is an
  * 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}} padded
  * with spaces to a multiple of 8, then the raw data; offsets are relative to the data start.
  * Layout in docs/export-format.md. */
@@ -101,6 +101,8 @@ static json_t *build_json(const TmlExport *e, int *bad) {
         put(t, "columns", c, bad);
         put(t, "categories", str_list(e->categories, e->n_categories), bad);
         put(t, "feature_names", str_list(e->feature_names, e->tab_dim), bad);
+        if (e->tab_keep_missing) put(t, "keep_missing", json_integer(e->tab_keep_missing), bad);
+        if (e->tab_derive && e->tab_derive[0]) put(t, "derive", json_string(e->tab_derive), bad);
         put(h, "enabled", json_integer(e->history_enabled), bad);
         if (e->history_enabled) {
             put(h, "customer_column", json_string(e->hist_customer ? e->hist_customer : ""), bad);
@@ -141,7 +143,7 @@ static int write_safetensors(const TmlExport *e, const char *path, TmlError *err
         json_t *o = json_object(), *offs = json_array();
         json_array_append_new(offs, json_integer((json_int_t)off));
         json_array_append_new(offs, json_integer((json_int_t)(off + 4 * n)));
-        json_object_set_new(o, "dtype", json_string("F32"));
+        json_object_set_new(o, "dtype", json_string(t->ints ? "I32" : "F32"));
         json_object_set_new(o, "shape", shape);
         json_object_set_new(o, "data_offsets", offs);
         json_object_set_new(hdr, t->key, o);
@@ -161,7 +163,8 @@ static int write_safetensors(const TmlExport *e, const char *path, TmlError *err
     for (size_t i = len; ok && i < padded; i++) ok = fputc(' ', f) != EOF;
     for (int k = 0; ok && k < e->n_tensors; k++) {
         size_t n = (size_t)ts[k]->rows * (size_t)(ts[k]->cols > 0 ? ts[k]->cols : 1);
-        ok = n == 0 || fwrite(ts[k]->data, sizeof(float), n, f) == n;
+        const void *src = ts[k]->ints ? (const void *)ts[k]->ints : (const void *)ts[k]->data;
+        ok = n == 0 || fwrite(src, 4, n, f) == n;
     }
     free(text);
     if (fclose(f) != 0) ok = 0;
@@ -339,6 +342,8 @@ static void read_tabular_json(Jr *r, json_t *root, TmlExport *e) {
         r->failed = 1;
     }
     if ((e->feature_names = fn)) e->tab_dim = dim;
+    if (json_object_get(t, "keep_missing")) e->tab_keep_missing = jint(r, t, "keep_missing", "tabular/keep_missing");
+    if (json_object_get(t, "derive")) e->tab_derive = jstr(r, t, "derive", "tabular/derive");
     e->history_enabled = jint(r, h, "enabled", "tabular/history/enabled");
     if (!r->failed && e->history_enabled) {
         e->hist_customer = jstr(r, h, "customer_column", "tabular/history/customer_column");
@@ -388,10 +393,11 @@ static int read_safetensors(const char *path, TmlExport *e, TmlError *err) {
         if (!strcmp(key, "__metadata__")) continue;
         json_t *dt = json_object_get(v, "dtype"), *shape = json_object_get(v, "shape"),
                *offs = json_object_get(v, "data_offsets");
-        if (!json_is_string(dt) || strcmp(json_string_value(dt), "F32") != 0 || !json_is_array(shape) ||
+        int ints = json_is_string(dt) && !strcmp(json_string_value(dt), "I32");
+        if (!json_is_string(dt) || (!ints && strcmp(json_string_value(dt), "F32") != 0) || !json_is_array(shape) ||
             json_array_size(shape) < 1 || json_array_size(shape) > 2 || !json_is_array(offs) ||
             json_array_size(offs) != 2) {
-            tml_fail(err, "%s: tensor '%s' is not a 1-D or 2-D F32 tensor", path, key);
+            tml_fail(err, "%s: tensor '%s' is not a 1-D or 2-D F32 or I32 tensor", path, key);
             goto done;
         }
         int64_t rows = json_integer_value(json_array_get(shape, 0));
@@ -408,13 +414,15 @@ static int read_safetensors(const char *path, TmlExport *e, TmlError *err) {
                      path, key, (unsigned long long)(data_start + en), (unsigned long long)size);
             goto done;
         }
-        float *data = malloc(n > 0 ? 4 * n : 4);
+        void *data = malloc(n > 0 ? 4 * n : 4);
         if (!data || fseeko(f, (off_t)(data_start + b), SEEK_SET) != 0 || (n > 0 && fread(data, 4, n, f) != n)) {
             free(data);
             tml_fail(err, "%s: cannot read tensor '%s'", path, key);
             goto done;
         }
-        if (tml_export_add_tensor(e, key, rows, cols, data, err)) goto done;
+        if (ints ? tml_export_add_tensor_i32(e, key, rows, cols, data, err)
+                 : tml_export_add_tensor(e, key, rows, cols, data, err))
+            goto done;
     }
     rc = 0;
 done:

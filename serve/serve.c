@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/derive.h"
 #include "data/tabular.h"
 #include "data/textfeat.h"
 #include "serve/export_io.h"
@@ -22,6 +23,7 @@ struct TmlServeModel {
     size_t scratch_n;       /* floats of scratch one forward needs */
     TmlTextFeaturizer *tf;  /* text */
     TmlTabular tab;         /* tabular: cols owned, strings borrowed from ex */
+    TmlDeriveSpec *derive;  /* tabular: derived columns computed from the row (NULL: none) */
     int n_fields;
     const char **fields;    /* (n_fields) borrowed from ex */
 };
@@ -55,7 +57,18 @@ static int build_tabular(TmlServeModel *m, TmlError *err) {
         c->cats = e->categories + cat;
         c->offset = (int)e->col_offset[i];
         cat += e->col_n_cats[i];
-        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE) m->fields[m->n_fields++] = c->name;
+    }
+    tb->keep_missing = e->tab_keep_missing != 0;
+    if (e->tab_derive && e->tab_derive[0]) {
+        TmlError e2;
+        if (!(m->derive = tml_derive_parse(e->tab_derive, &e2))) return tml_fail(err, "tabular/derive: %s", e2.msg);
+    }
+    /* the fields a row carries: every input column but the derived ones (computed from the row) */
+    for (int64_t i = 0; i < e->n_cols; i++) {
+        const TmlTabColumn *c = &tb->cols[i];
+        int derived = 0;
+        for (int k = 0; m->derive && k < m->derive->n && !derived; k++) derived = !strcmp(m->derive->d[k].name, c->name);
+        if (c->type != TML_COL_ID && c->type != TML_COL_IGNORE && !derived) m->fields[m->n_fields++] = c->name;
     }
     return 0;
 }
@@ -98,6 +111,7 @@ void tml_serve_free(TmlServeModel *m) {
     if (!m) return;
     if (m->fwd) m->family->free(m->fwd);
     tml_textfeat_free(m->tf);
+    tml_derive_free(m->derive);
     free(m->tab.cols);
     free(m->fields);
     tml_export_free(m->ex);
@@ -290,7 +304,12 @@ int64_t tml_serve_text_features(const TmlServeModel *m, const char *text, int32_
 int tml_serve_row_features(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
                            float *dense_out, TmlError *err) {
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
-    return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+    if (!m->derive) return tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, dense_out, err);
+    char **dn, **dv; /* the row's fields plus the derived columns computed from them */
+    if (tml_derive_row(m->derive, (char *const *)names, (char *const *)values, n, &dn, &dv, err)) return -1;
+    int rc = tml_tabular_transform_row(&m->tab, dn, dv, n + m->derive->n, dense_out, err);
+    tml_derive_row_free(m->derive, dn, dv, n);
+    return rc;
 }
 
 int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, const char *const *values, int n,
@@ -298,7 +317,7 @@ int tml_serve_predict_row(const TmlServeModel *m, const char *const *names, cons
     if (m->text) return tml_fail(err, "this is a text model; call tml_serve_predict_text");
     float *x = malloc(((size_t)m->tab.dim + m->scratch_n + 1) * sizeof *x);
     if (!x) return tml_fail(err, "out of memory");
-    int rc = tml_tabular_transform_row(&m->tab, (char *const *)names, (char *const *)values, n, x, err);
+    int rc = tml_serve_row_features(m, names, values, n, x, err);
     if (rc == 0) {
         int t = forward(m, NULL, NULL, 0, x, probs_out, x + m->tab.dim);
         if (top) *top = t;

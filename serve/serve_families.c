@@ -6,10 +6,12 @@
 
 extern const TmlServeFamily tml_serve_family_bag; /* serve/serve_net.c: text, linear | embedding */
 extern const TmlServeFamily tml_serve_family_mlp; /* serve/serve_net.c: tabular */
+extern const TmlServeFamily tml_serve_family_gbdt; /* serve/serve_gbdt.c: tabular, gbdt */
 
 static const TmlServeFamily *const FAMILIES[] = {
     &tml_serve_family_bag,
     &tml_serve_family_mlp,
+    &tml_serve_family_gbdt,
     NULL,
 };
 

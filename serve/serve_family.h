@@ -39,6 +39,9 @@ const TmlServeFamily *tml_serve_family_for_arch(const char *arch);
  * a message naming where and the key. */
 int tml_export_want_tensor(const TmlExport *e, const char *where, const char *key, int64_t rows, int64_t cols,
                            TmlError *err);
+/* The same for an int32 tensor (rows < 0: any length); the tensor, or NULL with err set. */
+const TmlExportTensor *tml_export_want_ints(const TmlExport *e, const char *where, const char *key, int64_t rows,
+                                            int64_t cols, TmlError *err);
 /* Softmax (ova = 0) or element-wise sigmoid (ova = 1) of logits p (C) in place; returns the argmax
  * (first on ties). */
 int tml_serve_finish(float *p, int C, int ova);

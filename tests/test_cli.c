@@ -1,6 +1,7 @@
 /* test_cli.c — the `ticketml` command end to end on a small generated corpus: train, eval with a
  * report, compare, explain, finetune with a new label, Ctrl-C + --resume giving the same model as
- * an uninterrupted run, and bad input (config typo, missing file, corrupt or truncated model,
+ * an uninterrupted run (networks and gradient-boosted trees), boosting continued by finetune, and
+ * bad input (config typo, missing file, corrupt or truncated model,
  * empty data) failing with one message, exit 2 and no output file. Skips when ./ticketml is absent. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,6 +182,90 @@ static void test_resume_matches_uninterrupted(void **state) {
     free(b);
 }
 
+/* Every node of a tree model's trees, as bytes (for bit-equality checks). */
+static char *read_trees(const char *name, size_t *n_out) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    const char *names[] = {"gbdt/trees/node_feature", "gbdt/trees/node_threshold", "gbdt/trees/node_value",
+                           "gbdt/trees/node_left", "gbdt/trees/cats"};
+    char *all = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 5; i++) {
+        hid_t ds = H5Dopen2(f, names[i], H5P_DEFAULT);
+        assert_true(ds >= 0);
+        hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+        size_t k = (size_t)H5Sget_simple_extent_npoints(sp) * H5Tget_size(ty);
+        all = realloc(all, n + k + 1);
+        if (k) assert_true(H5Dread(ds, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, all + n) >= 0);
+        n += k;
+        H5Tclose(ty);
+        H5Sclose(sp);
+        H5Dclose(ds);
+    }
+    H5Fclose(f);
+    *n_out = n;
+    return all;
+}
+
+static int64_t n_trees(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t g = H5Gopen2(f, "gbdt/trees", H5P_DEFAULT), a = H5Aopen(g, "n_trees", H5P_DEFAULT);
+    int64_t v = -1;
+    assert_true(H5Aread(a, H5T_NATIVE_INT64, &v) >= 0);
+    H5Aclose(a);
+    H5Gclose(g);
+    H5Fclose(f);
+    return v;
+}
+
+/* Gradient-boosted trees through the CLI: Ctrl-C at a round and --resume give the trees of an
+ * uninterrupted run (row and feature sampling included); finetune continues boosting on new rows;
+ * eval, explain (LIME + TreeSHAP), export and predict take the model. */
+static void test_gbdt_resume_finetune(void **state) {
+    (void)state;
+    NEED_BINARY();
+    write_file("gbdt.ini", "[data]\nkind = tabular\ntrain = corpus/customers.csv\nlabel = churn\nid = customer_id\n"
+                           "positive = Yes\ntickets = corpus/tickets.csv\nhistory = true\ncustomer = customer_id\n"
+                           "valid_frac = 0.2\nseed = 4\n[tabular]\nignore = customer_id\nbuckets = tenure_months: 6 24\n"
+                           "[model]\ntype = gbdt\nmax_leaves = 6\nmin_data_in_leaf = 5\n"
+                           "[train]\nrounds = 40\nlr = 0.1\nsubsample = 0.8\ncolsample = 0.7\npatience = 0\nseed = 9\n");
+    assert_int_equal(run("%s train gbdt.ini --out gfull.h5 --quiet", g_bin), 0);
+    assert_int_equal(run("TICKETML_INTERRUPT_AT_STEP=17 %s train gbdt.ini --out gpart.h5 --quiet", g_bin), 130);
+    assert_true(exists("gpart.h5.ckpt"));
+    assert_int_equal(run("%s train gbdt.ini --out gpart.h5 --resume", g_bin), 0);
+    expect_output("resuming from");
+    size_t na, nb;
+    char *a = read_trees("gfull.h5", &na), *b = read_trees("gpart.h5", &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    int64_t kept = n_trees("gfull.h5"); /* the trees of the best validation round */
+    assert_true(kept >= 1 && kept <= 40);
+    /* finetune: 10 more rounds on the same customers (labels known to the model) */
+    write_file("gft.ini", "[data]\nkind = tabular\ntrain = corpus/customers.csv\nlabel = churn\nvalid_frac = 0\n"
+                          "[train]\nrounds = 10\nlr = 0.05\n");
+    assert_int_equal(run("%s finetune --from gfull.h5 gft.ini --out gft.h5", g_bin), 0);
+    assert_int_equal(n_trees("gft.h5"), kept + 10);
+    assert_int_equal(run("%s eval gft.h5 corpus/customers.csv --tickets corpus/tickets.csv --report grep --explain 1 --samples 200",
+                         g_bin), 0);
+    assert_true(exists("grep/report.json"));
+    char *rep = slurp("grep/report.json");
+    assert_non_null(strstr(rep, "\"feature_importance\""));
+    free(rep);
+    assert_int_equal(run("%s explain gft.h5 corpus/customers.csv --tickets corpus/tickets.csv --rows 1-2 --samples 200", g_bin), 0);
+    expect_output("TreeSHAP");
+    assert_int_equal(run("%s export gft.h5 --out gexp && %s predict gexp corpus/customers.csv --tickets "
+                         "corpus/tickets.csv --top 1",
+                         g_bin, g_bin),
+                     0);
+}
+
 static void test_finetune_adds_label(void **state) {
     (void)state;
     NEED_BINARY();
@@ -265,6 +350,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_eval_compare_explain),
         cmocka_unit_test(test_resume_matches_uninterrupted),
+        cmocka_unit_test(test_gbdt_resume_finetune),
         cmocka_unit_test(test_finetune_adds_label),
         cmocka_unit_test(test_history_features_improve_churn),
         cmocka_unit_test(test_bad_input),

@@ -1,7 +1,8 @@
-/* test_export.c — export round trips: three small models trained in-process (text linear with
+/* test_export.c — export round trips: four small models trained in-process (text linear with
  * TF-IDF + char n-grams, text embedding + hidden layer with one-vs-all, tabular MLP with
- * categoricals, blanks and ticket-history features), exported as HDF5 and as safetensors + JSON;
- * the serving library must reproduce the trainer's probabilities (tml_net_score) to 1e-5,
+ * categoricals, blanks and ticket-history features, gradient-boosted trees with the same plus
+ * derived columns and missing values kept), exported as HDF5 and as safetensors + JSON; the
+ * serving library must reproduce the trainer's probabilities (tml_model_score) to 1e-5 (trees: 1e-6),
  * identically from 4 threads and in batches. Loading must reject an edited weight byte, edited
  * metadata, a truncated file, a newer version and a foreign file with a clear message.
  * scripts/check_export.py (h5py / safetensors / numpy) is run on the exports when available. */
@@ -34,7 +35,7 @@
 #include "trainer/modelfile.h"
 #include "trainer/train.h"
 
-enum { M_LINEAR = 0, M_EMBED = 1, M_TAB = 2, N_MODELS = 3 };
+enum { M_LINEAR = 0, M_EMBED = 1, M_TAB = 2, M_GBDT = 3, N_MODELS = 4 };
 
 typedef struct Trained {
     char name[16];
@@ -42,6 +43,7 @@ typedef struct Trained {
     char dir_h5[512], dir_st[512];
     char test_path[512];
     int n_test, C;
+    double tol;          /* serving vs trainer probabilities */
     float *ref;          /* (n_test, C) trainer probabilities */
     int32_t *labels;     /* (n_test) true classes */
     char **texts;        /* text models: (n_test) joined test texts */
@@ -138,6 +140,7 @@ static void write_tickets(const char *path, int n, uint64_t seed) {
 
 static void train_and_export(Trained *t, const char *name, const char *ini_text) {
     snprintf(t->name, sizeof t->name, "%s", name);
+    t->tol = strstr(ini_text, "type = gbdt") ? 1e-6 : 1e-5;
     char ini[512];
     snprintf(ini, sizeof ini, "%s/%s.ini", g_tmp, name);
     write_file(ini, ini_text);
@@ -281,6 +284,16 @@ static int setup(void **state) {
              "[train]\noptimizer = adamw\nlr = 0.01\nepochs = 5\nbatch_size = 32\nseed = 5\n",
              g_tmp, g_tmp, g_tmp);
     train_and_export(&g_m[M_TAB], "tabular", ini);
+    snprintf(ini, sizeof ini,
+             "[data]\nkind = tabular\ntrain = %s/cust_train.csv\ntest = %s/cust_test.csv\nlabel = churn\n"
+             "id = customer_id\npositive = Yes\ntickets = %s/tickets.csv\nhistory = true\ncustomer = customer_id\n"
+             "cutoff = 2025-03-01\nvalid_frac = 0.2\n"
+             "[tabular]\nratios = monthly/tenure\nbuckets = tenure: 12 24 48\n"
+             "counts = extras: paperless=Yes, plan!=basic\ncrosses = plan*paperless\n"
+             "[model]\ntask = churn\ntype = gbdt\nmax_leaves = 8\nmin_data_in_leaf = 5\n"
+             "[train]\nrounds = 40\nlr = 0.2\nseed = 6\n",
+             g_tmp, g_tmp, g_tmp);
+    train_and_export(&g_m[M_GBDT], "gbdt", ini);
     return 0;
 }
 
@@ -326,7 +339,7 @@ static void check_round_trip(const Trained *t, const char *dir) {
     int *tops = tu_xmalloc((size_t)t->n_test * sizeof *tops);
     float *p = serve_all(sm, t, tops);
     size_t n = (size_t)t->n_test * t->C;
-    assert_int_equal(tu_count_mismatch(t->name, p, t->ref, n, 1e-5, 0), 0);
+    assert_int_equal(tu_count_mismatch(t->name, p, t->ref, n, t->tol, 0), 0);
     double worst = 0;
     for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)p[i] - t->ref[i]));
     printf("  %-8s %-28s %3d rows x %2d labels: max |serve - trainer| = %.2g\n", t->name, strrchr(dir, '/') + 1,
@@ -567,6 +580,39 @@ static void expect_reject(const char *path, const char *needle) {
     if (!strstr(err.msg, needle)) fail_msg("%s: message '%s' lacks '%s'", path, err.msg, needle);
 }
 
+/* Trees: the serving library walks the exported arrays to the trainer's probabilities; the row
+ * API computes the derived columns itself (they are not fields a caller sends); an edited leaf
+ * value breaks the checksum. */
+static void test_round_trip_gbdt(void **state) {
+    const Trained *t = &g_m[M_GBDT];
+    check_round_trip(t, t->dir_h5);
+    check_round_trip(t, t->dir_st);
+    TmlError err;
+    /* trees, derived columns and kept missing values need format version 2; networks stay at 1 */
+    TmlExport *ex = tml_export_read(t->dir_h5, &err), *ex1 = tml_export_read(g_m[M_TAB].dir_h5, &err);
+    assert_non_null(ex);
+    assert_non_null(ex1);
+    assert_int_equal(ex->format_version, 2);
+    assert_int_equal(ex1->format_version, 1);
+    tml_export_free(ex);
+    tml_export_free(ex1);
+    TmlServeModel *sm = tml_serve_load(t->dir_h5, &err);
+    assert_non_null(sm);
+    for (int k = 0; k < tml_serve_n_fields(sm); k++) {
+        const char *f = tml_serve_field_name(sm, k);
+        assert_null(strstr(f, "_bucket"));
+        assert_null(strchr(f, '*'));
+        assert_null(strchr(f, '/'));
+    }
+    tml_serve_free(sm);
+    char d[600], p[700];
+    snprintf(d, sizeof d, "%s/bad_trees_st", g_tmp);
+    copy_export(t->dir_st, d);
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    flip_byte(p, file_size(p) - 3); /* the last tensor by key: trees/value */
+    expect_reject(d, "checksum mismatch");
+}
+
 static void test_reject_edited_weights(void **state) {
     char d[600], p[700];
     /* HDF5: one bit of the embedding table, found at its real file offset */
@@ -640,7 +686,9 @@ static void test_reject_version(void **state) {
     assert_true(H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0);
     H5Aclose(a);
     H5Fclose(f);
-    expect_reject(d, "version 2 is not supported");
+    char needle[64];
+    snprintf(needle, sizeof needle, "version %d is not supported", TML_EXPORT_VERSION + 1);
+    expect_reject(d, needle);
     snprintf(d, sizeof d, "%s/ver_json", g_tmp);
     copy_export(g_m[M_LINEAR].dir_st, d);
     snprintf(p, sizeof p, "%s/model.json", d);
@@ -758,8 +806,8 @@ static void test_check_export_py(void **state) {
         for (int f = 0; f < 1 + have_st; f++) {
             const Trained *t = &g_m[k];
             char cmd[2048];
-            snprintf(cmd, sizeof cmd, "python3 scripts/check_export.py --ticketml %s --export %s --data %s --tol 1e-5",
-                     exe, f ? t->dir_st : t->dir_h5, t->test_path);
+            snprintf(cmd, sizeof cmd, "python3 scripts/check_export.py --ticketml %s --export %s --data %s --tol %g",
+                     exe, f ? t->dir_st : t->dir_h5, t->test_path, t->tol);
             int rc = system(cmd);
             if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0) fail_msg("check_export.py failed (%d) on %s", rc, cmd);
         }
@@ -768,7 +816,8 @@ static void test_check_export_py(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_linear),     cmocka_unit_test(test_round_trip_embedding),
-        cmocka_unit_test(test_round_trip_tabular),    cmocka_unit_test(test_load_by_file),
+        cmocka_unit_test(test_round_trip_tabular),    cmocka_unit_test(test_round_trip_gbdt),
+        cmocka_unit_test(test_load_by_file),
         cmocka_unit_test(test_features_api),          cmocka_unit_test(test_threads),
         cmocka_unit_test(test_concurrent_loads),
         cmocka_unit_test(test_reject_edited_weights), cmocka_unit_test(test_reject_truncated),

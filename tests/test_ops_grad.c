@@ -560,8 +560,56 @@ static void test_grad_attention(void **state) {
     }
 }
 
+/* Tree objectives (tml_gbdt_gradients): g and h are the first and second derivatives of the
+ * weighted loss in the score, checked by central differences of a double-precision loss (eps 1e-3:
+ * truncation ~1e-7, so 1e-5 / 1e-4 bound float rounding of g and h). */
+static double logistic_loss(double s, int y, double w) {
+    double p = 1 / (1 + exp(-s));
+    return -w * (y ? log(p) : log(1 - p));
+}
+
+static double softmax_loss(const double *s, int K, int y, double w) {
+    double mx = s[0], z = 0;
+    for (int k = 1; k < K; k++) mx = s[k] > mx ? s[k] : mx;
+    for (int k = 0; k < K; k++) z += exp(s[k] - mx);
+    return -w * (s[y] - mx - log(z));
+}
+
+static void test_gbdt_gradients_fd(void **state) {
+    const double eps = 1e-3;
+    float scores[4] = {-2.0f, 0.3f, 1.7f, 0.0f};
+    int32_t labels[4] = {1, 0, 1, -1};
+    float cw[2] = {0.5f, 3.0f}, gh[8];
+    tml_gbdt_gradients(g_be, gh, scores, labels, cw, 4, 1);
+    for (int i = 0; i < 3; i++) {
+        double s = scores[i], w = cw[labels[i]];
+        double lp = logistic_loss(s + eps, labels[i], w), l0 = logistic_loss(s, labels[i], w),
+               lm = logistic_loss(s - eps, labels[i], w);
+        assert_true(fabs(gh[2 * i] - (lp - lm) / (2 * eps)) < 1e-5);
+        assert_true(fabs(gh[2 * i + 1] - (lp - 2 * l0 + lm) / (eps * eps)) < 1e-4);
+    }
+    assert_true(gh[6] == 0 && gh[7] == 0); /* label -1: ignored */
+    /* softmax, 3 classes, 2 rows */
+    float sm[6] = {0.2f, -1.0f, 0.5f, 2.0f, 0.1f, -0.3f};
+    int32_t sl[2] = {2, 0};
+    float g3[12];
+    tml_gbdt_gradients(g_be, g3, sm, sl, NULL, 2, 3);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 3; k++) {
+            double s[3] = {sm[i * 3], sm[i * 3 + 1], sm[i * 3 + 2]}, l0 = softmax_loss(s, 3, sl[i], 1);
+            s[k] += eps;
+            double lp = softmax_loss(s, 3, sl[i], 1);
+            s[k] -= 2 * eps;
+            double lm = softmax_loss(s, 3, sl[i], 1);
+            const float *o = g3 + ((size_t)k * 2 + i) * 2;
+            assert_true(fabs(o[0] - (lp - lm) / (2 * eps)) < 1e-5);
+            assert_true(fabs(o[1] - (lp - 2 * l0 + lm) / (eps * eps)) < 1e-4);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gbdt_gradients_fd),
         cmocka_unit_test(test_grad_linear),
         cmocka_unit_test(test_grad_relu),
         cmocka_unit_test(test_grad_embbag),

@@ -1344,6 +1344,348 @@ static void test_attention(void **state) {
     }
 }
 
+/* ---- gradient-boosted trees ------------------------------------------------------------------ */
+/* Random binned data (N, F) with NB-stride bins (feature f has nb[f] value bins + the missing bin),
+ * gradients in [-1, 1], hessians in (0, 1], and a sorted random subset of rows. */
+typedef struct TreeData {
+    int64_t N, n;
+    int F, NB;
+    uint8_t *bins;
+    float *gh;
+    int32_t *rows;
+    int *nb;
+} TreeData;
+
+static TreeData tree_data(int64_t N, int F, int NB, double keep, uint64_t seed) {
+    TreeData t = {N, 0, F, NB, tu_xmalloc((size_t)N * F + 1), host_floats((size_t)N * 2), tu_xmalloc(4 * (size_t)N + 4),
+                  tu_xmalloc(sizeof(int) * (size_t)F)};
+    TuRng r;
+    tu_rng_seed(&r, seed);
+    for (int f = 0; f < F; f++) t.nb[f] = 1 + tu_rng_int(&r, NB - 1);
+    for (int64_t i = 0; i < N; i++) {
+        for (int f = 0; f < F; f++) t.bins[i * F + f] = (uint8_t)tu_rng_int(&r, t.nb[f] + 1);
+        t.gh[2 * i] = tu_rng_uniform(&r, -1, 1);
+        t.gh[2 * i + 1] = tu_rng_uniform(&r, 1e-3f, 1);
+        if (tu_rng_uniform(&r, 0, 1) < keep) t.rows[t.n++] = (int32_t)i;
+    }
+    return t;
+}
+
+static void tree_data_free(TreeData *t) { free(t->bins), free(t->gh), free(t->rows), free(t->nb); }
+
+static void run_hist(TmlBackend *be, const TreeData *t, int use_rows, const uint8_t *used, double *out) {
+    Arena ar = {.be = be};
+    size_t hb = sizeof(double) * (size_t)t->F * t->NB * 3;
+    uint8_t *db = arena_in(&ar, "bins", t->bins, (size_t)t->N * t->F);
+    float *dg = arena_in(&ar, "gh", t->gh, sizeof(float) * (size_t)t->N * 2);
+    int32_t *dr = use_rows ? arena_in(&ar, "rows", t->rows, 4 * (size_t)(t->n ? t->n : 1)) : NULL;
+    uint8_t *du = used ? arena_in(&ar, "used", used, (size_t)t->F) : NULL;
+    double *dh = arena_out(&ar, "hist", hb), *ds = arena_out(&ar, "sub", hb);
+    tml_gbdt_hist(be, dh, db, t->N, t->F, t->NB, dg, dr, use_rows ? t->n : t->N, du);
+    tml_gbdt_hist_subtract(be, ds, dh, dh, (size_t)t->F * t->NB * 3); /* h - h = 0 exactly */
+    tml_download(be, out, dh, hb);
+    double *z = tu_xmalloc(hb);
+    tml_download(be, z, ds, hb);
+    for (size_t i = 0; i < hb / sizeof(double); i++) assert_true(z[i] == 0.0);
+    free(z);
+    arena_finish(&ar);
+}
+
+/* Histograms: the CPU against a naive double loop, the backend against the CPU. Counts are exact
+ * everywhere; sums differ by order only (CPU: fixed row chunks; CUDA: float shared-memory atomics
+ * per block, then double), so to n * 2^-24 * max|g| at worst: HIST_ATOL below covers 1e5 rows. */
+#define HIST_ATOL 2e-2
+#define HIST_RTOL 1e-5
+static void test_gbdt_hist(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const struct { int64_t N; int F, NB, use_rows, mask; double keep; } cases[] = {
+        {1, 1, 2, 0, 0, 1.0}, {1000, 3, 17, 1, 0, 0.5}, {100000, 7, 256, 0, 1, 1.0}, {70001, 20, 64, 1, 1, 0.3}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        TreeData t = tree_data(cases[ci].N, cases[ci].F, cases[ci].NB, cases[ci].keep, 20 + ci);
+        uint8_t *used = NULL;
+        if (cases[ci].mask) {
+            used = tu_xmalloc((size_t)t.F);
+            for (int f = 0; f < t.F; f++) used[f] = f % 3 != 1;
+        }
+        size_t hn = (size_t)t.F * t.NB * 3;
+        double *ref = calloc(hn, sizeof(double)), *cpu = tu_xmalloc(hn * 8), *got = tu_xmalloc(hn * 8);
+        int64_t n = cases[ci].use_rows ? t.n : t.N;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t r = cases[ci].use_rows ? t.rows[i] : i;
+            for (int f = 0; f < t.F; f++) {
+                if (used && !used[f]) continue;
+                double *e = ref + ((size_t)f * t.NB + t.bins[r * t.F + f]) * 3;
+                e[0] += t.gh[2 * r], e[1] += t.gh[2 * r + 1], e[2] += 1;
+            }
+        }
+        run_hist(g_cpu, &t, cases[ci].use_rows, used, cpu);
+        run_hist(be, &t, cases[ci].use_rows, used, got);
+        size_t bad = 0;
+        for (size_t i = 0; i < hn; i++) {
+            int count = i % 3 == 2;
+            double tol_c = count ? 0 : 1e-9 * (1 + fabs(ref[i])), tol_b = count ? 0 : HIST_ATOL + HIST_RTOL * fabs(cpu[i]);
+            if (fabs(cpu[i] - ref[i]) > tol_c || fabs(got[i] - cpu[i]) > tol_b) {
+                if (bad++ < 5) fprintf(stderr, "  hist case %zu [%zu]: naive %.9g cpu %.9g %s %.9g\n", ci, i, ref[i], cpu[i],
+                                       tml_backend_name(be), got[i]);
+            }
+        }
+        assert_int_equal(bad, 0);
+        free(ref), free(cpu), free(got), free(used);
+        tree_data_free(&t);
+    }
+}
+
+/* Split finding: the same histogram on both backends gives the same split (the scan is shared
+ * code in double); the CPU's gain equals a brute force over every numeric threshold and both
+ * missing directions. */
+static TmlGbdtSplit run_split(TmlBackend *be, const double *hist, const TmlGbdtFeature *ft, int F, int NB,
+                              const uint8_t *used, const TmlGbdtSplitParams *p) {
+    Arena ar = {.be = be};
+    double *dh = arena_in(&ar, "hist", hist, sizeof(double) * (size_t)F * NB * 3);
+    TmlGbdtFeature *df = arena_in(&ar, "feats", ft, sizeof *ft * (size_t)F);
+    uint8_t *du = used ? arena_in(&ar, "used", used, (size_t)F) : NULL;
+    TmlGbdtSplit *ds = arena_out(&ar, "split", sizeof(TmlGbdtSplit)), s;
+    tml_gbdt_split_find(be, ds, dh, df, F, NB, du, p);
+    tml_download(be, &s, ds, sizeof s);
+    arena_finish(&ar);
+    return s;
+}
+
+static double brute_numeric(const double *hist, const TmlGbdtFeature *ft, int F, int NB, const uint8_t *used,
+                            const TmlGbdtSplitParams *p) {
+    double best = 0;
+    for (int f = 0; f < F; f++) {
+        if (used && !used[f]) continue;
+        const double *h = hist + (size_t)f * NB * 3;
+        int nb = ft[f].n_bins;
+        double G = 0, H = 0, N = 0;
+        for (int b = 0; b <= nb; b++) G += h[b * 3], H += h[b * 3 + 1], N += h[b * 3 + 2];
+        for (int ml = 0; ml < 2; ml++)
+            for (int t = 0; t + 1 < nb; t++) {
+                if (ml && h[nb * 3 + 2] == 0) continue;
+                double gl = ml ? h[nb * 3] : 0, hl = ml ? h[nb * 3 + 1] : 0, nl = ml ? h[nb * 3 + 2] : 0;
+                for (int b = 0; b <= t; b++) gl += h[b * 3], hl += h[b * 3 + 1], nl += h[b * 3 + 2];
+                if (nl < p->min_data_in_leaf || N - nl < p->min_data_in_leaf || hl < p->min_child_weight ||
+                    H - hl < p->min_child_weight || nl <= 0 || N - nl <= 0)
+                    continue;
+                double l2 = p->lambda_l2, gain = gl * gl / (hl + l2) + (G - gl) * (G - gl) / (H - hl + l2) - G * G / (H + l2);
+                if (gain > best) best = gain;
+            }
+    }
+    return best;
+}
+
+static void test_gbdt_split_find(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    TuRng r;
+    tu_rng_seed(&r, 31);
+    for (int ci = 0; ci < 6; ci++) {
+        int F = 1 + tu_rng_int(&r, 12), NB = 2 + tu_rng_int(&r, 254), cats = ci >= 3;
+        TmlGbdtFeature *ft = tu_xmalloc(sizeof *ft * (size_t)F);
+        double *hist = calloc((size_t)F * NB * 3, sizeof(double));
+        for (int f = 0; f < F; f++) {
+            ft[f].n_bins = 1 + tu_rng_int(&r, NB - 1);
+            ft[f].categorical = cats && f % 2 == 0;
+            for (int b = 0; b <= ft[f].n_bins; b++) {
+                double n = (double)tu_rng_int(&r, 60);
+                hist[((size_t)f * NB + b) * 3] = n * tu_rng_uniform(&r, -0.6f, 0.4f);
+                hist[((size_t)f * NB + b) * 3 + 1] = n * tu_rng_uniform(&r, 0.05f, 0.25f);
+                hist[((size_t)f * NB + b) * 3 + 2] = n;
+            }
+        }
+        uint8_t *used = tu_xmalloc((size_t)F);
+        for (int f = 0; f < F; f++) used[f] = ci % 2 == 0 || f % 2 == 1 || F == 1;
+        TmlGbdtSplitParams p = {.lambda_l2 = ci * 0.5, .min_child_weight = 1e-3, .min_data_in_leaf = 1 + ci * 3,
+                                .max_cat_to_onehot = 4, .max_cat_threshold = 32, .cat_smooth = 10, .cat_l2 = 10,
+                                .min_data_per_group = 50};
+        TmlGbdtSplit a = run_split(g_cpu, hist, ft, F, NB, used, &p), b = run_split(be, hist, ft, F, NB, used, &p);
+        assert_int_equal(a.feature, b.feature);
+        assert_int_equal(a.bin, b.bin);
+        assert_int_equal(a.default_left, b.default_left);
+        assert_int_equal(a.categorical, b.categorical);
+        assert_memory_equal(a.cat_left, b.cat_left, sizeof a.cat_left);
+        assert_true(fabs(a.gain - b.gain) <= 1e-9 * fabs(a.gain));
+        for (int k = 0; k < 3; k++) assert_true(fabs(a.n[k] - b.n[k]) == 0 && fabs(a.g[k] - b.g[k]) <= 1e-9 * (1 + fabs(a.g[k])));
+        if (!cats) {
+            double want = brute_numeric(hist, ft, F, NB, used, &p);
+            assert_true(fabs(a.gain - want) <= 1e-9 * (1 + want));
+            assert_int_equal(a.feature >= 0, want > 1e-12);
+        }
+        free(ft), free(hist), free(used);
+    }
+}
+
+/* Partition: stable left/right order against a naive loop, numeric and categorical splits, with
+ * and without the missing bin going left. */
+static void test_gbdt_partition(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const int64_t sizes[] = {1, 100, 70000, 300001};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int kind = 0; kind < 3; kind++) {
+            TreeData t = tree_data(sizes[si], 4, 32, 0.7, 40 + si);
+            TmlGbdtSplit s;
+            memset(&s, 0, sizeof s);
+            s.feature = 2;
+            int mb = t.nb[2];
+            s.bin = mb / 2;
+            s.default_left = kind != 1;
+            if (kind == 2) {
+                s.categorical = 1;
+                for (int b = 0; b < mb; b += 3) s.cat_left[b >> 5] |= 1u << (b & 31);
+                s.cat_left[mb >> 5] |= 1u << (mb & 31);
+            }
+            int32_t *want = tu_xmalloc(4 * (size_t)t.n + 4), *got = tu_xmalloc(4 * (size_t)t.n + 4);
+            int64_t nl = 0, k;
+            for (int64_t i = 0; i < t.n; i++) {
+                int b = t.bins[(size_t)t.rows[i] * 4 + 2];
+                int left = b == mb ? s.default_left : s.categorical ? (int)((s.cat_left[b >> 5] >> (b & 31)) & 1u) : b <= s.bin;
+                if (left) want[nl++] = t.rows[i];
+            }
+            k = nl;
+            for (int64_t i = 0; i < t.n; i++) {
+                int b = t.bins[(size_t)t.rows[i] * 4 + 2];
+                int left = b == mb ? s.default_left : s.categorical ? (int)((s.cat_left[b >> 5] >> (b & 31)) & 1u) : b <= s.bin;
+                if (!left) want[k++] = t.rows[i];
+            }
+            Arena ar = {.be = be};
+            uint8_t *db = arena_in(&ar, "bins", t.bins, (size_t)t.N * 4);
+            int32_t *dr = arena_in(&ar, "rows", t.rows, 4 * (size_t)(t.n ? t.n : 1));
+            int32_t *dsc = arena_out(&ar, "scratch", 4 * (size_t)(t.n ? t.n : 1));
+            int64_t got_nl = tml_gbdt_partition(be, dr, t.n, db, 4, &s, mb, dsc);
+            tml_download(be, got, dr, 4 * (size_t)t.n);
+            arena_finish(&ar);
+            assert_int_equal(got_nl, nl);
+            assert_int_equal(tu_count_mismatch_i32("partition", got, want, (size_t)t.n), 0);
+            free(want), free(got);
+            tree_data_free(&t);
+        }
+}
+
+/* Gradients: element-wise formulas with exp, to a few ulps. */
+static void test_gbdt_gradients(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const int Ks[] = {1, 3, 7};
+    TuRng r;
+    tu_rng_seed(&r, 50);
+    for (size_t ki = 0; ki < 3; ki++) {
+        int K = Ks[ki];
+        int64_t N = 1001;
+        float *sc = host_floats((size_t)N * K), cw[7];
+        int32_t *lab = tu_xmalloc(4 * (size_t)N);
+        tu_fill_uniform(&r, sc, (size_t)N * K, -6, 6);
+        for (int k = 0; k < 7; k++) cw[k] = tu_rng_uniform(&r, 0.2f, 3);
+        for (int64_t i = 0; i < N; i++) lab[i] = tu_rng_int(&r, (K > 2 ? K : 2) + 1) - 1;
+        float *out[2];
+        for (int w = 0; w < 2; w++) {
+            TmlBackend *b = w ? be : g_cpu;
+            Arena ar = {.be = b};
+            float *ds = arena_in(&ar, "scores", sc, sizeof(float) * (size_t)N * K);
+            int32_t *dl = arena_in(&ar, "labels", lab, 4 * (size_t)N);
+            float *dc = arena_in(&ar, "cw", cw, sizeof cw);
+            float *dg = arena_out(&ar, "gh", sizeof(float) * (size_t)N * K * 2);
+            tml_gbdt_gradients(b, dg, ds, dl, ki == 1 ? NULL : dc, N, K);
+            out[w] = host_floats((size_t)N * K * 2);
+            tml_download(b, out[w], dg, sizeof(float) * (size_t)N * K * 2);
+            arena_finish(&ar);
+        }
+        assert_int_equal(tu_count_mismatch("gbdt gradients", out[1], out[0], (size_t)N * K * 2, EW_ATOL, EW_RTOL), 0);
+        free(out[0]), free(out[1]), free(sc), free(lab);
+    }
+}
+
+/* Ensemble prediction (values and bins) and the leaf-range update: sums in double in tree order
+ * on both backends, so the floats agree exactly. Trees are random but valid: numeric splits whose
+ * bins and thresholds agree, categorical splits, NaN and unknown categories in the values. */
+static void test_gbdt_predict(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    TuRng r;
+    tu_rng_seed(&r, 60);
+    int F = 5, K = 3, T = 9, mb = 8; /* every feature: 8 value bins; feature 4 categorical */
+    TmlGbdtNode nodes[9 * 7];
+    uint32_t cats[9 * 7 * 8];
+    int32_t roots[9], tcls[9], n_nodes = 0, n_cats = 0;
+    memset(cats, 0, sizeof cats);
+    for (int t = 0; t < T; t++) {
+        roots[t] = n_nodes;
+        tcls[t] = t % K;
+        for (int i = 0; i < 7; i++) { /* a full tree of depth 2: 3 splits, 4 leaves */
+            TmlGbdtNode *nd = &nodes[n_nodes + i];
+            memset(nd, 0, sizeof *nd);
+            nd->missing_bin = mb;
+            if (i < 3) {
+                nd->feature = tu_rng_int(&r, F);
+                nd->left = n_nodes + 2 * i + 1;
+                nd->right = n_nodes + 2 * i + 2;
+                nd->default_left = tu_rng_int(&r, 2);
+                nd->cat = -1;
+                if (nd->feature == 4) {
+                    nd->cat = n_cats;
+                    cats[n_cats * 8] = (uint32_t)tu_rng_int(&r, 256);
+                    n_cats++;
+                } else {
+                    nd->bin = tu_rng_int(&r, mb);
+                    nd->threshold = (float)nd->bin + 0.5f; /* values v sit in bin floor(v) */
+                }
+            } else {
+                nd->feature = -1;
+                nd->cat = -1;
+                nd->value = tu_rng_uniform(&r, -1, 1);
+            }
+        }
+        n_nodes += 7;
+    }
+    int64_t N = 5000;
+    float *x = host_floats((size_t)N * F), *s0 = host_floats((size_t)N * K);
+    uint8_t *bins = tu_xmalloc((size_t)N * F);
+    for (int64_t i = 0; i < N; i++)
+        for (int f = 0; f < F; f++) {
+            int b = tu_rng_int(&r, mb + 1); /* mb: missing */
+            bins[i * F + f] = (uint8_t)b;
+            x[i * F + f] = b == mb ? (f == 4 && i % 2 ? 11.0f : NAN) : f == 4 ? (float)b : (float)b + 0.25f;
+        }
+    tu_fill_uniform(&r, s0, (size_t)N * K, -1, 1);
+    float *res[2][3];
+    for (int w = 0; w < 2; w++) {
+        TmlBackend *b = w ? be : g_cpu;
+        Arena ar = {.be = b};
+        TmlGbdtNode *dn = arena_in(&ar, "nodes", nodes, sizeof(TmlGbdtNode) * (size_t)n_nodes);
+        uint32_t *dc = arena_in(&ar, "cats", cats, sizeof(uint32_t) * 8 * (size_t)n_cats);
+        int32_t *dro = arena_in(&ar, "roots", roots, sizeof roots), *dcl = arena_in(&ar, "tclass", tcls, sizeof tcls);
+        float *dx = arena_in(&ar, "x", x, sizeof(float) * (size_t)N * F);
+        uint8_t *db = arena_in(&ar, "bins", bins, (size_t)N * F);
+        float *s1 = arena_in(&ar, "s1", s0, sizeof(float) * (size_t)N * K), *s2 = arena_in(&ar, "s2", s0, sizeof(float) * (size_t)N * K);
+        tml_gbdt_predict(b, s1, dx, N, F, dn, dc, dro, dcl, T, K);
+        tml_gbdt_predict_binned(b, s2, db, N, F, dn, dc, dro, dcl, T, K);
+        /* leaf ranges: rows in reverse order, cut into 3 ranges, added to column 1 */
+        int32_t *rows = tu_xmalloc(4 * (size_t)N);
+        for (int64_t i = 0; i < N; i++) rows[i] = (int32_t)(N - 1 - i);
+        TmlGbdtLeafRange rg[3] = {{0, 10, 0.5f, 0}, {10, 2000, -0.25f, 0}, {2010, N - 2010, 1e-3f, 0}};
+        int32_t *drows = arena_in(&ar, "rows", rows, 4 * (size_t)N);
+        TmlGbdtLeafRange *drg = arena_in(&ar, "ranges", rg, sizeof rg);
+        float *s3 = arena_in(&ar, "s3", s0, sizeof(float) * (size_t)N * K);
+        tml_gbdt_leaf_add(b, s3, K, 1, drows, drg, 3);
+        for (int o = 0; o < 3; o++) res[w][o] = host_floats((size_t)N * K);
+        tml_download(b, res[w][0], s1, sizeof(float) * (size_t)N * K);
+        tml_download(b, res[w][1], s2, sizeof(float) * (size_t)N * K);
+        tml_download(b, res[w][2], s3, sizeof(float) * (size_t)N * K);
+        arena_finish(&ar);
+        free(rows);
+        if (w == 0) /* the CPU against itself and a naive loop: values and bins reach the same leaves */
+            for (int64_t i = 0; i < N; i++) {
+                int64_t pos = N - 1 - i;
+                float v = pos < 10 ? 0.5f : pos < 2010 ? -0.25f : 1e-3f;
+                assert_true(res[0][2][i * K + 1] == (float)((double)s0[i * K + 1] + (double)v));
+                assert_true(res[0][2][i * K] == s0[i * K]);
+            }
+    }
+    assert_int_equal(tu_count_mismatch("predict values vs bins", res[0][0], res[0][1], (size_t)N * K, 0, 0), 0);
+    for (int o = 0; o < 3; o++) {
+        assert_int_equal(tu_count_mismatch("gbdt predict", res[1][o], res[0][o], (size_t)N * K, 0, 0), 0);
+        free(res[0][o]), free(res[1][o]);
+    }
+    free(x), free(s0), free(bins);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_prestate(f, (void *)&KIND_CPU), cmocka_unit_test_prestate(f, (void *)&KIND_CUDA)
 
 int main(void) {
@@ -1368,6 +1710,11 @@ int main(void) {
         ON_BOTH(test_sgemm_batched),
         ON_BOTH(test_pool),
         ON_BOTH(test_attention),
+        ON_BOTH(test_gbdt_hist),
+        ON_BOTH(test_gbdt_split_find),
+        ON_BOTH(test_gbdt_partition),
+        ON_BOTH(test_gbdt_gradients),
+        ON_BOTH(test_gbdt_predict),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -126,9 +126,28 @@ static void free_acts(TmlEncoder *m) {
     m->cap_B = m->cap_T = 0;
 }
 
+int tml_encoder_set_loss(TmlEncoder *m, const float *cw, float smoothing, TmlError *err) {
+    const TmlEncoderConfig *c = &m->cfg;
+    if (c->ova && (cw || smoothing != 0.0f))
+        return tml_fail(err, "the one-vs-all encoder head takes neither class weights nor label smoothing");
+    if (!(smoothing >= 0.0f && smoothing < 1.0f)) return tml_fail(err, "label smoothing %g outside [0, 1)", (double)smoothing);
+    tml_free(m->be, m->d_cw);
+    m->d_cw = NULL;
+    if (cw) {
+        if (!(m->d_cw = tml_alloc(m->be, sizeof(float) * (size_t)c->n_classes)))
+            return tml_fail(err, "out of %s memory for class weights", tml_backend_name(m->be));
+        tml_upload(m->be, m->d_cw, cw, sizeof(float) * (size_t)c->n_classes);
+    }
+    m->smoothing = smoothing;
+    return 0;
+}
+
+void tml_encoder_release_activations(TmlEncoder *m) { free_acts(m), m->cap_train = 0, m->act_floats = 0; }
+
 void tml_encoder_free(TmlEncoder *m) {
     if (!m) return;
     free_acts(m);
+    tml_free(m->be, m->d_cw);
     tml_free(m->be, m->params), tml_free(m->be, m->grads), tml_free(m->be, m->m), tml_free(m->be, m->v);
     free(m);
 }
@@ -348,6 +367,37 @@ static void linear_backward(TmlBackend *be, float *dx, float beta, float *dW, fl
     if (dx) tml_sgemm(be, 0, 0, N, in, out, 1.0f, dy, out, W, in, beta, dx, in);
 }
 
+/* Labels (and one-vs-all targets) of a batch to the device; NULL at inference. */
+static void upload_labels(TmlEncoder *m, const int32_t *labels, int B) {
+    const TmlEncoderConfig *c = &m->cfg;
+    int K = c->n_classes;
+    m->has_labels = labels != NULL;
+    if (!labels) return;
+    tml_upload(m->be, m->d_labels, labels, sizeof(int32_t) * (size_t)B);
+    if (c->ova) {
+        memset(m->h_targets, 0, sizeof(float) * (size_t)B * K);
+        for (int b = 0; b < B; b++) m->h_targets[(size_t)b * K + labels[b]] = 1.0f;
+        tml_upload(m->be, m->d_targets, m->h_targets, sizeof(float) * (size_t)B * K);
+    }
+}
+
+/* pooled -> dropout -> head -> probabilities and (with labels) per-row losses */
+static void head_forward(TmlEncoder *m, const Acts *x, int B, float pc, uint64_t seed) {
+    const TmlEncoderConfig *c = &m->cfg;
+    TmlBackend *be = m->be;
+    int C = c->hidden, K = c->n_classes, labels = m->has_labels;
+    tml_dropout_forward(be, x->a[A_POOLED_D], x->a[A_POOLED], (size_t)B * C, pc, site_seed(seed, -1, SITE_CLS));
+    linear_forward(be, x->a[A_LOGITS], x->a[A_POOLED_D], m->p[TML_ENC_CLSW], m->p[TML_ENC_CLSB], B, C, K);
+    if (c->ova) {
+        tml_sigmoid_bce_forward(be, x->a[A_PROBS], labels ? x->a[A_ELOSSES] : NULL, x->a[A_LOGITS],
+                                labels ? m->d_targets : NULL, NULL, (size_t)B * K);
+        if (labels) tml_row_sum(be, x->a[A_LOSSES], x->a[A_ELOSSES], B, K); /* a row's loss: sum over classes */
+    } else {
+        tml_softmax_xent_forward(be, x->a[A_PROBS], labels ? x->a[A_LOSSES] : NULL, x->a[A_LOGITS],
+                                 labels ? m->d_labels : NULL, m->d_cw, m->smoothing, B, K);
+    }
+}
+
 int tml_encoder_forward(TmlEncoder *m, const TmlEncBatch *bt, int training, uint64_t seed, TmlError *err) {
     const TmlEncoderConfig *c = &m->cfg;
     TmlBackend *be = m->be;
@@ -376,16 +426,8 @@ int tml_encoder_forward(TmlEncoder *m, const TmlEncBatch *bt, int training, uint
     tml_upload(be, m->d_pos, pos, sizeof(int32_t) * (size_t)N);
     tml_upload(be, m->d_lens, bt->lens, sizeof(int32_t) * (size_t)B);
     free(pos);
-    m->has_labels = bt->labels != NULL;
-    if (bt->labels) {
-        tml_upload(be, m->d_labels, bt->labels, sizeof(int32_t) * (size_t)B);
-        if (c->ova) {
-            memset(m->h_targets, 0, sizeof(float) * (size_t)B * K);
-            for (int b = 0; b < B; b++) m->h_targets[(size_t)b * K + bt->labels[b]] = 1.0f;
-            tml_upload(be, m->d_targets, m->h_targets, sizeof(float) * (size_t)B * K);
-        }
-    }
-    m->B = B, m->T = T, m->training = training, m->step_seed = seed;
+    upload_labels(m, bt->labels, B);
+    m->B = B, m->T = T, m->training = training, m->step_seed = seed, m->head_only = 0;
     float ph = training ? c->hidden_dropout : 0.0f, pa = training ? c->attn_dropout : 0.0f;
     float pc = training ? c->cls_dropout : 0.0f;
 
@@ -431,18 +473,25 @@ int tml_encoder_forward(TmlEncoder *m, const TmlEncBatch *bt, int training, uint
         in = h2;
     }
 
-    /* pooling -> dropout -> head -> loss */
     tml_pool_forward(be, x.a[A_POOLED], in, m->d_lens, B, T, C, c->pooling);
-    tml_dropout_forward(be, x.a[A_POOLED_D], x.a[A_POOLED], (size_t)B * C, pc, site_seed(seed, -1, SITE_CLS));
-    linear_forward(be, x.a[A_LOGITS], x.a[A_POOLED_D], m->p[TML_ENC_CLSW], m->p[TML_ENC_CLSB], B, C, K);
-    if (c->ova) {
-        tml_sigmoid_bce_forward(be, x.a[A_PROBS], bt->labels ? x.a[A_ELOSSES] : NULL, x.a[A_LOGITS],
-                                bt->labels ? m->d_targets : NULL, NULL, (size_t)B * K);
-        if (bt->labels) tml_row_sum(be, x.a[A_LOSSES], x.a[A_ELOSSES], B, K); /* a row's loss: sum over classes */
-    } else {
-        tml_softmax_xent_forward(be, x.a[A_PROBS], bt->labels ? x.a[A_LOSSES] : NULL, x.a[A_LOGITS],
-                                 bt->labels ? m->d_labels : NULL, NULL, 0.0f, B, K);
-    }
+    head_forward(m, &x, B, pc, seed);
+    return 0;
+}
+
+int tml_encoder_forward_head(TmlEncoder *m, const float *pooled, int B, const int32_t *labels, int training,
+                             uint64_t seed, TmlError *err) {
+    const TmlEncoderConfig *c = &m->cfg;
+    if (B <= 0) return tml_fail(err, "empty encoder batch");
+    if (tml_encoder_reserve(m, B, 1, training, err)) return -1;
+    for (int b = 0; labels && b < B; b++)
+        if (labels[b] < 0 || labels[b] >= c->n_classes)
+            return tml_fail(err, "label %d of row %d outside the head's %d classes", labels[b], b, c->n_classes);
+    upload_labels(m, labels, B);
+    m->B = B, m->T = 1, m->training = training, m->step_seed = seed, m->head_only = 1;
+    Acts x;
+    point_acts(m, B, 1, &x);
+    tml_upload(m->be, x.a[A_POOLED], pooled, sizeof(float) * (size_t)B * c->hidden);
+    head_forward(m, &x, B, training ? c->cls_dropout : 0.0f, seed);
     return 0;
 }
 
@@ -451,6 +500,7 @@ void tml_encoder_backward(TmlEncoder *m, float loss_scale) {
     const TmlEncoderConfig *c = &m->cfg;
     TmlBackend *be = m->be;
     TML_ASSERT(m->grads && m->cap_train && m->has_labels);
+    TML_ASSERT(!m->head_only || m->freeze == TML_ENC_FREEZE_ENCODER); /* no encoder activations to go back through */
     int B = m->B, T = m->T, N = B * T, C = c->hidden, F = c->intermediate, K = c->n_classes, NH = c->heads;
     float ph = m->training ? c->hidden_dropout : 0.0f, pa = m->training ? c->attn_dropout : 0.0f;
     float pc = m->training ? c->cls_dropout : 0.0f;
@@ -463,7 +513,8 @@ void tml_encoder_backward(TmlEncoder *m, float loss_scale) {
     if (c->ova)
         tml_sigmoid_bce_backward(be, x.a[A_DLOGITS], x.a[A_PROBS], m->d_targets, NULL, (size_t)B * K, loss_scale);
     else
-        tml_softmax_xent_backward(be, x.a[A_DLOGITS], x.a[A_PROBS], m->d_labels, NULL, 0.0f, B, K, loss_scale);
+        tml_softmax_xent_backward(be, x.a[A_DLOGITS], x.a[A_PROBS], m->d_labels, m->d_cw, m->smoothing, B, K,
+                                  loss_scale);
     int into_encoder = m->freeze != TML_ENC_FREEZE_ENCODER;
     linear_backward(be, into_encoder ? x.a[A_DPOOLED] : NULL, 0.0f, m->g[TML_ENC_CLSW], m->g[TML_ENC_CLSB],
                     x.a[A_DLOGITS], x.a[A_POOLED_D], m->p[TML_ENC_CLSW], B, C, K);

@@ -102,8 +102,10 @@ typedef struct TmlEncoder {
     int32_t *d_ids, *d_pos, *d_type, *d_lens, *d_labels; /* (cap_B*cap_T) ids, (cap_B) lens, labels */
     float *h_targets, *d_targets;     /* one-vs-all targets (cap_B, K) */
     /* the batch of the last forward */
-    int B, T, training, has_labels;
+    int B, T, training, has_labels, head_only;
     uint64_t step_seed;               /* dropout seed of the last training forward */
+    float *d_cw;                      /* (K) softmax class weights, or NULL */
+    float smoothing;                  /* softmax label smoothing */
 } TmlEncoder;
 
 /* Checks a config (sizes positive, C % NH == 0, rates in [0, 1)); -1 with a message naming the
@@ -125,15 +127,29 @@ int tml_encoder_init_random(TmlEncoder *m, uint64_t seed, TmlEncTensor first, Tm
  * device memory runs out. Call before the first backward. */
 int tml_encoder_set_trainable(TmlEncoder *m, TmlEncFreeze freeze, TmlError *err);
 
+/* Softmax loss options: class weights cw (K floats on the host, copied; NULL for none) and label
+ * smoothing in [0, 1). The one-vs-all head takes neither (-1 with err). */
+int tml_encoder_set_loss(TmlEncoder *m, const float *cw, float smoothing, TmlError *err);
+
 /* Ensures activation space for batches of up to B x T tokens (training = 1 keeps what the backward
  * needs). -1 with err when device memory runs out or T exceeds the position table. */
 int tml_encoder_reserve(TmlEncoder *m, int B, int T, int training, TmlError *err);
+
+/* Frees the activation space (the next forward reserves again): after a frozen encoder's one pass
+ * over the data, before its head trains on small batches. */
+void tml_encoder_release_activations(TmlEncoder *m);
 
 /* Forward over a host batch: uploads it, runs the encoder, pools, and computes the head's logits,
  * probabilities and (with labels) per-row losses. training = 1 applies dropout with masks drawn from
  * seed (one seed per step; every dropout site derives its own). Reserves space as needed; -1 with
  * err on failure (out of memory, T too long, an id outside the vocabulary). */
 int tml_encoder_forward(TmlEncoder *m, const TmlEncBatch *batch, int training, uint64_t seed, TmlError *err);
+
+/* The head alone on pooled vectors given on the host (B, C): training a frozen encoder's head on
+ * pooled outputs computed once. Same outputs, and the same backward with TML_ENC_FREEZE_ENCODER, as
+ * the head part of tml_encoder_forward. */
+int tml_encoder_forward_head(TmlEncoder *m, const float *pooled /*(B,C)*/, int B, const int32_t *labels /*(B)*/,
+                             int training, uint64_t seed, TmlError *err);
 
 /* Backward of (loss_scale * sum of the row losses) of the last forward, which must have had labels
  * and must have reserved training space (dropout masks are recomputed from its seed; a forward

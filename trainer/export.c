@@ -79,6 +79,8 @@ static int export_tabular(TmlExport *e, const TmlFeatures *f, TmlError *err) {
     }
     if (!(e->feature_names = dup_strs(tb->feature_names, tb->dim))) return tml_fail(err, "out of memory");
     e->tab_dim = tb->dim;
+    e->tab_keep_missing = tb->keep_missing;
+    if (f->derive && !(e->tab_derive = tml_derive_to_text(f->derive))) return tml_fail(err, "out of memory");
     e->history_enabled = f->use_history;
     if (f->use_history) {
         const TmlHistoryConfig *h = &f->history;
@@ -110,6 +112,8 @@ TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     e->n_labels = f->labels->n;
     e->positive = f->positive;
     if ((text ? export_text(e, f, err) : export_tabular(e, f, err)) || tml_model_export(lm->model, e, err)) goto fail;
+    /* version 2 only when needed (docs/export-format.md, Versioning) */
+    if (!strcmp(e->arch, "gbdt") || e->tab_keep_missing || e->tab_derive) e->format_version = 2;
     return e;
 fail:
     tml_export_free(e);

@@ -5,10 +5,14 @@
 
 extern const TmlFamily tml_family_bag; /* trainer/net_family.c: text, linear | embedding */
 extern const TmlFamily tml_family_mlp; /* trainer/net_family.c: tabular, mlp | logistic */
+extern const TmlFamily tml_family_gbdt; /* trainer/gbdt/family.c: tabular, gbdt */
+extern const TmlFamily tml_family_encoder; /* trainer/encoder_family.c: text, encoder */
 
 static const TmlFamily *const FAMILIES[] = {
     &tml_family_bag,
     &tml_family_mlp,
+    &tml_family_gbdt,
+    &tml_family_encoder,
     NULL,
 };
 

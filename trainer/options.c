@@ -17,7 +17,9 @@ static const char *const COMMON_KEYS[] = {
     "data.customer", "data.cutoff",
     "text.normalize", "text.placeholders", "text.cjk_bigrams", "text.word_ngrams", "text.minn", "text.maxn",
     "text.buckets", "text.min_count", "text.tfidf", "text.invalid_utf8",
-    "tabular.numeric", "tabular.categorical", "tabular.ignore", "tabular.impute",
+    "tabular.numeric", "tabular.categorical", "tabular.ignore", "tabular.impute", "tabular.missing",
+    /* data/derive.c */
+    "tabular.ratios", "tabular.sums", "tabular.buckets", "tabular.counts", "tabular.crosses", "tabular.max_crosses",
     /* trainer/model.c (type picks the family), trainer/run.c (task) */
     "model.task", "model.type",
     /* trainer/train.c; train.device: trainer/run.c */

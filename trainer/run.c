@@ -83,7 +83,10 @@ static int new_model(Run *r, const TmlTrainOptions *o, const char *ckpt, TmlErro
  * with labels the model has not seen when extend is set. */
 static TmlDataset *base_rows(Run *r, const char *path, int extend, TmlError *err) {
     char *p = tml_data_path(path);
-    TmlDataset *d = tml_features_transform_file(r->f, p, NULL, err);
+    /* history features: the new config's tickets file, else the base model's */
+    char *tk = tml_loaded_model_tickets(r->base, tml_config_str(r->cfg, "data.tickets", NULL));
+    TmlDataset *d = tml_features_transform_file(r->f, p, tk, err);
+    free(tk);
     free(p);
     if (!d) return NULL;
     if (extend && d->raw_labels) {

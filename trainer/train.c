@@ -128,7 +128,8 @@ void tml_progress_show(TmlProgress *p, int force, int epoch, int epochs, double 
     if (!force && t - p->last < (p->tty ? 0.2 : 5.0)) return;
     p->last = t;
     char tok[48] = "";
-    if (tokens_s > 0) snprintf(tok, sizeof tok, "  %.2fM tok/s", tokens_s / 1e6);
+    if (tokens_s >= 1e6) snprintf(tok, sizeof tok, "  %.2fM tok/s", tokens_s / 1e6);
+    else if (tokens_s > 0) snprintf(tok, sizeof tok, "  %.0f tok/s", tokens_s); /* encoders: thousands */
     fprintf(stderr, "%sepoch %d/%d %5.1f%%  loss %.4f  lr %.3g  %.0f samples/s%s  ETA %.0fs%s", p->tty ? "\r" : "",
             epoch, epochs, 100.0 * frac, loss, lr, samples_s, tok, eta, p->tty ? "\033[K" : "\n");
     fflush(stderr);

@@ -106,4 +106,22 @@ void tml_cpu_attention_backward(void *ctx, float *dqkv, float *scratch, const fl
 size_t tml_cpu_attention_saved_floats(int B, int T, int C, int NH);
 size_t tml_cpu_attention_scratch_floats(int B, int T, int C, int NH);
 
+/* gbdt_hist.c, gbdt_split.c, gbdt_partition.c, gbdt_predict.c (gradient-boosted trees) */
+void tml_cpu_gbdt_hist(void *ctx, double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,
+                       const int32_t *rows, int64_t n, const uint8_t *feat_used);
+void tml_cpu_gbdt_hist_subtract(void *ctx, double *out, const double *parent, const double *child, size_t n);
+void tml_cpu_gbdt_split_find(void *ctx, TmlGbdtSplit *out, const double *hist, const TmlGbdtFeature *feats, int F,
+                             int NB, const uint8_t *feat_used, const TmlGbdtSplitParams *p);
+int64_t tml_cpu_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_t *bins, int F,
+                               const TmlGbdtSplit *s, int missing_bin, int32_t *scratch);
+void tml_cpu_gbdt_leaf_add(void *ctx, float *scores, int K, int k, const int32_t *rows,
+                           const TmlGbdtLeafRange *ranges, int L);
+void tml_cpu_gbdt_gradients(void *ctx, float *gh, const float *scores, const int32_t *labels, const float *cw,
+                            int64_t N, int K);
+void tml_cpu_gbdt_predict(void *ctx, float *scores, const float *x, int64_t N, int F, const TmlGbdtNode *nodes,
+                          const uint32_t *cats, const int32_t *roots, const int32_t *tclass, int T, int K);
+void tml_cpu_gbdt_predict_binned(void *ctx, float *scores, const uint8_t *bins, int64_t N, int F,
+                                 const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots,
+                                 const int32_t *tclass, int T, int K);
+
 #endif
