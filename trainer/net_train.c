@@ -102,36 +102,12 @@ static int run_epoch(Loop *L, TmlError *err) {
     return 0;
 }
 
-/* After an epoch: validation (once per epoch) or the epoch line, the JSON log without validation,
- * the early-stop note, the epoch-end checkpoint. Returns 1 when training stops, 0, or -1. */
+/* After an epoch: the shared end-of-epoch step (train.h); its time is not training time. */
 static int end_epoch(Loop *L, int stop, TmlError *err) {
-    const TmlTrainOptions *o = L->o;
-    TmlTrainState *st = L->st;
-    st->batch_pos = 0;
     double ta = tml_train_now();
-    double el = ta - L->t_start;
-    double tl = mean_loss(L);
-    if (L->valid && o->eval_every == 0 && !stop) {
-        int r = tml_train_validate(L->m, L->valid, o, st, tl, el, err);
-        if (r < 0) return -1;
-        if (r == 1) stop = 1;
-    } else if (!L->valid && !o->quiet) {
-        fprintf(stderr, "%sepoch %d/%d done: train loss %.4f, %.1fs\n", L->pr.tty ? "\r\033[K" : "", st->epoch + 1,
-                o->epochs, tl, el);
-    }
-    if (!L->valid && o->log_json) {
-        fprintf(o->log_json, "{\"epoch\": %d, \"step\": %lld, \"train_loss\": %.6f, \"elapsed_s\": %.3f}\n",
-                st->epoch + 1, (long long)st->step, tl, el);
-        fflush(o->log_json);
-    }
-    if (stop && !o->quiet)
-        fprintf(stderr, "early stop: no %s improvement in %d evaluations; best at epoch %d\n", o->metric, o->patience,
-                st->best_epoch + 1);
-    TmlTrainState snap = *st;
-    snap.epoch = st->epoch + 1;
-    if (tml_train_checkpoint(L->m, o, &snap, err) < 0) return -1;
+    int r = tml_train_end_epoch(L->m, L->valid, L->o, L->st, mean_loss(L), ta - L->t_start, stop, err);
     L->t_aside += tml_train_now() - ta;
-    return stop;
+    return r;
 }
 
 static void report_speed(const Loop *L) {

@@ -199,3 +199,29 @@ int tml_train_validate(TmlModel *m, const TmlDataset *valid, const TmlTrainOptio
     }
     return o->patience > 0 && st->bad_epochs >= o->patience;
 }
+
+int tml_train_end_epoch(TmlModel *m, const TmlDataset *valid, const TmlTrainOptions *o, TmlTrainState *st,
+                        double train_loss, double elapsed, int stop, TmlError *err) {
+    int tty = isatty(2);
+    st->batch_pos = 0;
+    if (valid && o->eval_every == 0 && !stop) {
+        int r = tml_train_validate(m, valid, o, st, train_loss, elapsed, err);
+        if (r < 0) return -1;
+        if (r == 1) stop = 1;
+    } else if (!valid && !o->quiet) {
+        fprintf(stderr, "%sepoch %d/%d done: train loss %.4f, %.1fs\n", tty ? "\r\033[K" : "", st->epoch + 1, o->epochs,
+                train_loss, elapsed);
+    }
+    if (!valid && o->log_json) {
+        fprintf(o->log_json, "{\"epoch\": %d, \"step\": %lld, \"train_loss\": %.6f, \"elapsed_s\": %.3f}\n",
+                st->epoch + 1, (long long)st->step, train_loss, elapsed);
+        fflush(o->log_json);
+    }
+    if (stop && !o->quiet)
+        fprintf(stderr, "early stop: no %s improvement in %d evaluations; best at epoch %d\n", o->metric, o->patience,
+                st->best_epoch + 1);
+    TmlTrainState snap = *st;
+    snap.epoch = st->epoch + 1;
+    if (tml_train_checkpoint(m, o, &snap, err) < 0) return -1;
+    return stop;
+}

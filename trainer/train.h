@@ -92,6 +92,11 @@ void tml_progress_show(TmlProgress *p, int force, int epoch, int epochs, double 
  * on, -1 on error. */
 int tml_train_validate(TmlModel *m, const TmlDataset *valid, const TmlTrainOptions *o, TmlTrainState *st,
                        double train_loss, double elapsed, TmlError *err);
+/* The end of an epoch: validation (when once per epoch, unless stop is already set) or the epoch
+ * line, the JSON log line without validation, the early-stop note, the epoch-end checkpoint
+ * (st->batch_pos reset). Returns 1 when training stops, 0 to go on, -1 on error. */
+int tml_train_end_epoch(TmlModel *m, const TmlDataset *valid, const TmlTrainOptions *o, TmlTrainState *st,
+                        double train_loss, double elapsed, int stop, TmlError *err);
 /* Writes the checkpoint o->ckpt_path (no-op without one) with st. */
 int tml_train_checkpoint(TmlModel *m, const TmlTrainOptions *o, const TmlTrainState *st, TmlError *err);
 /* At the end: the best weights back into m (validated runs) or the final model written. */
