@@ -1,6 +1,7 @@
 /* net_train.c — the bag and mlp families' training loop: shuffled mini-batches, one optimizer step
  * per batch (row-sparse for the embedding table), the learning-rate schedule, and the shared steps
- * of train.h around it (validation, early stopping, checkpoints at epoch ends and on Ctrl-C). */
+ * of train.h around it (validation, early stopping, the best weights kept, checkpoints every
+ * train.checkpoint_every and on Ctrl-C, the stop on a diverged loss). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -59,6 +60,7 @@ static int step(Loop *L, int64_t bi, TmlError *err) {
     if (want_loss) {
         for (int i = 0; i < nb; i++) L->loss_sum += L->losses[i];
         L->loss_n += nb;
+        if (tml_train_check_loss(o, st, L->loss_sum, err)) return -1;
     }
     L->samples_done += nb;
     L->tokens_done += b->nnz;
@@ -88,26 +90,40 @@ static int run_epoch(Loop *L, TmlError *err) {
             L->t_aside += tml_train_now() - ta;
             if (r == 1) return 1;
         }
-        if (tml_train_interrupted(L->sig, st->step)) {
-            /* Save where we are: this epoch's starting RNG and how many batches are done. */
-            TmlTrainState snap = *st;
-            snap.rng = epoch_rng;
-            snap.batch_pos = bi + 1;
-            if (!o->quiet)
-                fprintf(stderr, "%sinterrupted: saving checkpoint %s\n", L->pr.tty ? "\r\033[K" : "",
-                        o->ckpt_path ? o->ckpt_path : "(none)");
-            return tml_train_checkpoint(L->m, o, &snap, err) < 0 ? -1 : 2;
-        }
+        int r = tml_train_after_step(L->m, o, st, &epoch_rng, bi + 1, L->sig, err); /* Ctrl-C, interval */
+        if (r) return r < 0 ? -1 : 2;
     }
     return 0;
 }
 
-/* After an epoch: the shared end-of-epoch step (train.h); its time is not training time. */
+/* After an epoch: validation (once per epoch) or the epoch line, the JSON log without validation,
+ * the early-stop note. Returns 1 when training stops, 0, or -1. */
 static int end_epoch(Loop *L, int stop, TmlError *err) {
+    const TmlTrainOptions *o = L->o;
+    TmlTrainState *st = L->st;
+    st->batch_pos = 0;
     double ta = tml_train_now();
-    int r = tml_train_end_epoch(L->m, L->valid, L->o, L->st, mean_loss(L), ta - L->t_start, stop, err);
+    double el = ta - L->t_start;
+    double tl = mean_loss(L);
+    if (tml_train_check_loss(o, st, tl, err)) return -1;
+    if (L->valid && o->eval_every == 0 && !stop) {
+        int r = tml_train_validate(L->m, L->valid, o, st, tl, el, err);
+        if (r < 0) return -1;
+        if (r == 1) stop = 1;
+    } else if (!L->valid && !o->quiet) {
+        fprintf(stderr, "%sepoch %d/%d done: train loss %.4f, %.1fs\n", L->pr.tty ? "\r\033[K" : "", st->epoch + 1,
+                o->epochs, tl, el);
+    }
+    if (!L->valid && o->log_json) {
+        fprintf(o->log_json, "{\"epoch\": %d, \"step\": %lld, \"train_loss\": %.6f, \"elapsed_s\": %.3f}\n",
+                st->epoch + 1, (long long)st->step, tl, el);
+        fflush(o->log_json);
+    }
+    if (stop && !o->quiet)
+        fprintf(stderr, "early stop: no %s improvement in %d evaluations; best at epoch %d\n", o->metric, o->patience,
+                st->best_epoch + 1);
     L->t_aside += tml_train_now() - ta;
-    return r;
+    return stop;
 }
 
 static void report_speed(const Loop *L) {
@@ -115,7 +131,7 @@ static void report_speed(const Loop *L) {
     fprintf(stderr, "trained %lld steps in %.1fs (%.0f samples/s", (long long)L->st->step, el,
             (double)L->samples_done / (el > 0 ? el : 1e-9));
     if (L->tokens_done > 0) fprintf(stderr, ", %.2fM tokens/s", (double)L->tokens_done / (el > 0 ? el : 1e-9) / 1e6);
-    fprintf(stderr, "); %.1fs more for validation, checkpoints and saving%s\n", total - el,
+    fprintf(stderr, "); %.1fs more for validation and checkpoints%s\n", total - el,
             L->valid ? "; best weights restored" : "");
 }
 
@@ -142,8 +158,10 @@ int tml_net_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid,
     }
     tml_progress_init(&L.pr, o->quiet);
     L.t_start = tml_train_now();
-    /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated. */
+    /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated, and the
+     * table has neither a gradient buffer nor optimizer moments. */
     net->freeze_embeddings = o->freeze_embeddings;
+    if (net->freeze_embeddings && net->E) tml_net_drop_training_state(net, net->E);
     int stop = 0;
     for (; st->epoch < o->epochs && !stop; st->epoch++) {
         int r = run_epoch(&L, err);
