@@ -350,7 +350,7 @@ int tml_run_train(const TmlRunRequest *rq, TmlRunResult *res, TmlError *err) {
     if (rc == 0 && (summarize(&r, r.valid, "valid", res->valid, sizeof res->valid, err) ||
                     summarize(&r, r.test, "test", res->test, sizeof res->test, err)))
         rc = 1;
-    if (rc == 0 && tml_modelfile_save(rq->out, r.cfg, r.task, r.f, r.m, NULL, 0, err) < 0) rc = 1;
+    if (rc == 0 && tml_modelfile_save_final(rq->out, r.cfg, r.task, r.f, r.m, &r.st, err) < 0) rc = 1;
     if (rc == 0) unlink(res->ckpt); /* finished: the checkpoint has served its purpose */
     rc = close_log(&r, rc, err);
     run_free(&r);
