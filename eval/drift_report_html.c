@@ -133,9 +133,10 @@ static void checks(FILE *f, const TmlDriftResult *r) {
     }
     fprintf(f, "</table><p class=\"note\">Limits come from the command line (docs/monitoring.md has the defaults and "
                "their meaning). A value past its limit is drift when a test on the same counts says it is not "
-               "sampling noise (p-value below %.3g: chi-square over the same bins, or a two-proportion test); an "
-               "undefined value (n/a) passes.</p></section>\n",
-            r->limits.alpha);
+               "sampling noise: p-value below %.3g (chi-square over the same bins, or a two-proportion test), that "
+               "is %.3g shared among the tested checks, so many checks do not mean many false alarms. An undefined "
+               "value (n/a) passes.</p></section>\n",
+            r->alpha_per_check, r->limits.alpha);
 }
 
 static int *class_order(const TmlDriftResult *r) {
