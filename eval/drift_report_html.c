@@ -322,7 +322,7 @@ static int input_text(FILE *f, const TmlDriftResult *r) {
     fputs("</div>\n", f);
     numeric_head(f);
     numeric_row(f, "tokens per ticket", &r->length);
-    fputs("</table>\n<h2>Words that moved most</h2><p class=\"note\">Share of tickets containing the word or word "
+    fputs("</table>\n<h2 style=\"margin-top:18px\">Words that moved most</h2><p class=\"note\">Share of tickets containing the word or word "
           "pair; score = its PSI term over smoothed shares. The example is the first ticket with it, from the side "
           "where it grew.</p>\n<table><tr><th>word</th><th>reference</th><th>current</th><th>score</th>"
           "<th>example ticket</th></tr>\n", f);
