@@ -298,6 +298,11 @@ static void test_output_locked_and_checked(void **state) {
     assert_true(tu_output_lacks(&g, "train: linear model"));
     assert_int_equal(RUN("%s train intent.ini --out corpus", g.bin), 2);
     HAS("is a folder");
+    /* export: --out is a folder, checked before the model is read (before: exit 1 after loading) */
+    assert_int_equal(RUN("%s export m.h5 --out corpus/tickets.csv", g.bin), 2);
+    HAS("--out corpus/tickets.csv: is a file, not a folder");
+    assert_int_equal(RUN("%s export m.h5 --out nowhere/ex", g.bin), 2);
+    HAS("the folder nowhere does not exist");
 }
 
 /* ---- item 4: best weights in memory, checkpoints on an interval, kill -9 ------------------------- */
