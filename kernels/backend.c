@@ -68,8 +68,9 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
         return be;
     }
     char why[TML_ERROR_MSG_MAX] = "";
+    int ndev = 0;
 #ifdef TML_HAVE_CUDA
-    int ndev = tml_cuda_probe_devices(why, sizeof why);
+    ndev = tml_cuda_probe_devices(why, sizeof why);
     if (ndev > 0) {
         TmlBackend *be = calloc(1, sizeof *be);
         if (!be) {
@@ -97,7 +98,10 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
         tml_fail(err, "out of memory creating the CPU backend");
         return NULL;
     }
-    if (!quiet) fprintf(stderr, "ticketml: no CUDA device found (%s); using the CPU\n", why);
+    if (!quiet) {
+        if (ndev > 0) fprintf(stderr, "ticketml: %s; using the CPU\n", why); /* a device, but no context */
+        else fprintf(stderr, "ticketml: no CUDA device found (%s); using the CPU\n", why);
+    }
     return be;
 }
 
@@ -110,6 +114,9 @@ void tml_backend_free(TmlBackend *be) {
 const char *tml_backend_name(const TmlBackend *be) { return be->ops->name; }
 const char *tml_backend_device(const TmlBackend *be) { return be->device; }
 int tml_backend_is_gpu(const TmlBackend *be) { return be->ops->is_gpu; }
+
+int tml_backend_threads(const TmlBackend *be) { return be->ops->is_gpu ? 0 : omp_get_max_threads(); }
+
 double tml_backend_peak_gbps(const TmlBackend *be) {
     return be->ops->peak_gbps ? be->ops->peak_gbps(be->ctx) : 0.0;
 }
@@ -185,6 +192,15 @@ double tml_sum_squares(TmlBackend *be, const float *x, size_t n) {
     return be->ops->sum_squares(be->ctx, x, n);
 }
 
+/* ---- device scalars --------------------------------------------------------------------------- */
+void tml_sum_into(TmlBackend *be, double *acc, const float *x, size_t n) {
+    if (n) be->ops->sum_into(be->ctx, acc, x, n);
+}
+void tml_clip_global_norm(TmlBackend *be, float *const *xs, const size_t *ns, int k, float max_norm, double *norm) {
+    TML_ASSERT(k >= 0 && k <= TML_CLIP_MAX_TENSORS && max_norm >= 0.0f);
+    be->ops->clip_global_norm(be->ctx, xs, ns, k, max_norm, norm);
+}
+
 /* ---- layers ---------------------------------------------------------------------------------- */
 void tml_bias_add_forward(TmlBackend *be, float *y, const float *b, int B, int N) {
     TML_ASSERT(B >= 0 && N >= 0);
@@ -249,6 +265,15 @@ void tml_adamw_update_rows(TmlBackend *be, float *W, float *G, float *M, float *
                            int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t) {
     TML_ASSERT(n_rows >= 0 && D >= 0 && t >= 1);
     if (n_rows && D) be->ops->adamw_update_rows(be->ctx, W, G, M, Vv, rows, n_rows, D, lr, b1, b2, eps, wd, t);
+}
+
+/* ---- per-example SGD ------------------------------------------------------------------------- */
+void tml_bag_sgd(TmlBackend *be, const TmlBagSgd *a) {
+    TML_ASSERT(a->n >= 0 && a->D > 0 && a->C > 0 && a->V > 0 && a->workers >= 0);
+    TML_ASSERT(a->W || a->D == a->C);
+    TML_ASSERT(2 * (int64_t)a->D + a->C <= TML_BAG_SGD_MAX_SCRATCH);
+    TML_ASSERT(a->smoothing >= 0.0f && a->smoothing < 1.0f);
+    if (a->n) be->ops->bag_sgd(be->ctx, a);
 }
 
 /* ---- row reductions -------------------------------------------------------------------------- */

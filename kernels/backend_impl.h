@@ -32,6 +32,10 @@ typedef struct TmlBackendOps {
     void (*axpy)(void *ctx, float *y, const float *x, size_t n, float alpha);
     double (*sum_squares)(void *ctx, const float *x, size_t n);
 
+    /* device scalars */
+    void (*sum_into)(void *ctx, double *acc, const float *x, size_t n);
+    void (*clip_global_norm)(void *ctx, float *const *xs, const size_t *ns, int k, float max_norm, double *norm);
+
     /* layers */
     void (*bias_add_forward)(void *ctx, float *y, const float *b, int B, int N);
     void (*bias_add_backward)(void *ctx, float *db, const float *dy, int B, int N);
@@ -60,6 +64,9 @@ typedef struct TmlBackendOps {
                             float lr, float wd);
     void (*adamw_update_rows)(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                               int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
+
+    /* per-example SGD of the embedding-bag classifier */
+    void (*bag_sgd)(void *ctx, const TmlBagSgd *a);
 
     /* row reductions */
     void (*row_sum)(void *ctx, float *out, const float *x, int B, int N);

@@ -73,6 +73,7 @@ const TmlBatch *tml_batcher_fill(TmlBatcher *b, const int64_t *order, int64_t st
         }
         out->nnz = 0;
         out->n_uniq = 0;
+        out->words = 0;
         return out;
     }
     int64_t nnz = 0;
@@ -94,6 +95,12 @@ const TmlBatch *tml_batcher_fill(TmlBatcher *b, const int64_t *order, int64_t st
     }
     out->nnz = k;
     out->n_uniq = 0;
+    out->words = 0;
+    if (b->word_ids > 0) {
+        int64_t words = 2 * (int64_t)n;
+        for (int64_t j = 0; j < k; j++) words += out->ids[j] < b->word_ids;
+        out->words = words;
+    }
     if (b->stamp) {
         if (++b->serial == 0) { /* wrapped after 4e9 batches: clear and restart */
             memset(b->stamp, 0, (size_t)b->in_dim * sizeof(uint32_t));

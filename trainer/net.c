@@ -33,16 +33,27 @@ static TmlParam *add_param(TmlNet *m, const char *name, int64_t rows, int64_t co
     p->rows = rows;
     p->cols = cols;
     p->sparse = sparse;
-    size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
-    p->w = tml_alloc(m->be, bytes);
-    p->g = tml_alloc(m->be, bytes);
-    if (!p->w || !p->g) {
+    p->w = tml_alloc(m->be, (size_t)rows * (size_t)cols * sizeof(float));
+    if (!p->w) {
         tml_fail(err, "out of %s memory allocating %s (%lld x %lld floats); lower [text] buckets or [model] dim",
                  tml_backend_name(m->be), name, (long long)rows, (long long)cols);
         return NULL;
     }
-    tml_zero(m->be, p->g, bytes);
-    return p;
+    return p; /* the gradient comes with tml_net_alloc_grads, only when mini-batch training needs it */
+}
+
+int tml_net_alloc_grads(TmlNet *m, TmlError *err) {
+    for (int i = 0; i < m->n_params; i++) {
+        TmlParam *p = &m->params[i];
+        if (p->g || (p == m->E && m->freeze_embeddings)) continue;
+        size_t bytes = (size_t)p->rows * (size_t)p->cols * sizeof(float);
+        if (!(p->g = tml_alloc(m->be, bytes)))
+            return tml_fail(err, "out of %s memory for the gradient of %s (%lld x %lld floats); lower [text] buckets "
+                                 "or [model] dim",
+                            tml_backend_name(m->be), p->name, (long long)p->rows, (long long)p->cols);
+        tml_zero(m->be, p->g, bytes);
+    }
+    return 0;
 }
 
 /* Fills p->w with U(-bound, bound) (bound 0: zeros), generated row-chunk by row-chunk on the host
@@ -139,6 +150,12 @@ void tml_net_free(TmlNet *m) {
         tml_free(m->be, m->params[i].v);
     }
     tml_free(m->be, m->d_cw);
+    tml_free(m->be, m->d_sgd_offsets); /* net_sgd.c's chunk */
+    tml_free(m->be, m->d_sgd_ids);
+    tml_free(m->be, m->d_sgd_labels);
+    tml_free(m->be, m->d_sgd_w);
+    tml_free(m->be, m->d_loss);
+    tml_free(m->be, m->d_norm);
     free(m);
 }
 
@@ -237,7 +254,8 @@ static const float *output_input(const TmlNet *m) {
     return m->spec.arch == TML_ARCH_TABULAR ? m->d_x : m->d_h;
 }
 
-void tml_net_forward(TmlNet *m, float *losses) {
+/* The forward pass; with labels and want_loss, the per-row losses land in m->d_losses (B). */
+static void forward(TmlNet *m, int want_loss) {
     TmlBackend *be = m->be;
     const TmlNetSpec *s = &m->spec;
     int B = m->B, C = s->n_out;
@@ -259,21 +277,40 @@ void tml_net_forward(TmlNet *m, float *losses) {
         tml_sgemm(be, 0, 0, B, C, in2, 1.0f, output_input(m), in2, m->W2->w, C, 0.0f, m->d_logits, C);
     }
     tml_bias_add_forward(be, m->d_logits, m->b2->w, B, C);
-    int want_loss = losses != NULL;
     if (s->loss == TML_LOSS_SOFTMAX) {
         tml_softmax_xent_forward(be, m->d_probs, want_loss ? m->d_losses : NULL, m->d_logits,
                                  want_loss ? m->d_labels : NULL, m->has_cw ? m->d_cw : NULL, m->smoothing, B, C);
-        if (want_loss) tml_download(be, losses, m->d_losses, (size_t)B * sizeof(float));
     } else {
         /* element losses land in the second half of d_targets (see tml_net_reserve) */
         float *el = m->d_targets + (size_t)B * C;
         tml_sigmoid_bce_forward(be, m->d_probs, want_loss ? el : NULL, m->d_logits, want_loss ? m->d_targets : NULL,
                                 NULL, (size_t)B * C);
-        if (want_loss) {
-            tml_row_sum(be, m->d_losses, el, B, C);
-            tml_download(be, losses, m->d_losses, (size_t)B * sizeof(float));
-        }
+        if (want_loss) tml_row_sum(be, m->d_losses, el, B, C);
     }
+}
+
+void tml_net_forward(TmlNet *m, float *losses) {
+    forward(m, losses != NULL);
+    if (losses) tml_download(m->be, losses, m->d_losses, (size_t)m->B * sizeof(float));
+}
+
+int tml_net_forward_train(TmlNet *m, TmlError *err) {
+    if (!m->d_loss) {
+        if (!(m->d_loss = tml_alloc(m->be, sizeof(double))))
+            return tml_fail(err, "out of %s memory for the loss sum", tml_backend_name(m->be));
+        tml_zero(m->be, m->d_loss, sizeof(double));
+    }
+    forward(m, 1);
+    tml_sum_into(m->be, m->d_loss, m->d_losses, (size_t)m->B);
+    return 0;
+}
+
+double tml_net_take_loss(TmlNet *m) {
+    if (!m->d_loss) return 0.0;
+    double v = 0.0;
+    tml_download(m->be, &v, m->d_loss, sizeof v);
+    tml_zero(m->be, m->d_loss, sizeof(double));
+    return v;
 }
 
 void tml_net_backward(TmlNet *m, float scale) {

@@ -53,6 +53,7 @@ typedef struct TmlBatch {
     int32_t *labels;   /* (B) or NULL at inference */
     int32_t *uniq;     /* (n_uniq) distinct ids of the batch, for sparse updates */
     int n_uniq;
+    int64_t words;     /* text: words as fastText counts them (trainer/batch.h), when asked */
 } TmlBatch;
 
 typedef struct TmlNet {
@@ -74,6 +75,13 @@ typedef struct TmlNet {
     int n_uniq;
     int has_w;
     int freeze_embeddings;      /* fine-tuning: no gradient into the embedding table */
+    /* per-example SGD (net_sgd.c): one chunk of examples on the device and the summed loss */
+    int64_t sgd_cap_rows, sgd_cap_nnz;
+    int64_t *d_sgd_offsets;
+    int32_t *d_sgd_ids, *d_sgd_labels;
+    float *d_sgd_w;
+    double *d_loss;             /* (1) device scalar: training losses added up since the last read */
+    double *d_norm;             /* (1) device scalar: the last gradient norm, when asked for */
 } TmlNet;
 
 /* Allocates the parameters on be and initializes them from seed (embeddings uniform
@@ -81,6 +89,10 @@ typedef struct TmlNet {
  * Returns NULL with err set when device memory runs out. Free with tml_net_free. */
 TmlNet *tml_net_create(TmlBackend *be, const TmlNetSpec *spec, uint64_t seed, TmlError *err);
 void tml_net_free(TmlNet *m);
+/* Gradient buffers for mini-batch training, allocated on first use (scoring, loading and per-example
+ * training need none): every parameter but a frozen embedding table (freeze_embeddings). -1 when
+ * out of device memory. Freed with the net. */
+int tml_net_alloc_grads(TmlNet *m, TmlError *err);
 /* Ensures scratch space for batches of up to B rows and nnz ids. -1 when out of device memory. */
 int tml_net_reserve(TmlNet *m, int B, int64_t nnz, TmlError *err);
 /* Class weights (C) for the loss, or NULL for none; label smoothing in [0, 1). -1 when out of
@@ -91,6 +103,12 @@ int tml_net_load_batch(TmlNet *m, const TmlBatch *b, TmlError *err);
 /* Forward on the loaded batch; probabilities land in m->d_probs (B, C). When losses is non-NULL
  * (host, B floats) and the batch has labels, the per-row losses are downloaded into it. */
 void tml_net_forward(TmlNet *m, float *losses);
+/* The training forward: as tml_net_forward, and the batch's summed row losses are added into the
+ * device scalar d_loss without synchronising. -1 when out of device memory for it. */
+int tml_net_forward_train(TmlNet *m, TmlError *err);
+/* Reads (synchronising) the loss summed into d_loss since the last call (by tml_net_forward_train or
+ * tml_net_sgd_chunk) and resets it to 0. */
+double tml_net_take_loss(TmlNet *m);
 /* Backward of mean loss * scale over the loaded batch: dense grads overwritten, sparse grads
  * accumulated into the touched rows of E.g. Requires a forward on the same batch. */
 void tml_net_backward(TmlNet *m, float scale);
@@ -106,6 +124,16 @@ int tml_net_load_weights(TmlNet *m, hid_t loc, int with_optim, TmlError *err);
 int tml_net_spec_save(const TmlNetSpec *s, hid_t loc, TmlError *err);
 int tml_net_spec_load(TmlNetSpec *s, hid_t loc, TmlError *err);
 const char *tml_net_arch_name(TmlArch a);
+
+/* ---- net_sgd.c: per-example SGD (fastText's step; backend op tml_bag_sgd) ---------------------- */
+/* NULL when the net can train with per-example SGD under o's optimizer settings, else why not
+ * (a static string naming the setting). */
+const char *tml_net_sgd_unsupported(const TmlNet *m, int optimizer_sgd, double weight_decay, double clip);
+/* One per-example SGD step for each row of the host batch b, in order, with the step size going
+ * linearly from lr0 (first row) to lr1 (one past the last); workers as in TmlBagSgd (1: in order,
+ * reproducible; 0: all threads, Hogwild). The summed loss goes to the device scalar (below). Class
+ * weights and smoothing as set by tml_net_set_loss_options. -1 when out of device memory. */
+int tml_net_sgd_chunk(TmlNet *m, const TmlBatch *b, float lr0, float lr1, int workers, TmlError *err);
 
 /* ---- net_score.c, net_grow.c ------------------------------------------------------------------- */
 /* Probabilities (n_rows, n_out) row-major of every row of ds into probs, batch_size rows per forward. */

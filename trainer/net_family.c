@@ -143,7 +143,8 @@ static int net_export(const TmlModel *m, TmlExport *e, TmlError *err) {
 }
 
 /* Keys only these families read (the common ones are in trainer/options.c). */
-static const char *const NET_KEYS[] = {"model.dim", "model.hidden", "model.loss", "model.bag", NULL};
+static const char *const NET_KEYS[] = {"model.dim",       "model.hidden",  "model.loss", "model.bag",
+                                       "train.algorithm", "train.threads", NULL};
 
 const TmlFamily tml_family_bag = {
     .name = "bag",

@@ -3,6 +3,7 @@
 #include "trainer/optim.h"
 
 #include <math.h>
+
 #include <stddef.h>
 
 double tml_lr_at(const TmlOptimConfig *c, int64_t t, int64_t total) {
@@ -34,18 +35,23 @@ double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t ste
     TmlBackend *be = m->be;
     double norm = 0;
     if (c->clip > 0 || want_norm) {
-        double ss = 0;
+        /* one clipping op over every dense gradient; the norm stays on the device unless asked */
+        float *xs[TML_MAX_PARAMS];
+        size_t ns[TML_MAX_PARAMS];
+        int k = 0;
         for (int i = 0; i < m->n_params; i++)
-            if (!m->params[i].sparse) ss += tml_sum_squares(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols));
-        norm = sqrt(ss);
-        if (c->clip > 0 && norm > c->clip) {
-            float s = (float)(c->clip / (norm + 1e-12));
-            for (int i = 0; i < m->n_params; i++)
-                if (!m->params[i].sparse) tml_scale(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols), s);
-        }
+            if (!m->params[i].sparse && m->params[i].g) {
+                xs[k] = m->params[i].g;
+                ns[k++] = (size_t)m->params[i].rows * (size_t)m->params[i].cols;
+            }
+        if (want_norm && !m->d_norm && !(m->d_norm = tml_alloc(be, sizeof(double))))
+            return tml_fail(err, "out of %s memory for the gradient norm", tml_backend_name(be));
+        tml_clip_global_norm(be, xs, ns, k, (float)c->clip, want_norm ? m->d_norm : NULL);
+        if (want_norm) tml_download(be, &norm, m->d_norm, sizeof norm);
     }
     for (int i = 0; i < m->n_params; i++) {
         TmlParam *p = &m->params[i];
+        if (p == m->E && m->freeze_embeddings) continue; /* frozen: no gradient, no moments, no update */
         size_t n = (size_t)p->rows * (size_t)p->cols;
         /* no weight decay on biases: it only fights the class priors */
         float wd = p->cols == 1 ? 0.0f : (float)c->weight_decay;

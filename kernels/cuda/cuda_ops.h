@@ -64,6 +64,13 @@ void tml_cuda_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows
 void tml_cuda_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                             int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
 
+/* scalars.cu */
+void tml_cuda_sum_into(void *ctx, double *acc, const float *x, size_t n);
+void tml_cuda_clip_global_norm(void *ctx, float *const *xs, const size_t *ns, int k, float max_norm, double *norm);
+
+/* bag_sgd.cu */
+void tml_cuda_bag_sgd(void *ctx, const TmlBagSgd *a);
+
 /* reduce.cu */
 void tml_cuda_row_sum(void *ctx, float *out, const float *x, int B, int N);
 void tml_cuda_row_argmax(void *ctx, int32_t *out, const float *x, int B, int N);
