@@ -227,6 +227,13 @@ void tml_embbag_backward(TmlBackend *be, float *dE, const float *dout, const int
     if (B && D) be->ops->embbag_backward(be->ctx, dE, dout, offsets, ids, w, B, D, mode);
 }
 
+void tml_embbag_backward_rows(TmlBackend *be, float *dE, const float *dout, const int64_t *offsets, const float *w,
+                              int B, int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff,
+                              const int32_t *occ, int n_uniq) {
+    TML_ASSERT(B >= 0 && D >= 0 && n_uniq >= 0);
+    if (B && D && n_uniq) be->ops->embbag_backward_rows(be->ctx, dE, dout, offsets, w, B, D, mode, uniq, uoff, occ, n_uniq);
+}
+
 /* ---- losses ---------------------------------------------------------------------------------- */
 void tml_softmax_xent_forward(TmlBackend *be, float *probs, float *losses, const float *logits,
                               const int32_t *labels, const float *cw, float smoothing, int B, int C) {

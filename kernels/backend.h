@@ -112,6 +112,17 @@ void tml_embbag_backward(TmlBackend *be, float *dE /*(V,D)*/, const float *dout 
                          const int64_t *offsets /*(B+1)*/, const int32_t *ids /*(nnz)*/,
                          const float *w /*(nnz) or NULL*/, int B, int D, TmlBagMode mode);
 
+/* The same backward by rows instead of bags, for a batch whose distinct ids and their occurrences
+ * are listed (trainer/batch.c builds the lists): row uniq[u] receives the contributions of the
+ * positions occ[uoff[u] .. uoff[u+1]) of ids (absolute, like offsets; ascending, i.e. in bag order),
+ * added one at a time into dE in that order with the same float operations as
+ * tml_embbag_backward: the result is the same bits on every backend and every run, with no atomics
+ * and no contention on frequent words (one worker per row). */
+void tml_embbag_backward_rows(TmlBackend *be, float *dE /*(V,D)*/, const float *dout /*(B,D)*/,
+                              const int64_t *offsets /*(B+1)*/, const float *w /*(nnz) or NULL*/, int B, int D,
+                              TmlBagMode mode, const int32_t *uniq /*(n_uniq)*/, const int32_t *uoff /*(n_uniq+1)*/,
+                              const int32_t *occ /*(nnz)*/, int n_uniq);
+
 /* ---- losses ---------------------------------------------------------------------------------- */
 /* Softmax cross-entropy. probs = softmax(logits) row-wise. When labels is non-NULL, losses[b] =
  * cw[y_b] * ( -sum_c t_bc log p_bc ) with t the one-hot target smoothed by `smoothing`

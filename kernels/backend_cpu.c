@@ -26,6 +26,7 @@ const TmlBackendOps tml_cpu_ops = {
     .relu_backward = tml_cpu_relu_backward,
     .embbag_forward = tml_cpu_embbag_forward,
     .embbag_backward = tml_cpu_embbag_backward,
+    .embbag_backward_rows = tml_cpu_embbag_backward_rows,
     .softmax_xent_forward = tml_cpu_softmax_xent_forward,
     .softmax_xent_backward = tml_cpu_softmax_xent_backward,
     .sigmoid_bce_forward = tml_cpu_sigmoid_bce_forward,

@@ -27,6 +27,7 @@ const TmlBackendOps tml_cuda_ops = {
     .relu_backward = tml_cuda_relu_backward,
     .embbag_forward = tml_cuda_embbag_forward,
     .embbag_backward = tml_cuda_embbag_backward,
+    .embbag_backward_rows = tml_cuda_embbag_backward_rows,
     .softmax_xent_forward = tml_cuda_softmax_xent_forward,
     .softmax_xent_backward = tml_cuda_softmax_xent_backward,
     .sigmoid_bce_forward = tml_cuda_sigmoid_bce_forward,

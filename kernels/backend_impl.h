@@ -46,6 +46,10 @@ typedef struct TmlBackendOps {
     void (*embbag_backward)(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                             const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
 
+    void (*embbag_backward_rows)(void *ctx, float *dE, const float *dout, const int64_t *offsets, const float *w,
+                                 int B, int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff,
+                                 const int32_t *occ, int n_uniq);
+
     /* losses */
     void (*softmax_xent_forward)(void *ctx, float *probs, float *losses, const float *logits,
                                  const int32_t *labels, const float *cw, float smoothing, int B, int C);

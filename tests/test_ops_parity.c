@@ -458,6 +458,59 @@ static void test_embbag(void **state) {
     }
 }
 
+/* The by-rows backward from independently built lists (distinct ids in order of first appearance,
+ * each with its positions ascending) must give exactly tml_embbag_backward's bits, on every backend. */
+static void test_embbag_backward_rows(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const BagCase cases[] = {
+        {1, 1, 5, 3, 0, 0, 0, TML_BAG_SUM},      {5, 3, 50, 40, 7, 1, 0, TML_BAG_MEAN},
+        {64, 100, 50, 40, 13, 1, 0, TML_BAG_SUM}, {64, 100, 200, 40, 5, 0, 1, TML_BAG_MEAN},
+        {33, 37, 1000, 9, 2, 1, 0, TML_BAG_MEAN}, {300, 65, 20, 30, 0, 0, 0, TML_BAG_MEAN}, /* hot rows */
+    };
+    TuRng r;
+    tu_rng_seed(&r, 14);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const BagCase *c = &cases[ci];
+        BagData d;
+        bag_make(&r, c, &d);
+        size_t VD = (size_t)c->V * c->D, BD = (size_t)c->B * c->D, m = c->misalign ? 1 : 0;
+        float *out_ref = host_floats(BD), *dE_ref = host_floats(VD), *dE_got = host_floats(VD);
+        run_embbag(g_cpu, c, &d, out_ref, dE_ref);
+        /* lists over the batch's positions [base, base + nnz) */
+        int64_t lo = d.offsets[0], hi = d.offsets[c->B];
+        int32_t *uniq = tu_xmalloc(sizeof(int32_t) * (size_t)(hi - lo + 1));
+        int32_t *uoff = tu_xmalloc(sizeof(int32_t) * (size_t)(hi - lo + 2));
+        int32_t *occ = tu_xmalloc(sizeof(int32_t) * (size_t)(hi - lo + 1));
+        int n_uniq = 0, k = 0;
+        for (int64_t j = lo; j < hi; j++) {
+            int seen = 0;
+            for (int u = 0; u < n_uniq && !seen; u++) seen = uniq[u] == d.ids[j];
+            if (!seen) uniq[n_uniq++] = d.ids[j];
+        }
+        for (int u = 0; u < n_uniq; u++) {
+            uoff[u] = k;
+            for (int64_t j = lo; j < hi; j++)
+                if (d.ids[j] == uniq[u]) occ[k++] = (int32_t)j;
+        }
+        uoff[n_uniq] = k;
+        Arena ar = {.be = be};
+        float *dGrad = arena_out(&ar, "dE", sizeof(float) * (VD + m));
+        tml_upload(be, dGrad + m, d.dE0, sizeof(float) * VD);
+        int64_t *doff = arena_in(&ar, "offsets", d.offsets, sizeof(int64_t) * (c->B + 1));
+        float *dw = arena_in(&ar, "w", d.w, sizeof(float) * d.nnz_total);
+        float *dgo = arena_in(&ar, "dout", d.dout, sizeof(float) * BD);
+        int32_t *du = arena_in(&ar, "uniq", uniq, sizeof(int32_t) * (n_uniq + 1));
+        int32_t *duo = arena_in(&ar, "uoff", uoff, sizeof(int32_t) * (n_uniq + 1));
+        int32_t *doc = arena_in(&ar, "occ", occ, sizeof(int32_t) * (k + 1));
+        tml_embbag_backward_rows(be, dGrad + m, dgo, doff, dw, c->B, c->D, c->mode, du, duo, doc, n_uniq);
+        tml_download(be, dE_got, dGrad + m, sizeof(float) * VD);
+        arena_finish(&ar);
+        assert_memory_equal(dE_got, dE_ref, sizeof(float) * VD);
+        free(out_ref), free(dE_ref), free(dE_got), free(uniq), free(uoff), free(occ);
+        bag_free(&d);
+    }
+}
+
 /* The CPU backward must give the same bits whatever the thread count (reproducible training). */
 static void test_embbag_backward_deterministic(void **state) {
     BagCase c = {512, 100, 300, 40, 3, 1, 0, TML_BAG_MEAN};
@@ -477,6 +530,53 @@ static void test_embbag_backward_deterministic(void **state) {
     assert_memory_equal(dE1, dE2, sizeof(float) * VD);
     free(out1), free(dE1), free(out2), free(dE2);
     bag_free(&d);
+}
+
+/* ---- device scalars -------------------------------------------------------------------------- */
+/* sum_into adds (twice, so it accumulates) and clip_global_norm over several tensors of awkward
+ * sizes (one empty): the norm against a double sum by hand, the scaled tensors against the
+ * reference, and no clipping when the norm is under the limit. */
+static void test_scalars(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    TuRng r;
+    tu_rng_seed(&r, 61);
+    size_t ns[4] = {1000, 0, 77777, 3};
+    float *host[4];
+    double ss = 0.0;
+    for (int t = 0; t < 4; t++) {
+        host[t] = host_floats(ns[t]);
+        tu_fill_uniform(&r, host[t], ns[t], -1, 1);
+        for (size_t i = 0; i < ns[t]; i++) ss += (double)host[t][i] * host[t][i];
+    }
+    for (int clip = 0; clip < 2; clip++) {
+        Arena ar = {.be = be};
+        float *dev[4];
+        for (int t = 0; t < 4; t++) dev[t] = arena_in(&ar, "x", host[t], sizeof(float) * (ns[t] ? ns[t] : 1));
+        double zero = 0.0, norm = -1.0, acc = 0.0;
+        double *dnorm = arena_in(&ar, "norm", &zero, sizeof(double)), *dacc = arena_in(&ar, "acc", &zero, sizeof(double));
+        tml_sum_into(be, dacc, dev[0], ns[0]);
+        tml_sum_into(be, dacc, dev[2], ns[2]);
+        float max_norm = clip ? 10.0f : 1e6f;
+        tml_clip_global_norm(be, dev, ns, 4, max_norm, dnorm);
+        tml_download(be, &norm, dnorm, sizeof norm);
+        tml_download(be, &acc, dacc, sizeof acc);
+        double want_acc = 0.0;
+        for (size_t i = 0; i < ns[0]; i++) want_acc += host[0][i];
+        for (size_t i = 0; i < ns[2]; i++) want_acc += host[2][i];
+        assert_true(fabs(acc - want_acc) <= 1e-9 * (1.0 + fabs(want_acc)));
+        assert_true(fabs(norm - sqrt(ss)) <= 1e-9 * sqrt(ss));
+        float f = clip ? (float)(10.0 / (sqrt(ss) + 1e-12)) : 1.0f;
+        for (int t = 0; t < 4; t++) {
+            if (!ns[t]) continue;
+            float *got = host_floats(ns[t]), *want = host_floats(ns[t]);
+            tml_download(be, got, dev[t], sizeof(float) * ns[t]);
+            for (size_t i = 0; i < ns[t]; i++) want[i] = host[t][i] * f;
+            assert_int_equal(tu_count_mismatch("clip_global_norm", got, want, ns[t], EW_ATOL, EW_RTOL), 0);
+            free(got), free(want);
+        }
+        arena_finish(&ar);
+    }
+    for (int t = 0; t < 4; t++) free(host[t]);
 }
 
 /* ---- per-example SGD (tml_bag_sgd) ----------------------------------------------------------- */
@@ -1923,6 +2023,8 @@ int main(void) {
         ON_BOTH(test_bias),
         ON_BOTH(test_embbag),
         cmocka_unit_test(test_embbag_backward_deterministic),
+        ON_BOTH(test_embbag_backward_rows),
+        ON_BOTH(test_scalars),
         ON_BOTH(test_bag_sgd),
         ON_BOTH(test_bag_sgd_hogwild),
         ON_BOTH(test_softmax_xent),

@@ -306,6 +306,36 @@ static void test_sgd_path_learns_and_reproduces(void **state) {
     tml_backend_free(be);
 }
 
+/* The batcher's occurrence lists: every position once, grouped under its id, ascending, ids distinct
+ * in order of first appearance; a second batch (new serial) starts clean. */
+static void test_batch_occurrence_lists(void **state) {
+    (void)state;
+    TmlDataset *d = toy_text(300, 40, 3, 6, 0);
+    TmlBatcher *bt = tml_batcher_new(d, 40, 64, 1);
+    for (int round = 0; round < 3; round++) {
+        const TmlBatch *b = tml_batcher_fill(bt, NULL, round * 64, 64);
+        assert_non_null(b);
+        int *seen = calloc((size_t)b->nnz + 1, sizeof(int));
+        assert_int_equal(b->uoff[0], 0);
+        assert_int_equal(b->uoff[b->n_uniq], b->nnz);
+        for (int u = 0; u < b->n_uniq; u++) {
+            for (int v = 0; v < u; v++) assert_int_not_equal(b->uniq[u], b->uniq[v]);
+            assert_true(b->uoff[u + 1] > b->uoff[u]);
+            for (int32_t k = b->uoff[u]; k < b->uoff[u + 1]; k++) {
+                assert_int_equal(b->ids[b->occ[k]], b->uniq[u]);
+                if (k > b->uoff[u]) assert_true(b->occ[k] > b->occ[k - 1]);
+                seen[b->occ[k]]++;
+            }
+            /* first appearance order: the group's first position beats every later group's */
+            if (u > 0) assert_true(b->occ[b->uoff[u]] > b->occ[b->uoff[u - 1]]);
+        }
+        for (int64_t j = 0; j < b->nnz; j++) assert_int_equal(seen[j], 1);
+        free(seen);
+    }
+    tml_batcher_free(bt);
+    tml_dataset_free(d);
+}
+
 /* Gradient buffers exist only for mini-batch training, never for a frozen embedding table. */
 static void test_gradients_only_when_needed(void **state) {
     (void)state;
@@ -379,6 +409,7 @@ int main(void) {
         cmocka_unit_test(test_learns_and_reproduces), cmocka_unit_test(test_tabular_sgd_learns),
         cmocka_unit_test(test_grow_classes_keeps_weights), cmocka_unit_test(test_lr_schedules),
         cmocka_unit_test(test_sgd_path_learns_and_reproduces), cmocka_unit_test(test_gradients_only_when_needed),
+        cmocka_unit_test(test_batch_occurrence_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

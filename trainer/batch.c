@@ -17,8 +17,11 @@ TmlBatcher *tml_batcher_new(const TmlDataset *ds, int64_t in_dim, int max_B, int
         if (!b->batch.labels || !b->batch.dense) goto fail;
     } else {
         b->batch.offsets = malloc((size_t)(max_B + 1) * sizeof(int64_t));
-        if (want_uniq) b->stamp = calloc((size_t)in_dim, sizeof(uint32_t));
-        if (!b->batch.labels || !b->batch.offsets || (want_uniq && !b->stamp)) goto fail;
+        if (want_uniq) {
+            b->stamp = calloc((size_t)in_dim, sizeof(uint32_t));
+            b->slot = malloc((size_t)in_dim * sizeof(int32_t));
+        }
+        if (!b->batch.labels || !b->batch.offsets || (want_uniq && (!b->stamp || !b->slot))) goto fail;
     }
     return b;
 fail:
@@ -34,7 +37,10 @@ void tml_batcher_free(TmlBatcher *b) {
     free(b->batch.dense);
     free(b->batch.labels);
     free(b->batch.uniq);
+    free(b->batch.uoff);
+    free(b->batch.occ);
     free(b->stamp);
+    free(b->slot);
     free(b);
 }
 
@@ -48,6 +54,14 @@ static int grow(TmlBatcher *b, int64_t nnz) {
     int32_t *uniq = realloc(b->batch.uniq, (size_t)cap * sizeof(int32_t));
     if (!uniq) return -1;
     b->batch.uniq = uniq;
+    if (b->stamp) {
+        int32_t *occ = realloc(b->batch.occ, (size_t)cap * sizeof(int32_t));
+        if (!occ) return -1;
+        b->batch.occ = occ;
+        int32_t *uoff = realloc(b->batch.uoff, ((size_t)cap + 1) * sizeof(int32_t));
+        if (!uoff) return -1;
+        b->batch.uoff = uoff;
+    }
     if (b->ds->w) {
         float *w = realloc(b->batch.w, (size_t)cap * sizeof(float));
         if (!w) return -1;
@@ -106,13 +120,23 @@ const TmlBatch *tml_batcher_fill(TmlBatcher *b, const int64_t *order, int64_t st
             memset(b->stamp, 0, (size_t)b->in_dim * sizeof(uint32_t));
             b->serial = 1;
         }
+        /* distinct ids with their counts (in uoff[u+1]), then counts -> starts, then positions */
+        int32_t *uoff = out->uoff;
         for (int64_t j = 0; j < k; j++) {
             int32_t id = out->ids[j];
             if (b->stamp[id] != b->serial) {
                 b->stamp[id] = b->serial;
+                b->slot[id] = out->n_uniq;
                 out->uniq[out->n_uniq++] = id;
+                uoff[out->n_uniq] = 0;
             }
+            uoff[b->slot[id] + 1]++;
         }
+        uoff[0] = 0;
+        for (int u = 0; u < out->n_uniq; u++) uoff[u + 1] += uoff[u];
+        for (int64_t j = 0; j < k; j++) out->occ[uoff[b->slot[out->ids[j]]]++] = (int32_t)j;
+        for (int u = out->n_uniq; u > 0; u--) uoff[u] = uoff[u - 1]; /* the fill moved every start one group on */
+        uoff[0] = 0;
     }
     return out;
 }

@@ -1,5 +1,6 @@
 /* batch.h — gathers rows of a featurized dataset (in a shuffled order) into host batches, and
- * lists the distinct embedding rows a batch touches so updates stay sparse. */
+ * lists the distinct embedding rows a batch touches so updates stay sparse, with where each occurs,
+ * so a backward pass can sum every row's gradient in one place and in bag order (no atomics). */
 #ifndef TICKETML_TRAINER_BATCH_H
 #define TICKETML_TRAINER_BATCH_H
 
@@ -15,6 +16,7 @@ typedef struct TmlBatcher {
     TmlBatch batch;        /* host arrays owned by the batcher */
     int64_t cap_nnz;
     uint32_t *stamp;       /* (in_dim) text: last batch serial that touched each id */
+    int32_t *slot;         /* (in_dim) text: that id's index in batch.uniq (valid when stamped) */
     uint32_t serial;
     int64_t word_ids;      /* text: ids below this are vocabulary words (0: do not count words) */
 } TmlBatcher;

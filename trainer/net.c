@@ -121,6 +121,8 @@ static void free_scratch(TmlNet *m) {
     tml_free(be, m->d_ids);
     tml_free(be, m->d_labels);
     tml_free(be, m->d_uniq);
+    tml_free(be, m->d_uoff);
+    tml_free(be, m->d_occ);
     tml_free(be, m->d_w);
     tml_free(be, m->d_x);
     tml_free(be, m->d_h);
@@ -133,7 +135,7 @@ static void free_scratch(TmlNet *m) {
     tml_free(be, m->d_losses);
     free(m->h_targets);
     m->d_offsets = NULL;
-    m->d_ids = m->d_labels = m->d_uniq = NULL;
+    m->d_ids = m->d_labels = m->d_uniq = m->d_uoff = m->d_occ = NULL;
     m->d_w = m->d_x = m->d_h = m->d_a1 = m->d_logits = m->d_probs = m->d_dh = m->d_da1 = NULL;
     m->d_targets = m->d_losses = m->h_targets = NULL;
     m->cap_B = 0;
@@ -183,10 +185,13 @@ int tml_net_reserve(TmlNet *m, int B, int64_t nnz, TmlError *err) {
         m->d_offsets = tml_alloc(be, (size_t)(B + 1) * sizeof(int64_t));
         m->d_ids = tml_alloc(be, (size_t)nnz * sizeof(int32_t));
         m->d_uniq = tml_alloc(be, (size_t)nnz * sizeof(int32_t));
+        m->d_uoff = tml_alloc(be, (size_t)(nnz + 1) * sizeof(int32_t));
+        m->d_occ = tml_alloc(be, (size_t)nnz * sizeof(int32_t));
         m->d_w = tml_alloc(be, (size_t)nnz * sizeof(float));
         m->d_h = tml_alloc(be, fB * (size_t)D);
         m->d_dh = tml_alloc(be, fB * (size_t)D);
-        if (!m->d_offsets || !m->d_ids || !m->d_uniq || !m->d_w || !m->d_h || !m->d_dh) goto oom;
+        if (!m->d_offsets || !m->d_ids || !m->d_uniq || !m->d_uoff || !m->d_occ || !m->d_w || !m->d_h || !m->d_dh)
+            goto oom;
     }
     m->d_labels = tml_alloc(be, (size_t)B * sizeof(int32_t));
     m->d_a1 = tml_alloc(be, fB * (size_t)H);
@@ -234,6 +239,11 @@ int tml_net_load_batch(TmlNet *m, const TmlBatch *b, TmlError *err) {
         m->has_w = b->w != NULL;
         if (b->w && b->nnz > 0) tml_upload(be, m->d_w, b->w, (size_t)b->nnz * sizeof(float));
         if (b->uniq && b->n_uniq > 0) tml_upload(be, m->d_uniq, b->uniq, (size_t)b->n_uniq * sizeof(int32_t));
+        m->has_occ = b->uoff && b->occ && b->n_uniq > 0;
+        if (m->has_occ) {
+            tml_upload(be, m->d_uoff, b->uoff, (size_t)(b->n_uniq + 1) * sizeof(int32_t));
+            tml_upload(be, m->d_occ, b->occ, (size_t)b->nnz * sizeof(int32_t));
+        }
     }
     if (b->labels) {
         tml_upload(be, m->d_labels, b->labels, (size_t)b->B * sizeof(int32_t));
@@ -313,6 +323,17 @@ double tml_net_take_loss(TmlNet *m) {
     return v;
 }
 
+/* dE += the bag backward of dout: by rows when the batch lists its ids' occurrences (no atomics, the
+ * same bits on every backend), else by bags. */
+static void embbag_backward(TmlNet *m, const float *dout, int D) {
+    const float *w = m->has_w ? m->d_w : NULL;
+    if (m->has_occ)
+        tml_embbag_backward_rows(m->be, m->E->g, dout, m->d_offsets, w, m->B, D, m->spec.bag, m->d_uniq, m->d_uoff,
+                                 m->d_occ, m->n_uniq);
+    else
+        tml_embbag_backward(m->be, m->E->g, dout, m->d_offsets, m->d_ids, w, m->B, D, m->spec.bag);
+}
+
 void tml_net_backward(TmlNet *m, float scale) {
     TmlBackend *be = m->be;
     const TmlNetSpec *s = &m->spec;
@@ -326,9 +347,8 @@ void tml_net_backward(TmlNet *m, float scale) {
         tml_sigmoid_bce_backward(be, dlogits, m->d_probs, m->d_targets, NULL, (size_t)B * C, scale);
     tml_zero(be, m->b2->g, (size_t)C * sizeof(float));
     tml_bias_add_backward(be, m->b2->g, dlogits, B, C);
-    const float *w = m->has_w ? m->d_w : NULL;
     if (s->arch == TML_ARCH_LINEAR) {
-        if (!m->freeze_embeddings) tml_embbag_backward(be, m->E->g, dlogits, m->d_offsets, m->d_ids, w, B, C, s->bag);
+        if (!m->freeze_embeddings) embbag_backward(m, dlogits, C);
         return;
     }
     int in2 = m->W1 ? s->hidden : (int)w0;
@@ -347,8 +367,7 @@ void tml_net_backward(TmlNet *m, float scale) {
     } else if (dx) {
         tml_sgemm(be, 0, 1, B, (int)w0, C, 1.0f, dlogits, C, m->W2->w, C, 0.0f, dx, (int)w0);
     }
-    if (dx)
-        tml_embbag_backward(be, m->E->g, m->d_dh, m->d_offsets, m->d_ids, w, B, (int)w0, s->bag);
+    if (dx) embbag_backward(m, m->d_dh, (int)w0);
 }
 
 /* ---- persistence ------------------------------------------------------------------------------ */

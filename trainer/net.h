@@ -51,8 +51,10 @@ typedef struct TmlBatch {
     float *w;          /* (nnz) or NULL */
     float *dense;      /* (B, F); tabular */
     int32_t *labels;   /* (B) or NULL at inference */
-    int32_t *uniq;     /* (n_uniq) distinct ids of the batch, for sparse updates */
+    int32_t *uniq;     /* (n_uniq) distinct ids of the batch, in order of first appearance */
     int n_uniq;
+    int32_t *uoff;     /* (n_uniq+1) id uniq[u] occurs at the positions occ[uoff[u] .. uoff[u+1]) */
+    int32_t *occ;      /* (nnz) positions into ids, grouped by distinct id, ascending within a group */
     int64_t words;     /* text: words as fastText counts them (trainer/batch.h), when asked */
 } TmlBatch;
 
@@ -66,7 +68,7 @@ typedef struct TmlNet {
     int cap_B;
     int64_t cap_nnz;
     int64_t *d_offsets;
-    int32_t *d_ids, *d_labels, *d_uniq;
+    int32_t *d_ids, *d_labels, *d_uniq, *d_uoff, *d_occ;
     float *d_w, *d_x, *d_h, *d_a1, *d_logits, *d_probs, *d_dh, *d_da1, *d_targets, *d_cw, *d_losses;
     float *h_targets;           /* host staging for one-vs-all targets (B, C) */
     int has_cw;
@@ -74,6 +76,7 @@ typedef struct TmlNet {
     int B;      /* rows of the batch currently loaded */
     int n_uniq;
     int has_w;
+    int has_occ;                /* the loaded batch lists where its ids occur (d_uoff, d_occ) */
     int freeze_embeddings;      /* fine-tuning: no gradient into the embedding table */
     /* per-example SGD (net_sgd.c): one chunk of examples on the device and the summed loss */
     int64_t sgd_cap_rows, sgd_cap_nnz;

@@ -44,6 +44,8 @@ void tml_cuda_embbag_forward(void *ctx, float *out, const float *E, const int64_
                          const float *w, int B, int D, TmlBagMode mode);
 void tml_cuda_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                           const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
+void tml_cuda_embbag_backward_rows(void *ctx, float *dE, const float *dout, const int64_t *offsets, const float *w, int B,
+    int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff, const int32_t *occ, int n_uniq);
 
 /* losses.cu */
 void tml_cuda_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
