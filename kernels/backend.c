@@ -169,6 +169,20 @@ void tml_fill(TmlBackend *be, float *x, size_t n, float value) {
 }
 void tml_sync(TmlBackend *be) { be->ops->sync(be->ctx); }
 
+void *tml_host_alloc(TmlBackend *be, size_t bytes) { return be->ops->host_alloc(be->ctx, bytes); }
+void tml_host_free(TmlBackend *be, void *p) {
+    if (p) be->ops->host_free(be->ctx, p);
+}
+void tml_upload_async(TmlBackend *be, void *dst, const void *src, size_t bytes) {
+    if (bytes) be->ops->upload_async(be->ctx, dst, src, bytes);
+}
+TmlEvent *tml_event_new(TmlBackend *be) { return (TmlEvent *)be->ops->event_new(be->ctx); }
+void tml_event_free(TmlBackend *be, TmlEvent *e) {
+    if (e) be->ops->event_free(be->ctx, e);
+}
+void tml_event_record(TmlBackend *be, TmlEvent *e) { be->ops->event_record(be->ctx, e); }
+void tml_event_wait(TmlBackend *be, TmlEvent *e) { be->ops->event_wait(be->ctx, e); }
+
 /* ---- dense algebra --------------------------------------------------------------------------- */
 void tml_sgemm(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc) {

@@ -65,6 +65,21 @@ void tml_zero(TmlBackend *be, void *dst_dev, size_t bytes);
 void tml_fill(TmlBackend *be, float *x, size_t n, float value); /* x: (n) */
 void tml_sync(TmlBackend *be);
 
+/* Pinned host memory: page-locked on CUDA, so uploads from it run asynchronously (plain aligned
+ * memory on the CPU). NULL when out of memory; freed with tml_host_free (NULL is fine). */
+void *tml_host_alloc(TmlBackend *be, size_t bytes);
+void tml_host_free(TmlBackend *be, void *p);
+/* Upload from tml_host_alloc memory that returns at once (queued on the backend's stream): src must
+ * not change until an event recorded after this call has completed. On the CPU: a copy. */
+void tml_upload_async(TmlBackend *be, void *dst_dev, const void *src_pinned, size_t bytes);
+/* Events mark a point in the backend's stream: record after queued work, wait (the host blocks)
+ * until that work is done. A host buffer's event guards its reuse. On the CPU they are no-ops. */
+typedef struct TmlEvent TmlEvent;
+TmlEvent *tml_event_new(TmlBackend *be); /* NULL when out of memory; tml_event_free */
+void tml_event_free(TmlBackend *be, TmlEvent *e);
+void tml_event_record(TmlBackend *be, TmlEvent *e);
+void tml_event_wait(TmlBackend *be, TmlEvent *e);
+
 /* ---- dense algebra --------------------------------------------------------------------------- */
 /* C = alpha * op(A) @ op(B) + beta * C, row-major. op(A): (M, K), op(B): (K, N), C: (M, N).
  * lda/ldb/ldc are the row strides of A, B, C as stored. */

@@ -25,6 +25,14 @@ typedef struct TmlBackendOps {
     void (*fill)(void *ctx, float *x, size_t n, float value);
     void (*sync)(void *ctx);
 
+    void *(*host_alloc)(void *ctx, size_t bytes);
+    void (*host_free)(void *ctx, void *p);
+    void (*upload_async)(void *ctx, void *dst_dev, const void *src_pinned, size_t bytes);
+    void *(*event_new)(void *ctx);
+    void (*event_free)(void *ctx, void *e);
+    void (*event_record)(void *ctx, void *e);
+    void (*event_wait)(void *ctx, void *e);
+
     /* dense algebra */
     void (*sgemm)(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha,
                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);

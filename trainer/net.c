@@ -226,35 +226,44 @@ int tml_net_set_loss_options(TmlNet *m, const float *class_weights, float smooth
     return 0;
 }
 
+/* Pinned batches (b->uploaded set) go up asynchronously and record their event after the last
+ * copy, so the batcher may refill the buffer once the copies have landed; others copy as usual. */
+static void up(TmlBackend *be, const TmlBatch *b, void *dst, const void *src, size_t bytes) {
+    if (b->uploaded) tml_upload_async(be, dst, src, bytes);
+    else tml_upload(be, dst, src, bytes);
+}
+
 int tml_net_load_batch(TmlNet *m, const TmlBatch *b, TmlError *err) {
     if (tml_net_reserve(m, b->B, b->nnz, err) < 0) return -1;
     TmlBackend *be = m->be;
     m->B = b->B;
     m->n_uniq = b->n_uniq;
+    m->has_occ = 0;
     if (m->spec.arch == TML_ARCH_TABULAR) {
-        tml_upload(be, m->d_x, b->dense, (size_t)b->B * (size_t)m->spec.in_dim * sizeof(float));
+        up(be, b, m->d_x, b->dense, (size_t)b->B * (size_t)m->spec.in_dim * sizeof(float));
     } else {
-        tml_upload(be, m->d_offsets, b->offsets, (size_t)(b->B + 1) * sizeof(int64_t));
-        if (b->nnz > 0) tml_upload(be, m->d_ids, b->ids, (size_t)b->nnz * sizeof(int32_t));
+        up(be, b, m->d_offsets, b->offsets, (size_t)(b->B + 1) * sizeof(int64_t));
+        if (b->nnz > 0) up(be, b, m->d_ids, b->ids, (size_t)b->nnz * sizeof(int32_t));
         m->has_w = b->w != NULL;
-        if (b->w && b->nnz > 0) tml_upload(be, m->d_w, b->w, (size_t)b->nnz * sizeof(float));
-        if (b->uniq && b->n_uniq > 0) tml_upload(be, m->d_uniq, b->uniq, (size_t)b->n_uniq * sizeof(int32_t));
+        if (b->w && b->nnz > 0) up(be, b, m->d_w, b->w, (size_t)b->nnz * sizeof(float));
+        if (b->uniq && b->n_uniq > 0) up(be, b, m->d_uniq, b->uniq, (size_t)b->n_uniq * sizeof(int32_t));
         m->has_occ = b->uoff && b->occ && b->n_uniq > 0;
         if (m->has_occ) {
-            tml_upload(be, m->d_uoff, b->uoff, (size_t)(b->n_uniq + 1) * sizeof(int32_t));
-            tml_upload(be, m->d_occ, b->occ, (size_t)b->nnz * sizeof(int32_t));
+            up(be, b, m->d_uoff, b->uoff, (size_t)(b->n_uniq + 1) * sizeof(int32_t));
+            up(be, b, m->d_occ, b->occ, (size_t)b->nnz * sizeof(int32_t));
         }
     }
     if (b->labels) {
-        tml_upload(be, m->d_labels, b->labels, (size_t)b->B * sizeof(int32_t));
+        up(be, b, m->d_labels, b->labels, (size_t)b->B * sizeof(int32_t));
         if (m->spec.loss == TML_LOSS_OVA) {
             int C = m->spec.n_out;
             memset(m->h_targets, 0, (size_t)b->B * (size_t)C * sizeof(float));
             for (int i = 0; i < b->B; i++)
                 if (b->labels[i] >= 0) m->h_targets[(size_t)i * C + b->labels[i]] = 1.0f;
-            tml_upload(be, m->d_targets, m->h_targets, (size_t)b->B * (size_t)C * sizeof(float));
+            tml_upload(be, m->d_targets, m->h_targets, (size_t)b->B * (size_t)C * sizeof(float)); /* pageable: staged */
         }
     }
+    if (b->uploaded) tml_event_record(be, b->uploaded);
     return 0;
 }
 

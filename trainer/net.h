@@ -56,6 +56,7 @@ typedef struct TmlBatch {
     int32_t *uoff;     /* (n_uniq+1) id uniq[u] occurs at the positions occ[uoff[u] .. uoff[u+1]) */
     int32_t *occ;      /* (nnz) positions into ids, grouped by distinct id, ascending within a group */
     int64_t words;     /* text: words as fastText counts them (trainer/batch.h), when asked */
+    TmlEvent *uploaded; /* pinned batches: recorded after their upload (tml_net_load_batch), else NULL */
 } TmlBatch;
 
 typedef struct TmlNet {

@@ -55,10 +55,13 @@ int tml_net_sgd_chunk(TmlNet *m, const TmlBatch *b, float lr0, float lr1, int wo
     if (b->B == 0) return 0;
     if (reserve(m, b->B, b->nnz > 0 ? b->nnz : 1, b->w != NULL, err) < 0) return -1;
     TmlBackend *be = m->be;
-    tml_upload(be, m->d_sgd_offsets, b->offsets, (size_t)(b->B + 1) * sizeof(int64_t));
-    tml_upload(be, m->d_sgd_labels, b->labels, (size_t)b->B * sizeof(int32_t));
-    if (b->nnz > 0) tml_upload(be, m->d_sgd_ids, b->ids, (size_t)b->nnz * sizeof(int32_t));
-    if (b->w && b->nnz > 0) tml_upload(be, m->d_sgd_w, b->w, (size_t)b->nnz * sizeof(float));
+    /* pinned chunks (a GPU's batcher) go up asynchronously; their event guards the buffer */
+    void (*up)(TmlBackend *, void *, const void *, size_t) = b->uploaded ? tml_upload_async : tml_upload;
+    up(be, m->d_sgd_offsets, b->offsets, (size_t)(b->B + 1) * sizeof(int64_t));
+    up(be, m->d_sgd_labels, b->labels, (size_t)b->B * sizeof(int32_t));
+    if (b->nnz > 0) up(be, m->d_sgd_ids, b->ids, (size_t)b->nnz * sizeof(int32_t));
+    if (b->w && b->nnz > 0) up(be, m->d_sgd_w, b->w, (size_t)b->nnz * sizeof(float));
+    if (b->uploaded) tml_event_record(be, b->uploaded);
     const TmlNetSpec *s = &m->spec;
     TmlBagSgd a = {
         .E = m->E->w,

@@ -246,7 +246,8 @@ int tml_net_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid,
     if (pick_algorithm(&L, err) < 0) return -1;
     if (!L.sgd && tml_net_alloc_grads(net, err) < 0) return -1;
     int64_t max_rows = L.sgd ? (L.chunk * L.B < L.n ? L.chunk * L.B : L.n) : L.B;
-    L.bt = tml_batcher_new(train, net->spec.in_dim, (int)max_rows, !L.sgd && net->E != NULL);
+    L.bt = tml_batcher_new_pinned(train, net->spec.in_dim, (int)max_rows, !L.sgd && net->E != NULL,
+                                  tml_backend_is_gpu(net->be) ? net->be : NULL);
     if (L.bt && o->features && o->features->kind == TML_DATA_TEXT && o->features->text)
         L.bt->word_ids = tml_textfeat_n_words(o->features->text);
     L.order = malloc((size_t)L.n * sizeof(int64_t));

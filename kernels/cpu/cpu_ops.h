@@ -18,6 +18,13 @@ void tml_cpu_copy(void *ctx, void *dst, const void *src, size_t bytes);
 void tml_cpu_zero(void *ctx, void *dst, size_t bytes);
 void tml_cpu_fill(void *ctx, float *x, size_t n, float value);
 void tml_cpu_sync(void *ctx);
+void *tml_cpu_host_alloc(void *ctx, size_t bytes);
+void tml_cpu_host_free(void *ctx, void *p);
+void tml_cpu_upload_async(void *ctx, void *dst, const void *src, size_t bytes);
+void *tml_cpu_event_new(void *ctx);
+void tml_cpu_event_free(void *ctx, void *e);
+void tml_cpu_event_record(void *ctx, void *e);
+void tml_cpu_event_wait(void *ctx, void *e);
 
 /* gemm.c */
 void tml_cpu_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,

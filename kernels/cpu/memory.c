@@ -50,3 +50,15 @@ void tml_cpu_fill(void *ctx, float *x, size_t n, float value) {
 }
 
 void tml_cpu_sync(void *ctx) {}
+
+/* Host memory is all the CPU backend has: "pinned" memory is ordinary memory, uploads are copies and
+ * events mark nothing (every op has finished when it returns). */
+void *tml_cpu_host_alloc(void *ctx, size_t bytes) { return tml_cpu_alloc(ctx, bytes); }
+void tml_cpu_host_free(void *ctx, void *p) { free(p); }
+void tml_cpu_upload_async(void *ctx, void *dst, const void *src, size_t bytes) {
+    if (bytes) memmove(dst, src, bytes);
+}
+void *tml_cpu_event_new(void *ctx) { return malloc(1); }
+void tml_cpu_event_free(void *ctx, void *e) { free(e); }
+void tml_cpu_event_record(void *ctx, void *e) {}
+void tml_cpu_event_wait(void *ctx, void *e) {}

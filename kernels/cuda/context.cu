@@ -129,6 +129,33 @@ extern "C" void tml_cuda_upload(void *ctx, void *dst, const void *src, size_t by
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_ctx(ctx)->stream));
 }
 
+/* Page-locked host memory: cudaMemcpyAsync from it returns at once and overlaps the stream's work. */
+extern "C" void *tml_cuda_host_alloc(void *ctx, size_t bytes) {
+    void *p = NULL;
+    if (cudaMallocHost(&p, bytes ? bytes : 1) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return p;
+}
+extern "C" void tml_cuda_host_free(void *ctx, void *p) { CUDA_CHECK(cudaFreeHost(p)); }
+extern "C" void tml_cuda_upload_async(void *ctx, void *dst, const void *src, size_t bytes) {
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_ctx(ctx)->stream));
+}
+extern "C" void *tml_cuda_event_new(void *ctx) {
+    cudaEvent_t e;
+    if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return (void *)e;
+}
+extern "C" void tml_cuda_event_free(void *ctx, void *e) { CUDA_CHECK(cudaEventDestroy((cudaEvent_t)e)); }
+extern "C" void tml_cuda_event_record(void *ctx, void *e) {
+    CUDA_CHECK(cudaEventRecord((cudaEvent_t)e, cuda_ctx(ctx)->stream));
+}
+extern "C" void tml_cuda_event_wait(void *ctx, void *e) { CUDA_CHECK(cudaEventSynchronize((cudaEvent_t)e)); }
+
 extern "C" void tml_cuda_download(void *ctx, void *dst, const void *src, size_t bytes) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c->stream));

@@ -24,6 +24,13 @@ void tml_cuda_download(void *ctx, void *dst, const void *src, size_t bytes);
 void tml_cuda_copy(void *ctx, void *dst, const void *src, size_t bytes);
 void tml_cuda_zero(void *ctx, void *dst, size_t bytes);
 void tml_cuda_sync(void *ctx);
+void *tml_cuda_host_alloc(void *ctx, size_t bytes);
+void tml_cuda_host_free(void *ctx, void *p);
+void tml_cuda_upload_async(void *ctx, void *dst, const void *src, size_t bytes);
+void *tml_cuda_event_new(void *ctx);
+void tml_cuda_event_free(void *ctx, void *e);
+void tml_cuda_event_record(void *ctx, void *e);
+void tml_cuda_event_wait(void *ctx, void *e);
 
 /* gemm.cu */
 void tml_cuda_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
