@@ -93,6 +93,11 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
         tml_fail(err, "--device cuda: no usable CUDA device (%s); use --device cpu or --device auto", why);
         return NULL;
     }
+    const char *req = getenv("TICKETML_REQUIRE_CUDA");
+    if (req && *req && strcmp(req, "0") != 0) { /* make test-gpu: a silent CPU run would pass for a GPU one */
+        tml_fail(err, "TICKETML_REQUIRE_CUDA=1 and --device auto found no usable CUDA device (%s)", why);
+        return NULL;
+    }
     TmlBackend *be = backend_new_cpu();
     if (!be) {
         tml_fail(err, "out of memory creating the CPU backend");

@@ -665,6 +665,9 @@ int main(int argc, char **argv) {
             }
             bench_backend(gpu, cpu, quick);
             tml_backend_free(gpu);
+        } else if (tu_require_cuda()) {
+            fprintf(stderr, "bench_ops: TICKETML_REQUIRE_CUDA=1 but no CUDA device: CUDA benchmarks cannot run\n");
+            return 1;
         } else {
             printf("\n# cuda: no CUDA device here; CUDA benchmarks not run\n");
         }

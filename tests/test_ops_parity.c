@@ -64,6 +64,7 @@ static TmlBackend *backend_under_test(void **state) {
     int kind = *(const int *)*state;
     if (kind == TML_DEVICE_CUDA) {
         if (!g_cuda) {
+            if (tu_require_cuda()) fail_msg("TICKETML_REQUIRE_CUDA=1 but no CUDA device: CUDA parity cannot run");
             printf("no CUDA device: CUDA parity not run\n");
             skip();
         }

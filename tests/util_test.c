@@ -30,6 +30,11 @@ void tu_fill_uniform(TuRng *r, float *x, size_t n, float lo, float hi) {
     for (size_t i = 0; i < n; i++) x[i] = tu_rng_uniform(r, lo, hi);
 }
 
+int tu_require_cuda(void) {
+    const char *v = getenv("TICKETML_REQUIRE_CUDA");
+    return v && strcmp(v, "0") != 0 && *v;
+}
+
 void tu_fill_zipf(TuRng *r, int32_t *ids, size_t n, int V, double s) {
     double *cdf = malloc(sizeof(double) * (size_t)V);
     if (!cdf) abort();

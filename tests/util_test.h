@@ -33,6 +33,10 @@ size_t tu_count_mismatch_i32(const char *what, const int32_t *got, const int32_t
 /* Largest |got - ref| / (atol + rtol*|ref|) over finite pairs: <= 1 means within tolerance. */
 double tu_max_error_ratio(const float *got, const float *ref, size_t n, double atol, double rtol);
 
+/* 1 when TICKETML_REQUIRE_CUDA=1 (make test-gpu): a test that would skip its CUDA half, or a
+ * benchmark that would fall back to the CPU, must fail instead. */
+int tu_require_cuda(void);
+
 /* Seconds from a monotonic clock. */
 double tu_now(void);
 

@@ -184,8 +184,8 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
     return stop;
 }
 
-static void report_speed(const Loop *L) {
-    double total = tml_train_now() - L->t_start, el = total - L->t_aside;
+static void report_speed(const Loop *L, double t_end) {
+    double total = tml_train_now() - L->t_start, el = t_end - L->t_start - L->t_aside;
     double t = el > 0 ? el : 1e-9;
     fprintf(stderr, "trained %lld steps in %.1fs (%.0f samples/s", (long long)L->st->step, el,
             (double)L->samples_done / t);
@@ -272,8 +272,9 @@ int tml_net_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid,
         stop = r;
     }
     st->finished = 1;
+    double t_end = tml_train_now(); /* the loop's end: what follows is saving */
     rc = tml_train_finish(m, valid, o, st, err);
-    if (!o->quiet && rc == 0) report_speed(&L);
+    if (!o->quiet && rc == 0) report_speed(&L, t_end);
 done:
     tml_train_signals_end(L.sig);
     tml_batcher_free(L.bt);
