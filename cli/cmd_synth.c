@@ -31,6 +31,9 @@ static void synth_usage(FILE *f) {
             "  --typo-rate X       per-letter typo probability (default 0.004)\n"
             "  --label-noise X     share of intent labels flipped to a confusable intent (default 0.03)\n"
             "  --churn-rate X      target churn rate (default 0.26)\n"
+            "  --shift-date DATE   drift knob: from DATE on, intents, words and code-switching shift, and\n"
+            "                      customers who join from DATE come on worse terms (docs/synth.md)\n"
+            "  --shift X           strength of that shift, 0..1 (default 1)\n"
             "  --quiet             no progress lines (they go to stderr for N >= 100000)\n"
             "  -h, --help          this help\n");
 }
@@ -92,7 +95,7 @@ int cmd_synth(int argc, char **argv) {
     TmlSynthConfig c;
     tml_synth_config_default(&c);
     c.n_tickets = c.n_customers = -1;
-    const char *out = NULL, *v[10] = {NULL}, *pos[1];
+    const char *out = NULL, *v[12] = {NULL}, *pos[1];
     int quiet = 0, n_pos = 0;
     CliOpt opts[] = {
         {"--tickets", &v[0], NULL, NULL, NULL, 0},     {"--customers", &v[1], NULL, NULL, NULL, 0},
@@ -101,15 +104,17 @@ int cmd_synth(int argc, char **argv) {
         {"--typo-rate", &v[6], NULL, NULL, NULL, 0},   {"--label-noise", &v[7], NULL, NULL, NULL, 0},
         {"--churn-rate", &v[8], NULL, NULL, NULL, 0},  {"--start-date", &v[9], NULL, NULL, NULL, 0},
         {"--out", &out, NULL, NULL, NULL, 0},          {"--quiet", NULL, &quiet, NULL, NULL, 0},
+        {"--shift-date", &v[10], NULL, NULL, NULL, 0}, {"--shift", &v[11], NULL, NULL, NULL, 0},
     };
-    if (cli_parse("synth", argc, argv, opts, 12, pos, 0, &n_pos) < 0) return 2;
+    if (cli_parse("synth", argc, argv, opts, 14, pos, 0, &n_pos) < 0) return 2;
     int64_t seed = (int64_t)c.seed, days = c.days;
     if (opt_count("--tickets", v[0], &c.n_tickets) || opt_count("--customers", v[1], &c.n_customers) ||
         opt_count("--seed", v[2], &seed) || opt_count("--days", v[3], &days) ||
         opt_real("--zh-share", v[4], &c.zh_share) || opt_real("--mixed-share", v[5], &c.mixed_share) ||
         opt_real("--typo-rate", v[6], &c.typo_rate) || opt_real("--label-noise", v[7], &c.label_noise) ||
-        opt_real("--churn-rate", v[8], &c.churn_rate))
+        opt_real("--churn-rate", v[8], &c.churn_rate) || opt_real("--shift", v[11], &c.shift))
         return 2;
+    c.shift_date = v[10];
     if (days < 1 || days > TML_SYNTH_MAX_DAYS) {
         fprintf(stderr, "ticketml synth: --days: bad value '%s' (see --help)\n", v[3]);
         return 2;

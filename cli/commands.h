@@ -13,6 +13,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_drift(int argc, char **argv);
 
 /* 1 when argv[1..] holds -h or --help. */
 int cli_wants_help(int argc, char **argv);

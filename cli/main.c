@@ -22,6 +22,7 @@ static const Command COMMANDS[] = {
     {"eval", cmd_eval, "evaluate a model on data into report.json / .md / .html"},
     {"explain", cmd_explain, "explain single predictions LIME-style"},
     {"compare", cmd_compare, "compare two reports; exit 1 on regression (CI gate)"},
+    {"drift", cmd_drift, "is the model going stale? reference vs current data; exit 1 on drift"},
     {"export", cmd_export, "export weights for the serving library"},
     {"predict", cmd_predict, "predict with an exported model through the serving library"},
     {"synth", cmd_synth, "generate a realistic ticket + customer corpus"},

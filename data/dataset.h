@@ -71,6 +71,8 @@ typedef struct TmlFeatures {
     char **history_names;     /* (history_dim) */
     TmlLabelMap *labels;
     int positive;             /* index of the positive class for binary models, else -1 */
+    int labels_replace;       /* fitting text data under [text] invalid_utf8 = replace (a loaded model
+                               * reads it from its text settings): invalid label bytes become U+FFFD */
     int64_t dim;              /* text: feature ids; tabular: dense width = tab->dim (tab's input
                                * columns: the file's, then history_dim history columns, then the
                                * derived ones) */
@@ -86,6 +88,11 @@ int tml_features_fit(const TmlConfig *cfg, TmlFeatures **features, TmlDataset **
  * tickets_path: the tickets file for history features (tabular with history), else NULL. */
 TmlDataset *tml_features_transform_file(const TmlFeatures *f, const char *path, const char *tickets_path,
                                         TmlError *err);
+/* The same for a table already in memory (the drift monitor reads each file once for its own
+ * columns too). label_optional: a table without the label column gives every row label -1 and an
+ * empty raw label instead of an error. */
+TmlDataset *tml_features_transform_table(const TmlFeatures *f, const TmlTable *t, const char *tickets_path,
+                                         int label_optional, TmlError *err);
 /* One text -> features (CSR of one row, malloc'd arrays; w NULL without tfidf). */
 int tml_features_text(const TmlFeatures *f, const char *text, int64_t **offsets, int32_t **ids, float **w,
                       TmlError *err);

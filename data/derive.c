@@ -497,23 +497,37 @@ void tml_derive_table_free(TmlTable *t) {
     free(d);
 }
 
+/* A source column is a column of the table (index >= 0) or an earlier derived column of the same
+ * row (-1 - its index among the derived ones): crosses may take a bucket column. */
 typedef struct RowCtx {
     const TmlTable *t;
     int64_t r;
     const int *cols;
+    char (*row)[DERIVED_CELL]; /* this row's derived values so far */
 } RowCtx;
 
 static const char *table_cell(void *ctx, int i) {
     const RowCtx *c = ctx;
-    return tml_table_cell(c->t, c->r, c->cols[i]);
+    return c->cols[i] >= 0 ? tml_table_cell(c->t, c->r, c->cols[i]) : c->row[-1 - c->cols[i]];
+}
+
+/* The source's column in t, or -1 - j for derived column j < k; -1 - k - 1 ... never: err set. */
+static int source_col(const TmlDeriveSpec *s, int k, const TmlTable *t, const char *name, int *col, TmlError *err) {
+    for (int j = 0; j < k; j++)
+        if (!strcmp(s->d[j].name, name)) return *col = -1 - j, 0;
+    TmlError e;
+    if ((*col = tml_table_col(t, name, &e)) >= 0) return 0;
+    return tml_fail(err, "%s (a source of the derived column \"%s\")", e.msg, s->d[k].name);
 }
 
 TmlTable *tml_derive_table(const TmlDeriveSpec *s, const TmlTable *t, TmlError *err) {
+    char (*vals)[DERIVED_CELL] = NULL; /* one row's derived values */
     DerivedTable *d = calloc(1, sizeof *d);
     int **cols = calloc((size_t)s->n + 1, sizeof *cols);
     int64_t rows = t->n_rows > 0 ? t->n_rows : 1;
     if (!d || !cols) goto oom;
     d->t = *t;
+    d->t.col_index = NULL; /* indexes t's columns, not these */
     d->t.n_cols = t->n_cols + s->n;
     d->t.col_names = malloc((size_t)d->t.n_cols * sizeof(char *));
     d->t.cells = malloc((size_t)rows * (size_t)d->t.n_cols * sizeof(char *));
@@ -522,26 +536,21 @@ TmlTable *tml_derive_table(const TmlDeriveSpec *s, const TmlTable *t, TmlError *
     for (int k = 0; k < s->n; k++) {
         d->t.col_names[t->n_cols + k] = s->d[k].name;
         if (!(cols[k] = malloc((size_t)s->d[k].n_src * sizeof(int)))) goto oom;
-        for (int i = 0; i < s->d[k].n_src; i++) {
-            TmlError e;
-            if ((cols[k][i] = tml_table_col(t, s->d[k].src[i], &e)) < 0) {
-                tml_fail(err, "%s (a source of the derived column \"%s\")", e.msg, s->d[k].name);
-                goto fail;
-            }
-        }
+        for (int i = 0; i < s->d[k].n_src; i++)
+            if (source_col(s, k, t, s->d[k].src[i], &cols[k][i], err)) goto fail;
     }
     /* values go one after another into a growing block; cells hold offsets until it stops moving */
     size_t used = 0, cap = (size_t)rows * (size_t)(s->n > 0 ? s->n : 1) * 8 + 64;
-    if (!(d->block = malloc(cap))) goto oom;
+    if (!(d->block = malloc(cap)) || !(vals = malloc((size_t)(s->n > 0 ? s->n : 1) * DERIVED_CELL))) goto oom;
     for (int64_t r = 0; r < t->n_rows; r++) {
         char **row = d->t.cells + r * d->t.n_cols;
         memcpy(row, t->cells + r * t->n_cols, (size_t)t->n_cols * sizeof(char *));
         for (int k = 0; k < s->n; k++) {
-            char cell[DERIVED_CELL];
-            RowCtx c = {t, r, cols[k]};
+            char *cell = vals[k];
+            RowCtx c = {t, r, cols[k], vals};
             char where[1100];
             snprintf(where, sizeof where, "%s:%lld", t->path, (long long)t->lines[r]);
-            if (derive_value(&s->d[k], table_cell, &c, cell, sizeof cell, where, err)) goto fail;
+            if (derive_value(&s->d[k], table_cell, &c, cell, DERIVED_CELL, where, err)) goto fail;
             size_t len = strlen(cell) + 1;
             if (used + len > cap) {
                 size_t nc = (used + len) * 2;
@@ -562,6 +571,7 @@ TmlTable *tml_derive_table(const TmlDeriveSpec *s, const TmlTable *t, TmlError *
         }
     for (int k = 0; k < s->n; k++) free(cols[k]);
     free(cols);
+    free(vals);
     return &d->t;
 oom:
     tml_fail(err, "%s: out of memory computing derived columns", t->path);
@@ -569,6 +579,7 @@ fail:
     if (cols)
         for (int k = 0; k < s->n; k++) free(cols[k]);
     free(cols);
+    free(vals);
     if (d) tml_derive_table_free(&d->t);
     return NULL;
 }
@@ -606,9 +617,9 @@ int tml_derive_row(const TmlDeriveSpec *s, char *const *names, char *const *valu
         const TmlDerived *d = &s->d[k];
         on[n + k] = d->name;
         for (int i = 0; i < d->n_src && i < 256; i++) {
-            int j = 0;
-            while (j < n && strcmp(names[j], d->src[i])) j++;
-            if (j == n) {
+            int j = 0; /* a field of the row, or an earlier derived column (a cross of a bucket) */
+            while (j < n + k && strcmp(on[j], d->src[i])) j++;
+            if (j == n + k) {
                 tml_derive_row_free(s, on, ov, n);
                 return tml_fail(err, "row has no field \"%s\" (needed for the derived column \"%s\")", d->src[i], d->name);
             }
@@ -618,7 +629,7 @@ int tml_derive_row(const TmlDeriveSpec *s, char *const *names, char *const *valu
             tml_derive_row_free(s, on, ov, n);
             return tml_fail(err, "out of memory");
         }
-        FieldCtx c = {values, idx};
+        FieldCtx c = {ov, idx};
         if (derive_value(d, field_cell, &c, ov[n + k], DERIVED_CELL, "row", err)) {
             tml_derive_row_free(s, on, ov, n);
             return -1;

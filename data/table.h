@@ -43,6 +43,8 @@ typedef struct TmlTable {
                          * one block starting at cells[0], freed by tml_table_free: never free or
                          * realloc a single cell */
     int64_t *lines;     /* (n_rows) 1-based source line of each record, for error messages */
+    void *col_index;    /* tml_table_read's name -> column hash index, valid only for the col_names
+                         * array it was built over (a table copied and widened falls back to a scan) */
 } TmlTable;
 
 /* Reads the whole file. An empty file (no header, or header and no rows) is an error.

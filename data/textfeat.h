@@ -97,6 +97,10 @@ const int64_t *tml_textfeat_counts(const TmlTextFeaturizer *f);
 TmlTextFeaturizer *tml_textfeat_restore(const TmlTextConfig *c, char *const *words, const int64_t *counts,
                                         int64_t n_words, const float *idf, TmlError *err);
 
+/* 1 for ideographs, kana and hangul: the scripts tokenized per character (the drift monitor's
+ * script mix counts them too). */
+int tml_textfeat_is_cjk(int32_t cp);
+
 /* The n-gram hash: FNV-1a 32-bit over the bytes, as fastText uses. Documented in the export
  * format so any serving code can reproduce it. */
 uint32_t tml_textfeat_hash(const char *s, size_t len);

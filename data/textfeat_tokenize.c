@@ -63,7 +63,7 @@ static int utf8_decode(const unsigned char *s, size_t n, int32_t *cp) {
 
 /* Ideographs, kana and hangul: scripts written without spaces between words, tokenized per
  * character (plus bigrams). Ranges from the Unicode blocks; CJK punctuation is excluded. */
-static int is_cjk(int32_t cp) {
+int tml_textfeat_is_cjk(int32_t cp) {
     if (cp < 0x1100) return 0;
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
            (cp >= 0x20000 && cp <= 0x3FFFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
@@ -88,7 +88,7 @@ static const unsigned char ASCII_CLASS[128] = {
 
 static inline int classify(int32_t cp) {
     if (cp < 0x80) return ASCII_CLASS[cp];
-    if (is_cjk(cp)) return CL_CJK;
+    if (tml_textfeat_is_cjk(cp)) return CL_CJK;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
@@ -178,7 +178,7 @@ static size_t match_url(const unsigned char *s, size_t len) {
         if (c >= 0x80) {
             int32_t cp;
             int k = cp_at(s, len, i, &cp);
-            if (is_cjk(cp) || classify(cp) == CL_SEP) break;
+            if (tml_textfeat_is_cjk(cp) || classify(cp) == CL_SEP) break;
             i += (size_t)k;
             continue;
         }

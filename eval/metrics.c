@@ -89,7 +89,8 @@ static int pair_cmp(const void *a, const void *b) {
 static void fill_class_metrics(TmlMetrics *m) {
     int C = m->n_classes;
     int64_t tp_sum = 0, pred_sum = 0, sup_sum = 0;
-    double mp = 0, mr = 0, mf = 0, wp = 0, wr = 0, wf = 0;
+    double mp = 0, mr = 0, mf = 0, wp = 0, wr = 0, wf = 0, pp = 0, pr = 0, pf = 0;
+    int present = 0; /* classes in the labels or the predictions: scikit-learn's default macro set */
     for (int c = 0; c < C; c++) {
         TmlClassMetrics *k = &m->per_class[c];
         int64_t tp = m->confusion[(int64_t)c * C + c];
@@ -113,8 +114,10 @@ static void fill_class_metrics(TmlMetrics *m) {
         wp += k->precision * (double)k->support;
         wr += k->recall * (double)k->support;
         wf += k->f1 * (double)k->support;
+        if (k->support || k->predicted) present++, pp += k->precision, pr += k->recall, pf += k->f1;
     }
-    m->macro = (TmlAverage){mp / C, mr / C, mf / C};
+    m->macro = present ? (TmlAverage){pp / present, pr / present, pf / present} : (TmlAverage){0, 0, 0};
+    m->macro_all = (TmlAverage){mp / C, mr / C, mf / C};
     double s = sup_sum ? (double)sup_sum : 1.0;
     m->weighted = (TmlAverage){wp / s, wr / s, wf / s};
     double micro_p = pred_sum ? (double)tp_sum / (double)pred_sum : 0.0;
@@ -275,14 +278,21 @@ TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64
     for (int64_t i = 0; i < N; i++) {
         if (labels[i] < -1 || labels[i] >= C) {
             tml_fail(err, "metrics: row %lld: label index %d outside [0, %d) (use -1 for a label the model does not know)",
-                     (long long)i, labels[i], C);
+                     (long long)i + 1, labels[i], C);
             return NULL;
         }
         for (int c = 0; c < C; c++) {
             float p = probs[i * C + c];
+            if (!isfinite(p)) { /* not logits: a model whose weights are NaN or infinite */
+                tml_fail(err, "metrics: row %lld, class %d: probability %g is not a number: the model's weights "
+                              "are NaN or infinite (a diverged training): train it again with a lower train.lr",
+                         (long long)i + 1, c, (double)p);
+                return NULL;
+            }
             if (!(p >= -1e-6f && p <= 1.0f + 1e-6f)) {
-                tml_fail(err, "metrics: row %lld, class %d: probability %g is %s; pass softmax/sigmoid outputs, not logits",
-                         (long long)i, c, (double)p, isnan(p) ? "NaN" : "outside [0, 1]");
+                tml_fail(err, "metrics: row %lld, class %d: probability %g is outside [0, 1]; pass softmax/sigmoid "
+                              "outputs, not logits",
+                         (long long)i + 1, c, (double)p);
                 return NULL;
             }
         }

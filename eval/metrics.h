@@ -93,7 +93,11 @@ typedef struct TmlMetrics {
     double brier;                /* multiclass: mean sum_c (p_c - onehot_c)^2; binary: mean (p_pos - y)^2 */
     double ece;                  /* sum_b n_b/N |accuracy_b - confidence_b| over options.ece_bins */
     TmlClassMetrics *per_class;  /* (C) */
-    TmlAverage macro, weighted, micro; /* unweighted mean / support-weighted mean / pooled counts */
+    TmlAverage macro, weighted, micro; /* unweighted mean over the classes present in the labels or the
+                                        * predictions (scikit-learn's default) / support-weighted mean /
+                                        * pooled counts */
+    TmlAverage macro_all;        /* unweighted mean over every class of the model, absent ones as 0
+                                  * (scikit-learn with labels = all classes) */
     int64_t *confusion;          /* (C, C) row = true class, column = predicted class */
 
     int n_pairs;

@@ -64,6 +64,15 @@ int *tml_report_importance_order(const TmlReportInput *in);
  * half file; on failure no new report file is left behind. Returns 0, or -1 with err set. */
 int tml_report_write(const char *dir, const TmlReportInput *in, TmlError *err);
 
+/* Any set of report files (the drift monitor's too): each writer fills one open stream from ctx.
+ * Same all-or-none temp-and-rename as tml_report_write; at most 8 files. 0, or -1 with err. */
+typedef int (*TmlReportFileWriter)(FILE *f, const void *ctx, TmlError *err);
+typedef struct TmlReportFile {
+    const char *name;
+    TmlReportFileWriter write;
+} TmlReportFile;
+int tml_report_write_files(const char *dir, const TmlReportFile *files, int n_files, const void *ctx, TmlError *err);
+
 /* The report.json document (caller frees with json_decref), or NULL with err set. */
 json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err);
 

@@ -13,7 +13,7 @@
 
 #define EXAMPLE_TEXT_MAX 320 /* bytes of an example ticket shown in the confused-pairs table */
 
-static const char *CSS =
+const char *const tml_report_css =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f3f4f6;color:#1d2330}"
     "main{max-width:1340px;margin:0 auto;padding:18px 24px 40px}"
     "h1{font-size:24px;margin:8px 0 4px}h2{font-size:18px;margin:0 0 10px}"
@@ -57,7 +57,7 @@ static void header(FILE *f, const TmlReportInput *in) {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>", f);
     tml_report_put_html(f, title);
-    fprintf(f, "</title><style>%s</style></head>\n<body><main>\n<h1>", CSS);
+    fprintf(f, "</title><style>%s</style></head>\n<body><main>\n<h1>", tml_report_css);
     tml_report_put_html(f, title);
     fputs("</h1>\n<p class=\"meta\">model ", f);
     tml_report_put_html(f, in->model_path ? in->model_path : "(not given)");
@@ -251,7 +251,7 @@ static void confused_pairs(FILE *f, const TmlReportInput *in) {
                 const char *text = tml_report_row_text(in, rows[k]);
                 fputs("<li>", f);
                 if (text) tml_report_put_html_cut(f, text, EXAMPLE_TEXT_MAX);
-                fprintf(f, " <span class=\"c\">row %lld, confidence %.3f</span></li>", (long long)rows[k],
+                fprintf(f, " <span class=\"c\">row %lld, confidence %.3f</span></li>", (long long)rows[k] + 1,
                         in->probs[rows[k] * m->n_classes + p->predicted]);
             }
             fputs("</ul>", f);
@@ -353,7 +353,7 @@ static void explanations(FILE *f, const TmlReportInput *in) {
         double maxw = 0;
         for (int k = 0; k < e->n_words; k++) maxw = fmax(maxw, fabs(e->weights[k]));
         fputs("<div class=\"expl\"><div>", f);
-        if (e->row >= 0) fprintf(f, "<b>row %lld</b> &#183; ", (long long)e->row);
+        if (e->row >= 0) fprintf(f, "<b>row %lld</b> &#183; ", (long long)e->row + 1);
         fputs("explained label <b>", f);
         tml_report_put_html(f, in->label_names[e->label]);
         fputs("</b>", f);

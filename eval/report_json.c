@@ -1,12 +1,14 @@
 /* report_json.c — report.json: the machine-readable report, with the stable keys docs/report.md
  * lists. Numbers that are undefined (NaN: e.g. ROC-AUC with one class present) become null. */
+#include <errno.h>
+#include <string.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "eval/report_util.h"
 
 #define TML_REPORT_FORMAT "ticketml-report"
-#define TML_REPORT_FORMAT_VERSION 1
+#define TML_REPORT_FORMAT_VERSION 2 /* 2: rows are 1-based, as explain --rows */
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
@@ -48,6 +50,9 @@ static json_t *metrics_object(const TmlMetrics *m) {
     json_object_set_new(o, "macro_precision", num(m->macro.precision));
     json_object_set_new(o, "macro_recall", num(m->macro.recall));
     json_object_set_new(o, "macro_f1", num(m->macro.f1));
+    json_object_set_new(o, "macro_precision_all_labels", num(m->macro_all.precision));
+    json_object_set_new(o, "macro_recall_all_labels", num(m->macro_all.recall));
+    json_object_set_new(o, "macro_f1_all_labels", num(m->macro_all.f1));
     json_object_set_new(o, "weighted_precision", num(m->weighted.precision));
     json_object_set_new(o, "weighted_recall", num(m->weighted.recall));
     json_object_set_new(o, "weighted_f1", num(m->weighted.f1));
@@ -74,7 +79,7 @@ static json_t *examples_array(const TmlReportInput *in, const TmlConfusedPair *p
     json_t *a = json_array();
     for (int i = 0; i < n; i++) {
         const float *row = in->probs + rows[i] * in->metrics->n_classes;
-        json_array_append_new(a, json_pack("{s:I, s:o, s:o}", "row", (json_int_t)rows[i], "confidence",
+        json_array_append_new(a, json_pack("{s:I, s:o, s:o}", "row", (json_int_t)rows[i] + 1, "confidence",
                                            num(row[p->predicted]), "text", str(tml_report_row_text(in, rows[i]))));
     }
     return a;
@@ -173,7 +178,7 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
             json_array_append_new(w, str(e->words[k]));
             json_array_append_new(wt, num(e->weights[k]));
         }
-        json_array_append_new(ex, json_pack("{s:I, s:o, s:o, s:o, s:o}", "row", (json_int_t)e->row, "label",
+        json_array_append_new(ex, json_pack("{s:I, s:o, s:o, s:o, s:o}", "row", (json_int_t)(e->row >= 0 ? e->row + 1 : -1), "label",
                                             str(in->label_names[e->label]), "prob", num(e->prob), "words", w,
                                             "weights", wt));
     }
@@ -202,7 +207,7 @@ int tml_report_write_json(FILE *f, const TmlReportInput *in, TmlError *err) {
     if (!root) return -1;
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(root);
-    if (rc) return tml_fail(err, "report.json: write failed");
+    if (rc) return tml_fail(err, "report.json: write failed: %s", strerror(errno ? errno : EIO));
     fputc('\n', f);
     return 0;
 }

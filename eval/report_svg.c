@@ -38,7 +38,7 @@ typedef struct {
 static double px(const Plot *p, double x) { return p->left + (x - p->x0) / (p->x1 - p->x0) * p->w; }
 static double py(const Plot *p, double y) { return p->top + p->h - (y - p->y0) / (p->y1 - p->y0) * p->h; }
 
-static void svg_open(FILE *f, int w, int h, const char *title) {
+void tml_svg_open(FILE *f, int w, int h, const char *title) {
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" " SVG_FONT
                " font-size=\"12\" role=\"img\" aria-label=\"",
             w, h, w, h);
@@ -77,7 +77,7 @@ static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xla
 
 void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
     Plot p = {52, 26, c->width - 52 - 14, c->height - 26 - 42, c->x0, c->x1, c->y0, c->y1};
-    svg_open(f, c->width, c->height, c->title);
+    tml_svg_open(f, c->width, c->height, c->title);
     draw_axes(f, &p, c->title, c->xlabel, c->ylabel);
     if (c->diagonal) {
         double lo = fmax(c->x0, c->y0), hi = fmin(c->x1, c->y1);
@@ -131,7 +131,7 @@ void tml_svg_reliability(FILE *f, const TmlReliabilityBin *bins, int n_bins, dou
     if (isfinite(ece)) snprintf(title, sizeof title, "Reliability (ECE %.4f)", ece);
     else snprintf(title, sizeof title, "Reliability");
     Plot p = {52, 26, 380 - 52 - 14, 320 - 26 - 42, 0, 1, 0, 1};
-    svg_open(f, 380, 320, title);
+    tml_svg_open(f, 380, 320, title);
     draw_axes(f, &p, title, "confidence (probability of the predicted class)", "accuracy");
     int64_t total = 0;
     for (int b = 0; b < n_bins; b++) total += bins[b].count;
@@ -180,7 +180,7 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
     double left = lw + 20, top = lw * 0.87 + 34; /* column labels rotated -60 degrees */
     /* Rotated column labels reach lw/2 past their column; the caption needs ~130 px. */
     int W = (int)(left + fmax(C * cell + lw * 0.5 + 12, 140)), H = (int)(top + C * cell + 24);
-    svg_open(f, W, H, "confusion matrix");
+    tml_svg_open(f, W, H, "confusion matrix");
     fprintf(f, "<text x=\"%.1f\" y=\"14\" fill=\"#333\">predicted label &#8594;</text>\n", left);
     fprintf(f, "<text transform=\"translate(12 %.1f) rotate(-90)\" text-anchor=\"end\" fill=\"#333\">true label "
                "&#8594;</text>\n",
@@ -244,7 +244,7 @@ void tml_svg_class_bars(FILE *f, const TmlClassMetrics *per_class, int C, const 
     double fs = 12, lw = label_width(names, C, fs), row = 18, barw = 420;
     double left = lw + 10, top = 26;
     int W = (int)(left + barw + 260), H = (int)(top + C * row + 24);
-    svg_open(f, W, H, "per-class F1");
+    tml_svg_open(f, W, H, "per-class F1");
     fprintf(f, "<text x=\"%.1f\" y=\"16\" font-weight=\"600\" font-size=\"13\">F1 per class, worst first</text>\n", left);
     for (int i = 1; i < 5; i++)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eceef1\"/>\n", left + barw * i / 5,

@@ -29,6 +29,9 @@ typedef struct TmlSvgChart {
     const TmlSvgSeries *series;
 } TmlSvgChart;
 
+/* Opens an <svg> of w x h px (viewBox the same) with the report's font and an aria-label. */
+void tml_svg_open(FILE *f, int w, int h, const char *title);
+
 /* A chart with a defaults-filled struct: 0..1 axes, 380 x 320 px, no lines or marks. */
 void tml_svg_chart_init(TmlSvgChart *c, const char *title, const char *xlabel, const char *ylabel);
 void tml_svg_line_chart(FILE *f, const TmlSvgChart *c);
@@ -43,6 +46,30 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
 
 /* Per-class F1 bars, worst first, with precision, recall and support as text. */
 void tml_svg_class_bars(FILE *f, const TmlClassMetrics *per_class, int C, const char *const *names);
+
+/* ---- report_svg_bars.c: the drift report's charts (any report may use them) ---------------------- */
+
+/* Width in px of s drawn at font size fs: about 0.62 em per narrow character, 1 em per wide (CJK)
+ * one; at most max_chars characters are counted (the drawn text is cut there). */
+double tml_svg_text_width(const char *s, double fs, int max_chars);
+
+/* Horizontal paired bars, one row per item: reference (grey) and current (blue) share side by side,
+ * with "ref -> cur" as text; items drawn in the given order (order NULL: index order). */
+void tml_svg_paired_bars(FILE *f, const char *title, int n, const char *const *names, const double *ref,
+                         const double *cur, const int *order);
+
+/* A histogram of two samples over the same bins: n bins with edges (n + 1) or named values (n). */
+void tml_svg_histogram(FILE *f, const char *title, const char *xlabel, int n, const double *edges,
+                       const char *const *value_names, const double *ref, const double *cur);
+
+/* A trend over periods: x = the period labels (dates), one line per series; a series value NaN
+ * leaves a gap; limit (NaN: none) is drawn dashed. */
+typedef struct TmlSvgTrendSeries {
+    const double *y; /* (n) */
+    const char *color, *name;
+} TmlSvgTrendSeries;
+void tml_svg_trend(FILE *f, const char *title, const char *ylabel, int n, const char *const *xlabels,
+                   const TmlSvgTrendSeries *series, int n_series, double limit, const char *limit_label);
 
 /* "#rrggbb" mixing white toward (r, g, b) by a in [0, 1]; out has 8 bytes. */
 void tml_svg_mix(char out[8], double a, int r, int g, int b);

@@ -37,7 +37,8 @@ int tml_report_pick_examples(const TmlReportInput *in, int truth, int predicted,
 /* The text to show for row (NULL when no texts were given or row is out of range). */
 const char *tml_report_row_text(const TmlReportInput *in, int64_t row);
 
-typedef int (*TmlReportWriter)(FILE *f, const TmlReportInput *in, TmlError *err);
+/* The style sheet every report page inlines (report_html.c). */
+extern const char *const tml_report_css;
 
 /* Creates dir and its parents (mode 0777 minus umask); 0 or -1 with err. */
 int tml_report_mkdirs(const char *dir, TmlError *err);

@@ -230,8 +230,10 @@ def num(cell):
 
 
 def derived(rules, rec):
-    """The derived columns of one record (docs/config.md, [tabular] derived columns): name -> text."""
+    """The derived columns of one record (docs/config.md, [tabular] derived columns): name -> text.
+    A rule may read an earlier derived column (a cross of a bucket column)."""
     out = {}
+    rec = _Chain(rec, out)
     for line in rules.splitlines():
         if "=" not in line:
             continue
@@ -274,6 +276,17 @@ def derived(rules, rec):
                         n += (cell == val.strip()) != neg
                 out[name.strip()] = str(n)
     return out
+
+
+class _Chain(dict):
+    """The record's fields, then the derived columns computed so far."""
+
+    def __init__(self, rec, out):
+        super().__init__(rec)
+        self.out = out
+
+    def get(self, key, default=None):
+        return self.out[key] if key in self.out else super().get(key, default)
 
 
 def tabular_dense(F, names, values):

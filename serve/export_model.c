@@ -2,6 +2,7 @@
  * consistency checks a loader runs before trusting any shape (the model part by its serving family,
  * serve_family.h). Knows no file format: the formats (export_h5.c, export_st.c) build and read
  * this, export_io.c picks between them. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,24 @@ static int validate_tabular(const TmlExport *e, const char *where, TmlError *err
     return 0;
 }
 
+/* Weights must be numbers: a NaN or infinite weight (a diverged training) makes every probability
+ * NaN. Split thresholds may be infinite (a split above every value); never NaN. */
+static int check_finite(const TmlExport *e, const char *where, TmlError *err) {
+    for (int t = 0; t < e->n_tensors; t++) {
+        const TmlExportTensor *x = &e->tensors[t];
+        if (!x->data) continue;
+        int inf_ok = !strcmp(x->key, "trees/threshold");
+        int64_t n = x->cols > 0 ? x->rows * x->cols : x->rows;
+        for (int64_t i = 0; i < n; i++)
+            if (isnan(x->data[i]) || (!inf_ok && isinf(x->data[i])))
+                return tml_fail(err, "%s: tensor '%s' holds a NaN or infinite value (index %lld): the model it was "
+                                     "exported from diverged in training; train it again with a lower train.lr and "
+                                     "export that model",
+                                where, x->key, (long long)i);
+    }
+    return 0;
+}
+
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
     int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
     if (v2 && e->format_version < 2)
@@ -206,5 +225,5 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
     if (e->n_tensors != expect)
         return tml_fail(err, "%s: %d tensors stored, the model needs %d; re-export the model", where, e->n_tensors,
                         expect);
-    return 0;
+    return check_finite(e, where, err);
 }

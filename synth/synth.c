@@ -11,7 +11,9 @@
 #include "synth/synth.h"
 #include "synth/synth_internal.h"
 
-enum { RNG_CUSTOMERS = 1, RNG_CALENDAR, RNG_TICKETS, RNG_TEXT, RNG_CHURN, RNG_CHARGES };
+/* RNG_SHIFT*: the drift knob's own streams (a corpus without it draws nothing from them) */
+enum { RNG_CUSTOMERS = 1, RNG_CALENDAR, RNG_TICKETS, RNG_TEXT, RNG_CHURN, RNG_CHARGES, RNG_SHIFT_CUSTOMERS,
+       RNG_SHIFT_TICKETS };
 enum { CONTRACT_M2M, CONTRACT_ONE, CONTRACT_TWO };
 enum { PLAN_BASIC, PLAN_PLUS, PLAN_PREMIUM, PLAN_FAMILY };
 enum { PAY_ECHECK, PAY_MAILED, PAY_BANK, PAY_CARD };
@@ -63,6 +65,8 @@ typedef struct Gen {
     FollowUp *heap;
     size_t heap_n, heap_cap;
     double p_speaker, p_zh_other, p_mixed_other;
+    int64_t shift_day;       /* first shifted day relative to the window start; INT64_MAX: no shift */
+    SynthRng shift_rng;      /* the shift's draws while streaming tickets */
 } Gen;
 
 static double sigmoid(double x) { return 1.0 / (1.0 + tml_synth_exp(-x)); }
@@ -84,6 +88,7 @@ void tml_synth_config_default(TmlSynthConfig *c) {
     c->typo_rate = 0.004;
     c->label_noise = 0.03;
     c->churn_rate = 0.26;
+    c->shift = 1.0;
 }
 
 int tml_synth_config_check(const TmlSynthConfig *c, TmlError *err) {
@@ -107,6 +112,10 @@ int tml_synth_config_check(const TmlSynthConfig *c, TmlError *err) {
         return tml_fail(err, "synth: label_noise must be in [0, 0.5]");
     if (!(c->churn_rate > 0.005 && c->churn_rate < 0.95))
         return tml_fail(err, "synth: churn_rate must be in (0.005, 0.95)");
+    if (c->shift_date && tml_synth_parse_date(c->shift_date, &day))
+        return tml_fail(err, "synth: --shift-date '%s' is not a valid date; use YYYY-MM-DD, e.g. 2025-10-01",
+                        c->shift_date);
+    if (!(c->shift >= 0 && c->shift <= 1)) return tml_fail(err, "synth: --shift must be in [0, 1]");
     return 0;
 }
 
@@ -121,9 +130,18 @@ static double customer_rate(const SynthCustomer *cu, SynthRng *r) {
     return w;
 }
 
+/* Customers who join from the shift day on come on worse terms (the drift knob, synth_shift.c). */
+static void shift_customer(SynthCustomer *cu, double s, SynthRng *r) {
+    if (tml_synth_rng_chance(r, 0.6 * s)) cu->contract = CONTRACT_M2M;
+    double cents = cu->monthly_cents * (1.0 + 0.25 * s);
+    cu->monthly_cents = (uint16_t)(cents > 60000 ? 60000 : (int)(cents / 5) * 5);
+    if (tml_synth_rng_chance(r, 0.5 * s)) cu->payment = PAY_ECHECK;
+}
+
 static void customers_make(Gen *g, double *rate) {
-    SynthRng r;
+    SynthRng r, rs;
     tml_synth_rng_seed(&r, g->cfg->seed, RNG_CUSTOMERS);
+    tml_synth_rng_seed(&rs, g->cfg->seed, RNG_SHIFT_CUSTOMERS);
     for (int64_t i = 0; i < g->cfg->n_customers; i++) {
         SynthCustomer *cu = &g->cust[i];
         double u = tml_rng_uniform(&r);
@@ -160,6 +178,7 @@ static void customers_make(Gen *g, double *rate) {
         /* joined tenure months (+ part of a month) before the end of the window */
         double ago = (cu->tenure + tml_rng_uniform(&r)) * 30.44;
         cu->join_day = (int16_t)(g->days - (int)ago);
+        if (cu->join_day >= g->shift_day) shift_customer(cu, g->cfg->shift, &rs);
         cu->last_sec = -1;
         rate[i] = customer_rate(cu, &r);
     }
@@ -263,7 +282,7 @@ static FollowUp heap_pop(Gen *g) {
 }
 
 /* ---- one ticket ------------------------------------------------------------------------------ */
-static int intent_draw(const SynthCustomer *cu, int outage_here, SynthRng *r) {
+static int intent_draw(const SynthCustomer *cu, int outage_here, double shift, SynthRng *r) {
     double w[SYNTH_N_INTENTS];
     for (int i = 0; i < SYNTH_N_INTENTS; i++) w[i] = tml_synth_intents[i].prior;
     if (cu->contract == CONTRACT_M2M) w[SI_CANCEL_SUBSCRIPTION] *= 1.5, w[SI_BILLING_DISPUTE] *= 1.2;
@@ -281,6 +300,7 @@ static int intent_draw(const SynthCustomer *cu, int outage_here, SynthRng *r) {
     if (cu->monthly_cents > 9000) w[SI_BILLING_DISPUTE] *= 1.3, w[SI_CANCEL_SUBSCRIPTION] *= 1.2;
     if (cu->payment == PAY_ECHECK) w[SI_PAYMENT_FAILED] *= 1.3;
     if (outage_here) w[SI_NETWORK_OUTAGE] += 25, w[SI_SLOW_INTERNET] += 8;
+    if (shift > 0) tml_synth_shift_intents(w, shift);
     return tml_synth_rng_pick(r, w, SYNTH_N_INTENTS);
 }
 
@@ -307,7 +327,8 @@ static void ticket_make(Gen *g, int day, int64_t t, SynthRng *r, TicketRow *row)
                 if (g->cust[c2].join_day <= day) c = c2;
             }
         row->customer = c;
-        row->intent = intent_draw(&g->cust[c], (g->outage[day] >> g->cust[c].region) & 1, r);
+        row->intent = intent_draw(&g->cust[c], (g->outage[day] >> g->cust[c].region) & 1,
+                                  day >= g->shift_day ? cfg->shift : 0, r);
         row->repeat = 0;
     }
     const SynthCustomer *cu = &g->cust[row->customer];
@@ -316,6 +337,9 @@ static void ticket_make(Gen *g, int day, int64_t t, SynthRng *r, TicketRow *row)
     if (cu->zh) row->lang = u < 0.75 ? SYNTH_LANG_ZH : u < 0.95 ? SYNTH_LANG_MIXED : SYNTH_LANG_EN;
     else row->lang = u < g->p_zh_other ? SYNTH_LANG_ZH
                      : u < g->p_zh_other + g->p_mixed_other ? SYNTH_LANG_MIXED : SYNTH_LANG_EN;
+    /* the drift knob: more English writers code-switch after the shift day */
+    if (day >= g->shift_day && row->lang == SYNTH_LANG_EN && tml_synth_rng_chance(&g->shift_rng, 0.15 * cfg->shift))
+        row->lang = SYNTH_LANG_MIXED;
 
     row->channel = tml_synth_rng_chance(r, 0.6) ? cu->channel : tml_synth_rng_pick(r, CHANNEL_SHARE, SYNTH_N_CHANNELS);
 
@@ -454,6 +478,7 @@ static int tickets_write(Gen *g, const char *dir, TmlSynthStats *st, TmlError *e
                                     row.minutes > 3 * CHANNEL_MEDIAN[row.channel], row.minutes,
                                     tml_synth_rng_chance(&r, 0.05), cfg->typo_rate};
             size_t len = tml_synth_text_compose(&spec, &rt, text);
+            if (d >= g->shift_day) len = tml_synth_shift_text(text, len, row.lang, cfg->shift, &g->shift_rng);
 
             out_id(&o, 'T', ++id, 8);
             tml_synth_out_char(&o, ',');
@@ -624,6 +649,11 @@ static int readme_write(const Gen *g, const char *dir, const TmlSynthStats *st, 
              (long long)c->n_tickets, (long long)c->n_customers, (unsigned long long)c->seed,
              c->start_date, g->days);
     tml_synth_out_str(&o, buf);
+    if (c->shift_date) { /* only then: an unshifted corpus keeps its bytes */
+        snprintf(buf, sizeof buf, "drift knob: shifted from %s at strength %.3f (add --shift-date %s --shift %.3f)\n",
+                 c->shift_date, c->shift, c->shift_date, c->shift);
+        tml_synth_out_str(&o, buf);
+    }
     return tml_synth_out_commit(&o, err);
 }
 
@@ -666,6 +696,12 @@ int tml_synth_write(const TmlSynthConfig *cfg, const char *dir, TmlSynthStats *s
     g.cfg = cfg;
     g.days = cfg->days;
     tml_synth_parse_date(cfg->start_date, &g.start_day);
+    g.shift_day = INT64_MAX;
+    if (cfg->shift_date) {
+        tml_synth_parse_date(cfg->shift_date, &g.shift_day);
+        g.shift_day -= g.start_day;
+    }
+    tml_synth_rng_seed(&g.shift_rng, cfg->seed, RNG_SHIFT_TICKETS);
     /* zh speakers write 75% zh / 20% mixed; everyone else tops the shares up to the targets */
     g.p_speaker = cfg->zh_share / 0.8 > 1.0 ? 1.0 : cfg->zh_share / 0.8;
     if (g.p_speaker < 1.0) {

@@ -24,6 +24,9 @@ typedef struct TmlSynthConfig {
     double typo_rate;       /* per-letter typo probability in template text; default 0.004 */
     double label_noise;     /* share of intent labels flipped to a confusable intent; default 0.03 */
     double churn_rate;      /* target mean churn probability (intercept is calibrated); default 0.26 */
+    const char *shift_date; /* "YYYY-MM-DD": the drift knob (docs/synth.md) acts on tickets from this
+                             * day and customers who join from it; NULL = no shift */
+    double shift;           /* strength of the shift in [0, 1]; default 1 */
     int progress;           /* 1: progress lines on stderr every ~10% (CLI sets it for large N) */
 } TmlSynthConfig;
 

@@ -104,6 +104,13 @@ typedef struct SynthTicketSpec {
  * from the banks and rng; returns its length. No allocation. */
 size_t tml_synth_text_compose(const SynthTicketSpec *t, SynthRng *rng, char *out);
 
+/* ---- the drift knob (synth_shift.c) ------------------------------------------------------- */
+/* Scales intent weights w (SYNTH_N_INTENTS) toward the shifted mix at strength s in [0, 1]. */
+void tml_synth_shift_intents(double *w, double s);
+/* Adds the shifted vocabulary to a composed ticket text (len bytes, buffer SYNTH_TEXT_MAX) with
+ * draws from r only; returns the new length. */
+size_t tml_synth_shift_text(char *text, size_t len, int lang, double s, SynthRng *r);
+
 /* ---- buffered output (synth_out.c) --------------------------------------------------------- */
 typedef struct SynthOut {
     FILE *f;

@@ -127,6 +127,44 @@ static void test_multiclass_by_hand(void **state) {
     tml_metrics_free(m);
 }
 
+/* Macro averages follow scikit-learn's default: over the classes present in the labels or the
+ * predictions. The same five rows as above under a 4-class model whose class 3 never occurs: macro
+ * F1 stays 11/18 (before: 11/24, class 3 counted as 0); the all-classes figure is kept as macro_all. */
+static void test_macro_absent_class(void **state) {
+    (void)state;
+    float probs[6 * 4];
+    for (int r = 0; r < 6; r++) {
+        for (int c = 0; c < 3; c++) probs[r * 4 + c] = MC_PROBS[r * 3 + c] * 0.9f;
+        probs[r * 4 + 3] = 0.1f * (r == 5 ? 1.0f : 0.5f) + (r == 5 ? 0.0f : 0.05f); /* never the argmax */
+    }
+    TmlMetricsOptions o;
+    tml_metrics_options_default(&o);
+    o.top_k = 1;
+    TmlError err = {{0}};
+    TmlMetrics *m = tml_metrics_compute(probs, MC_LABELS, 6, 4, -1, &o, &err);
+    if (!m) fail_msg("%s", err.msg);
+    assert_int_equal(m->per_class[3].support, 0);
+    assert_int_equal(m->per_class[3].predicted, 0);
+    NEAR(m->macro.precision, 2.0 / 3);
+    NEAR(m->macro.recall, 7.0 / 9);
+    NEAR(m->macro.f1, 11.0 / 18);
+    NEAR(m->macro_all.f1, 11.0 / 24);
+    NEAR(m->macro_all.recall, 7.0 / 12);
+    /* a class predicted but absent from the labels does count (precision 0, F1 0) */
+    float probs2[6 * 4];
+    memcpy(probs2, probs, sizeof probs);
+    probs2[4 * 4 + 3] = 0.99f; /* row 4 (true 2) now predicted as class 3 */
+    TmlMetrics *m2 = tml_metrics_compute(probs2, MC_LABELS, 6, 4, -1, &o, &err);
+    assert_non_null(m2);
+    assert_int_equal(m2->per_class[3].predicted, 1);
+    /* classes 0..3 present; class 2 lost its only hit: F1 0 */
+    double f1 = (2.0 / 3 + 0.5 + 0 + 0) / 4;
+    NEAR(m2->macro.f1, f1);
+    NEAR(m2->macro_all.f1, f1);
+    tml_metrics_free(m);
+    tml_metrics_free(m2);
+}
+
 /* Binary, positive = 1, eight rows (p = probability of the positive class, y = truth):
  *   p  .9 .8 .6 .6 .3 .2 .1 .1      y  1 0 1 0 1 0 0 0     P = 3 positives, 5 negatives
  * ROC-AUC: positive .9 beats all 5 negatives (5); positive .6 beats .2 .1 .1 and ties .6 (3.5);
@@ -245,15 +283,17 @@ static void test_errors(void **state) {
     TmlError err = {{0}};
     int32_t bad_label[6] = {0, 1, 3, 1, 2, -1};
     assert_null(tml_metrics_compute(MC_PROBS, bad_label, 6, 3, -1, NULL, &err));
-    assert_non_null(strstr(err.msg, "row 2"));
+    assert_non_null(strstr(err.msg, "row 3")); /* 1-based, as explain --rows and the reports count */
     assert_non_null(strstr(err.msg, "label index 3"));
 
     float nan_probs[18];
     memcpy(nan_probs, MC_PROBS, sizeof nan_probs);
     nan_probs[4] = NAN;
     assert_null(tml_metrics_compute(nan_probs, MC_LABELS, 6, 3, -1, NULL, &err));
-    assert_non_null(strstr(err.msg, "row 1, class 1"));
+    assert_non_null(strstr(err.msg, "row 2, class 1"));
     assert_non_null(strstr(err.msg, "NaN"));
+    assert_null(strstr(err.msg, "logits")); /* a NaN is a diverged model, not logits */
+    assert_non_null(strstr(err.msg, "lower train.lr"));
 
     nan_probs[4] = 3.5f; /* a logit, not a probability */
     assert_null(tml_metrics_compute(nan_probs, MC_LABELS, 6, 3, -1, NULL, &err));
@@ -401,7 +441,7 @@ int main(int argc, char **argv) {
     g_argv0 = argv[0];
     if (argc > 1 && !strcmp(argv[1], "--metrics-json")) return dump_metrics(argc, argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_multiclass_by_hand), cmocka_unit_test(test_binary_by_hand),
+        cmocka_unit_test(test_multiclass_by_hand), cmocka_unit_test(test_macro_absent_class), cmocka_unit_test(test_binary_by_hand),
         cmocka_unit_test(test_curve_thinning),     cmocka_unit_test(test_errors),
         cmocka_unit_test(test_order_independent),  cmocka_unit_test(test_sklearn_crosscheck),
     };

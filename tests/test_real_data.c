@@ -13,8 +13,9 @@
 
 #include <cmocka.h>
 
-/* Trains config into a temp model and parses the "test: accuracy A  macro-F1 F [ROC-AUC R]" line. */
-static void train_and_score(const char *config, double *acc, double *f1, double *auc) {
+/* Trains config into a temp model and parses the "test: accuracy A  macro-F1 F [ROC-AUC R  PR-AUC P]"
+ * line (pr may be NULL). */
+static void train_and_score_pr(const char *config, double *acc, double *f1, double *auc, double *pr) {
     const char *bin = getenv("TICKETML") ? getenv("TICKETML") : "./ticketml";
     const char *data = getenv("TICKETML_DATA") ? getenv("TICKETML_DATA") : "../shared/datasets";
     if (access(bin, X_OK) != 0 || access(data, R_OK) != 0) {
@@ -28,19 +29,26 @@ static void train_and_score(const char *config, double *acc, double *f1, double 
     assert_non_null(p);
     char line[1024];
     *acc = *f1 = *auc = -1;
+    if (pr) *pr = -1;
     while (fgets(line, sizeof line, p)) {
         fputs(line, stdout);
         if (!strncmp(line, "test:", 5)) {
-            char *a = strstr(line, "accuracy "), *f = strstr(line, "macro-F1 "), *r = strstr(line, "ROC-AUC ");
+            char *a = strstr(line, "accuracy "), *f = strstr(line, "macro-F1 "), *r = strstr(line, "ROC-AUC "),
+                 *p = strstr(line, "PR-AUC ");
             if (a) *acc = atof(a + 9);
             if (f) *f1 = atof(f + 9);
             if (r) *auc = atof(r + 8);
+            if (p && pr) *pr = atof(p + 7);
         }
     }
     int st = pclose(p);
     snprintf(cmd, sizeof cmd, "/tmp/ticketml-real-%d.h5", (int)getpid());
     unlink(cmd);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void train_and_score(const char *config, double *acc, double *f1, double *auc) {
+    train_and_score_pr(config, acc, f1, auc, NULL);
 }
 
 static void test_intent_banking77(void **state) {
@@ -69,8 +77,17 @@ static void test_churn_telco(void **state) {
     (void)state;
     double acc, f1, auc;
     train_and_score("configs/churn-telco.ini", &acc, &f1, &auc);
-    /* reached 0.835 (= scikit-learn's logistic regression, 0.836); the issue asks 0.845 (open). */
-    assert_true(auc >= 0.830);
+    /* with tenure buckets: reached 0.844 (0.835 without; scikit-learn's logistic regression 0.836);
+     * the issue asks 0.845 (open). */
+    assert_true(auc >= 0.840);
+}
+
+static void test_churn_bigml_gbdt(void **state) {
+    (void)state;
+    double acc, f1, auc, pr;
+    train_and_score_pr("configs/churn-bigml-gbdt.ini", &acc, &f1, &auc, &pr);
+    /* issue targets (scikit-learn's HistGradientBoosting: 0.918 / 0.864); reached 0.932 / 0.910 */
+    assert_true(auc >= 0.925 && pr >= 0.87);
 }
 
 int main(void) {
@@ -79,6 +96,7 @@ int main(void) {
         cmocka_unit_test(test_sentiment_airline),
         cmocka_unit_test(test_sentiment_waimai),
         cmocka_unit_test(test_churn_telco),
+        cmocka_unit_test(test_churn_bigml_gbdt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

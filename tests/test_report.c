@@ -252,7 +252,7 @@ static void test_five_classes(void **state) {
     json_t *root = json_load_file(path, 0, &jerr);
     assert_non_null(root);
     assert_string_equal(json_string_value(json_object_get(root, "format")), "ticketml-report");
-    assert_int_equal(json_integer_value(json_object_get(root, "format_version")), 1);
+    assert_int_equal(json_integer_value(json_object_get(root, "format_version")), 2);
     assert_string_equal(json_string_value(json_object_get(root, "task")), "multiclass");
     assert_true(fabs(jnum(root, "metrics", "accuracy") - m->accuracy) < 1e-9);
     assert_true(fabs(jnum(root, "metrics", "macro_f1") - m->macro.f1) < 1e-9);

@@ -499,6 +499,16 @@ static const char *const ENC_KEYS[] = {"model.pretrained", "model.init", "model.
                                        "model.heads", "model.ffn", "train.freeze_encoder", "train.grad_accum",
                                        "train.sort_window", NULL};
 
+/* The weights are one device allocation: the best weights are kept as one device copy of it. */
+static int enc_weight_views(const TmlModel *m, TmlWeightView *out, int max) {
+    const TmlEncModel *em = tml_enc_model(m);
+    if (!em || !em->enc) return 0;
+    if (max < 1) return -1;
+    out[0].w = em->enc->params;
+    out[0].n = em->enc->n_params;
+    return 1;
+}
+
 const TmlFamily tml_family_encoder = {
     .name = "encoder",
     .data = TML_DATA_TEXT,
@@ -516,4 +526,5 @@ const TmlFamily tml_family_encoder = {
     .score = enc_score,
     .grow_classes = enc_grow_classes,
     .export_model = enc_export,
+    .weight_views = enc_weight_views,
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/h5.h"
+#include "trainer/train.h"
 
 const TmlFamily *tml_family_for_type(const char *type) {
     for (const TmlFamily *const *f = tml_families(); *f; f++)
@@ -89,7 +90,13 @@ void tml_model_describe(const TmlModel *m, char *buf, size_t n) { m->family->des
 
 int tml_model_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
                     TmlTrainState *st, TmlError *err) {
-    return m->family->train(m, train, valid, o, st, err);
+    if (o->keep) return m->family->train(m, train, valid, o, st, err);
+    /* a caller without a run (tests, tools): the best weights are kept for this call only */
+    TmlTrainOptions run = *o;
+    if (!(run.keep = tml_train_keep_new())) return tml_fail(err, "out of host memory");
+    int rc = m->family->train(m, train, valid, &run, st, err);
+    tml_train_keep_free(run.keep);
+    return rc;
 }
 
 int tml_model_score(TmlModel *m, const TmlDataset *ds, int batch_size, float *probs, TmlError *err) {
@@ -139,15 +146,6 @@ TmlModel *tml_model_load(hid_t file, TmlBackend *be, int with_optim, TmlError *e
         return NULL;
     }
     return m;
-}
-
-int tml_model_reload(TmlModel *m, const char *path, TmlError *err) {
-    tml_h5_quiet();
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return tml_fail(err, "%s: cannot reopen the best model", path);
-    int rc = m->family->load(m, f, 0, err);
-    H5Fclose(f);
-    return rc;
 }
 
 int tml_model_export(const TmlModel *m, TmlExport *e, TmlError *err) { return m->family->export_model(m, e, err); }

@@ -1,7 +1,7 @@
-/* modelfile.c — saving and loading model / checkpoint files (HDF5), atomically. */
+/* modelfile.c — saving and loading model / checkpoint files (HDF5): built in memory, checksummed,
+ * written atomically; verified on load. */
 #include "trainer/modelfile.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,43 +47,37 @@ static int load_state(hid_t file, TmlTrainState *st, TmlError *err) {
     return rc;
 }
 
-int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
-                       const TmlModel *m, const TmlTrainState *state, int with_optim, TmlError *err) {
-    tml_h5_quiet();
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) return tml_fail(err, "out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        tml_fail(err, "%s: cannot create file (does the directory exist and is it writable?)", path);
-        free(tmp);
-        return -1;
-    }
+static int save(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f, const TmlModel *m,
+                const TmlTrainState *state, int with_optim, const TmlTrainKeep *keep, TmlError *err) {
+    hid_t file = tml_h5_mem_create(1);
+    if (file < 0) return tml_fail(err, "%s: out of memory creating the model file", path);
     char *cfg_text = tml_config_to_string(cfg);
-    int rc = 0;
     TmlError e2;
+    int rc = 0;
     if (tml_h5_attr_write_str(file, "format", TML_MODEL_FORMAT, &e2) ||
         tml_h5_attr_write_i64(file, "format_version", TML_MODEL_FORMAT_VERSION, &e2) ||
         tml_h5_attr_write_str(file, "task", task ? task : "", &e2) ||
         tml_h5_attr_write_str(file, "config", cfg_text ? cfg_text : "", &e2) ||
         tml_model_save(m, file, with_optim, &e2) || tml_features_save(file, "features", f, &e2) ||
-        (state && save_state(file, state, &e2)))
-        rc = tml_fail(err, "%s: cannot write model: %s", path, e2.msg);
+        (state && save_state(file, state, &e2)) || (keep && tml_train_keep_save(keep, m, file, &e2)))
+        rc = tml_fail(err, "%s: cannot write the model: %s", path, e2.msg);
     free(cfg_text);
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == 0) rc = tml_fail(err, "%s: flush failed (disk full?)", path);
-    if (H5Fclose(file) < 0 && rc == 0) rc = tml_fail(err, "%s: close failed (disk full?)", path);
-    if (rc == 0) {
-        int fd = open(tmp, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        if (rename(tmp, path) != 0) rc = tml_fail(err, "%s: cannot rename %s into place", path, tmp);
+    if (rc) {
+        H5Fclose(file);
+        return -1;
     }
-    if (rc != 0) unlink(tmp);
-    free(tmp);
-    return rc;
+    return tml_h5_mem_save(file, path, 1, err);
+}
+
+int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
+                       const TmlModel *m, const TmlTrainState *state, int with_optim, TmlError *err) {
+    return save(path, cfg, task, f, m, state, with_optim, NULL, err);
+}
+
+int tml_modelfile_save_checkpoint(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
+                                  const TmlModel *m, const TmlTrainState *state, int with_optim,
+                                  const TmlTrainKeep *keep, TmlError *err) {
+    return save(path, cfg, task, f, m, state, with_optim, keep, err);
 }
 
 /* FNV-1a over the file's bytes: a cheap, stable fingerprint for reports and compare. */
@@ -107,13 +101,12 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
         tml_fail(err, "%s: cannot open model file (no such file or not readable)", path);
         return NULL;
     }
-    if (H5Fis_hdf5(path) <= 0) {
-        tml_fail(err, "%s: not a ticketml model (not an HDF5 file, or truncated); train one with `ticketml train`", path);
-        return NULL;
-    }
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int checked = 0;
+    TmlError eo;
+    hid_t file = tml_h5_open_checked(path, &checked, &eo);
     if (file < 0) {
-        tml_fail(err, "%s: cannot open model file (corrupt or truncated?)", path);
+        if (strstr(eo.msg, "damaged")) tml_fail(err, "%s", eo.msg);
+        else tml_fail(err, "%s: not a ticketml model (not an HDF5 file, or a truncated one); train one with `ticketml train`", path);
         return NULL;
     }
     TmlLoadedModel *lm = calloc(1, sizeof *lm);
@@ -132,6 +125,11 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
                  path, (long long)version, TML_MODEL_FORMAT_VERSION);
         goto fail;
     }
+    if (version >= 2 && !checked) { /* version 2 files always carry one: its header was damaged */
+        tml_fail(err, "%s: the file is damaged: its checksum block is missing or unreadable; use an intact copy or "
+                      "write it again", path);
+        goto fail;
+    }
     lm->task = tml_h5_attr_read_str(file, "task", &e2);
     cfg_text = tml_h5_attr_read_str(file, "config", &e2);
     if (!lm->task || !cfg_text) goto fail_msg;
@@ -142,6 +140,7 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
         if (load_state(file, &lm->state, &e2)) goto fail_msg;
         lm->has_state = 1;
     }
+    if (with_optim && !(lm->keep = tml_train_keep_load(file, lm->model, &e2)) && e2.msg[0]) goto fail_msg;
     free(format);
     free(cfg_text);
     H5Fclose(file);
@@ -161,6 +160,7 @@ void tml_loaded_model_free(TmlLoadedModel *lm) {
     tml_config_free(lm->config);
     tml_features_free(lm->features);
     tml_model_free(lm->model);
+    tml_train_keep_free(lm->keep);
     free(lm->task);
     free(lm);
 }

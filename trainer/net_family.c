@@ -142,6 +142,18 @@ static int net_export(const TmlModel *m, TmlExport *e, TmlError *err) {
     return 0;
 }
 
+/* The parameter tensors, in their fixed order: the best weights are kept as a device copy of them. */
+static int net_weight_views(const TmlModel *m, TmlWeightView *out, int max) {
+    const TmlNet *net = impl(m)->net;
+    if (!net) return 0;
+    if (net->n_params > max) return -1;
+    for (int i = 0; i < net->n_params; i++) {
+        out[i].w = net->params[i].w;
+        out[i].n = (size_t)net->params[i].rows * (size_t)net->params[i].cols;
+    }
+    return net->n_params;
+}
+
 /* Keys only these families read (the common ones are in trainer/options.c). */
 static const char *const NET_KEYS[] = {"model.dim",       "model.hidden",  "model.loss", "model.bag",
                                        "train.algorithm", "train.threads", NULL};
@@ -163,6 +175,7 @@ const TmlFamily tml_family_bag = {
     .score = net_score,
     .grow_classes = net_grow_classes,
     .export_model = net_export,
+    .weight_views = net_weight_views,
 };
 
 const TmlFamily tml_family_mlp = {
@@ -182,4 +195,5 @@ const TmlFamily tml_family_mlp = {
     .score = net_score,
     .grow_classes = net_grow_classes,
     .export_model = net_export,
+    .weight_views = net_weight_views,
 };

@@ -1,10 +1,12 @@
 /* net_train.c — the bag and mlp families' training loop: shuffled mini-batches, one optimizer step
  * per batch (row-sparse for the embedding table), the learning-rate schedule, and the shared steps
- * of train.h around it (validation, early stopping, checkpoints at epoch ends and on Ctrl-C).
+ * of train.h around it (validation, early stopping, the best weights kept, checkpoints every
+ * train.checkpoint_every and on Ctrl-C, the stop on a diverged loss).
  * The text models can instead take one SGD step per example as fastText does (net_sgd.c; chosen by
  * [train] algorithm, automatically on the CPU): the same shuffled order, batches handed over in
  * chunks, each example stepping by the batch's learning rate / batch_size, i.e. the share it would
- * get in its mini-batch. Steps, checkpoints and --resume count batches in both. */
+ * get in its mini-batch. Steps, checkpoints and --resume count batches in both. The loss sum stays on
+ * the device and is read (and checked for divergence) when a progress line prints or an epoch ends. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +55,7 @@ static void shuffle(Loop *L) {
     }
 }
 
-static void show_progress(Loop *L, int64_t batches_done, double lr);
+static int show_progress(Loop *L, int64_t batches_done, double lr, TmlError *err);
 
 /* Forward, backward and one optimizer step on batch bi; progress line. 0 or -1. */
 static int step(Loop *L, int64_t bi, TmlError *err) {
@@ -73,8 +75,7 @@ static int step(Loop *L, int64_t bi, TmlError *err) {
     L->samples_done += nb;
     L->tokens_done += b->nnz;
     L->words_done += b->words;
-    show_progress(L, bi + 1, lr);
-    return 0;
+    return show_progress(L, bi + 1, lr, err);
 }
 
 /* Per-example SGD over batches bi .. bi+nb-1 (one chunk): each example steps by its batch's
@@ -94,8 +95,7 @@ static int sgd_step(Loop *L, int64_t bi, int64_t nb, TmlError *err) {
     L->samples_done += rows;
     L->tokens_done += b->nnz;
     L->words_done += b->words;
-    show_progress(L, bi + nb, lr1 * L->B);
-    return 0;
+    return show_progress(L, bi + nb, lr1 * L->B, err);
 }
 
 /* Batches the next chunk covers from bi: up to L->chunk, ending at the epoch's end and where a
@@ -107,15 +107,20 @@ static int64_t chunk_len(const Loop *L, int64_t bi) {
     return nb;
 }
 
-static void show_progress(Loop *L, int64_t batches_done, double lr) {
-    if (!tml_progress_due(&L->pr)) return;
+/* The progress line, when one is due: the only place mid-epoch where the loss comes to the host, so
+ * also where a diverged loss stops training. 0 or -1. */
+static int show_progress(Loop *L, int64_t batches_done, double lr, TmlError *err) {
+    if (!tml_progress_due(&L->pr)) return 0;
     const TmlTrainOptions *o = L->o;
     TmlTrainState *st = L->st;
+    double ml = mean_loss(L);
+    if (tml_train_check_loss(o, st, ml, err)) return -1;
     double el = tml_train_now() - L->t_start;
     double rate = (double)L->samples_done / (el > 0 ? el : 1e-9);
     double eta = rate > 0 ? (double)(st->total_steps - st->step) * L->B / rate : 0;
-    tml_progress_show(&L->pr, 0, st->epoch + 1, o->epochs, (double)batches_done / (double)L->batches, mean_loss(L),
-                      lr, rate, (double)(L->words_done ? L->words_done : L->tokens_done) / (el > 0 ? el : 1e-9), eta);
+    tml_progress_show(&L->pr, 0, st->epoch + 1, o->epochs, (double)batches_done / (double)L->batches, ml, lr, rate,
+                      (double)(L->words_done ? L->words_done : L->tokens_done) / (el > 0 ? el : 1e-9), eta);
+    return 0;
 }
 
 /* The batches of one epoch from st->batch_pos on. 0 when the epoch ran to its end, 1 when
@@ -138,22 +143,14 @@ static int run_epoch(Loop *L, TmlError *err) {
             L->t_aside += tml_train_now() - ta;
             if (r == 1) return 1;
         }
-        if (tml_train_interrupted(L->sig, st->step)) {
-            /* Save where we are: this epoch's starting RNG and how many batches are done. */
-            TmlTrainState snap = *st;
-            snap.rng = epoch_rng;
-            snap.batch_pos = bi;
-            if (!o->quiet)
-                fprintf(stderr, "%sinterrupted: saving checkpoint %s\n", L->pr.tty ? "\r\033[K" : "",
-                        o->ckpt_path ? o->ckpt_path : "(none)");
-            return tml_train_checkpoint(L->m, o, &snap, err) < 0 ? -1 : 2;
-        }
+        int r = tml_train_after_step(L->m, o, st, &epoch_rng, bi, L->sig, err); /* Ctrl-C, interval */
+        if (r) return r < 0 ? -1 : 2;
     }
     return 0;
 }
 
 /* After an epoch: validation (once per epoch) or the epoch line, the JSON log without validation,
- * the early-stop note, the epoch-end checkpoint. Returns 1 when training stops, 0, or -1. */
+ * the early-stop note. Returns 1 when training stops, 0, or -1. */
 static int end_epoch(Loop *L, int stop, TmlError *err) {
     const TmlTrainOptions *o = L->o;
     TmlTrainState *st = L->st;
@@ -161,6 +158,7 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
     double ta = tml_train_now();
     double el = ta - L->t_start;
     double tl = mean_loss(L);
+    if (tml_train_check_loss(o, st, tl, err)) return -1;
     if (L->valid && o->eval_every == 0 && !stop) {
         int r = tml_train_validate(L->m, L->valid, o, st, tl, el, err);
         if (r < 0) return -1;
@@ -177,9 +175,6 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
     if (stop && !o->quiet)
         fprintf(stderr, "early stop: no %s improvement in %d evaluations; best at epoch %d\n", o->metric, o->patience,
                 st->best_epoch + 1);
-    TmlTrainState snap = *st;
-    snap.epoch = st->epoch + 1;
-    if (tml_train_checkpoint(L->m, o, &snap, err) < 0) return -1;
     L->t_aside += tml_train_now() - ta;
     return stop;
 }
@@ -195,7 +190,7 @@ static void report_speed(const Loop *L, double t_end) {
         if (th > 0) fprintf(stderr, ", %.0f words/s/thread on %d threads", (double)L->words_done / t / th, th);
     }
     if (L->tokens_done > 0) fprintf(stderr, ", %.2fM features/s", (double)L->tokens_done / t / 1e6);
-    fprintf(stderr, "%s); %.1fs more for validation, checkpoints and saving%s\n",
+    fprintf(stderr, "%s); %.1fs more for validation and checkpoints%s\n",
             L->sgd ? ", per-example SGD" : "", total - el, L->valid ? "; best weights restored" : "");
 }
 
@@ -241,8 +236,10 @@ int tml_net_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid,
     int rc = tml_net_set_loss_options(net, cw, (float)o->label_smoothing, err);
     free(cw);
     if (rc < 0) return -1;
-    /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated. */
+    /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated, and the
+     * table has neither a gradient buffer nor optimizer moments. */
     net->freeze_embeddings = o->freeze_embeddings;
+    if (net->freeze_embeddings && net->E) tml_net_drop_training_state(net, net->E);
     if (pick_algorithm(&L, err) < 0) return -1;
     if (!L.sgd && tml_net_alloc_grads(net, err) < 0) return -1;
     int64_t max_rows = L.sgd ? (L.chunk * L.B < L.n ? L.chunk * L.B : L.n) : L.B;

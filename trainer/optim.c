@@ -51,7 +51,7 @@ double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t ste
     }
     for (int i = 0; i < m->n_params; i++) {
         TmlParam *p = &m->params[i];
-        if (p == m->E && m->freeze_embeddings) continue; /* frozen: no gradient, no moments, no update */
+        if (!p->g) continue; /* frozen: no gradient, no moments */
         size_t n = (size_t)p->rows * (size_t)p->cols;
         /* no weight decay on biases: it only fights the class priors */
         float wd = p->cols == 1 ? 0.0f : (float)c->weight_decay;

@@ -15,6 +15,8 @@ static const char *const COMMON_KEYS[] = {
     "data.kind", "data.train", "data.valid", "data.test", "data.format", "data.text", "data.label", "data.id",
     "data.seed", "data.valid_frac", "data.test_frac", "data.positive", "data.tickets", "data.history",
     "data.customer", "data.cutoff",
+    /* eval/drift*.c: the timestamp column of the time view */
+    "data.time",
     "text.normalize", "text.placeholders", "text.cjk_bigrams", "text.word_ngrams", "text.minn", "text.maxn",
     "text.buckets", "text.min_count", "text.tfidf", "text.invalid_utf8",
     "tabular.numeric", "tabular.categorical", "tabular.ignore", "tabular.impute", "tabular.missing",
@@ -26,7 +28,7 @@ static const char *const COMMON_KEYS[] = {
     "train.optimizer", "train.lr", "train.schedule", "train.warmup", "train.epochs", "train.batch_size",
     "train.weight_decay", "train.clip", "train.label_smoothing", "train.class_weight", "train.seed",
     "train.metric", "train.patience", "train.eval_every", "train.freeze_embeddings", "train.beta1",
-    "train.beta2", "train.eps", "train.device",
+    "train.beta2", "train.eps", "train.checkpoint_every", "train.device",
     /* eval/ */
     "eval.top_k", "eval.threshold", "eval.target_accuracy", "eval.batch_size",
     "explain.samples", "explain.features", "explain.kernel_width", "explain.seed",
