@@ -2,7 +2,6 @@
  * map, splits off valid/test (stratified) when not given, fits text features (vocabulary, idf) or
  * tabular features (+ ticket-history columns) on the train rows only, and featurizes every split.
  * The fitted TmlFeatures featurizes later files and single texts identically (see dataset.h). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,24 +59,17 @@ static int split_names(const char *s, char ***out) {
     if (!s) return 0;
     int n = 0, cap = 0;
     char **v = NULL;
-    const char *p = s;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        if (!e) e = p + strlen(p);
-        const char *a = p, *b = e;
-        while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--;
-        if (b > a) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 8;
-                char **nv = (char **)realloc(v, (size_t)cap * sizeof *nv);
-                if (!nv) goto oom;
-                v = nv;
-            }
-            if (!(v[n] = strndup(a, (size_t)(b - a)))) goto oom;
-            n++;
+    const char *p = s, *name;
+    size_t len;
+    while ((name = tml_table_next_name(&p, &len))) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **nv = (char **)realloc(v, (size_t)cap * sizeof *nv);
+            if (!nv) goto oom;
+            v = nv;
         }
-        p = *e ? e + 1 : e;
+        if (!(v[n] = strndup(name, len))) goto oom;
+        n++;
     }
     *out = v;
     return n;

@@ -230,28 +230,33 @@ char *tml_table_join_cells(const TmlTable *t, int64_t r, const int *cols, int n)
     return s;
 }
 
+const char *tml_table_next_name(const char **p, size_t *len) {
+    while (**p) {
+        const char *e = strchr(*p, ',');
+        if (!e) e = *p + strlen(*p);
+        const char *a = *p, *b = e;
+        while (a < b && isspace((unsigned char)*a)) a++;
+        while (b > a && isspace((unsigned char)b[-1])) b--;
+        *p = *e ? e + 1 : e;
+        if (b > a) {
+            *len = (size_t)(b - a);
+            return a;
+        }
+    }
+    return NULL;
+}
+
 int tml_table_cols(const TmlTable *t, const char *spec, int *cols, int max, TmlError *err) {
     int n = 0;
-    for (int pass = 0; pass < 2; pass++) { /* count first: a too long list is reported as such */
-        int k = 0;
-        for (const char *p = spec ? spec : ""; *p;) {
-            const char *e = strchr(p, ',');
-            if (!e) e = p + strlen(p);
-            const char *a = p, *b = e;
-            while (a < b && isspace((unsigned char)*a)) a++;
-            while (b > a && isspace((unsigned char)b[-1])) b--;
-            if (b > a) {
-                if (pass == 1) {
-                    char name[256];
-                    snprintf(name, sizeof name, "%.*s", (int)(b - a), a);
-                    if ((cols[k] = tml_table_col(t, name, err)) < 0) return -1;
-                }
-                k++;
-            }
-            p = *e ? e + 1 : e;
-        }
-        n = k;
-        if (n == 0 || n > max) return n;
+    const char *p = spec ? spec : "", *name;
+    size_t len;
+    while (tml_table_next_name(&p, &len)) n++;
+    if (n == 0 || n > max) return n; /* count first: a too long list is reported as such */
+    p = spec;
+    for (int k = 0; (name = tml_table_next_name(&p, &len)); k++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)len, name);
+        if ((cols[k] = tml_table_col(t, buf, err)) < 0) return -1;
     }
     return n;
 }

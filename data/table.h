@@ -54,6 +54,9 @@ void tml_table_free(TmlTable *t);
 /* Column index by name; when absent returns -1 and, if err is non-NULL, sets an error naming the
  * file, the missing column and the columns that do exist. */
 int tml_table_col(const TmlTable *t, const char *name, TmlError *err);
+/* The next name of a comma-separated list ("subject, body"): its start with *len its length, blanks
+ * around it and empty names skipped; NULL at the end. *p advances past it. */
+const char *tml_table_next_name(const char **p, size_t *len);
 /* Column indices of the comma-separated names in spec ("subject, body"; blanks around names
  * ignored) into cols: returns the number of names. When that is 0 or more than max nothing is
  * looked up (the caller says what it accepts); a missing column is -1 with err set as

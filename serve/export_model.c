@@ -52,33 +52,36 @@ const TmlExportTensor *tml_export_tensor(const TmlExport *e, const char *key) {
     return NULL;
 }
 
-int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t cols, float *data, TmlError *err) {
+/* The next tensor slot named key, or NULL (data freed, err set) when the table is full or the
+ * name too long. */
+static TmlExportTensor *add_slot(TmlExport *e, const char *key, int64_t rows, int64_t cols, void *data,
+                                 TmlError *err) {
     if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
         free(data);
-        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
-                        TML_EXPORT_VERSION);
-    }
-    TmlExportTensor *t = &e->tensors[e->n_tensors++];
-    snprintf(t->key, sizeof t->key, "%s", key);
-    t->rows = rows;
-    t->cols = cols;
-    t->data = data;
-    t->ints = NULL;
-    return 0;
-}
-
-int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
-                              TmlError *err) {
-    if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
-        free(data);
-        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
-                        TML_EXPORT_VERSION);
+        tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
+                 TML_EXPORT_VERSION);
+        return NULL;
     }
     TmlExportTensor *t = &e->tensors[e->n_tensors++];
     snprintf(t->key, sizeof t->key, "%s", key);
     t->rows = rows;
     t->cols = cols;
     t->data = NULL;
+    t->ints = NULL;
+    return t;
+}
+
+int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t cols, float *data, TmlError *err) {
+    TmlExportTensor *t = add_slot(e, key, rows, cols, data, err);
+    if (!t) return -1;
+    t->data = data;
+    return 0;
+}
+
+int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
+                              TmlError *err) {
+    TmlExportTensor *t = add_slot(e, key, rows, cols, data, err);
+    if (!t) return -1;
     t->ints = data;
     return 0;
 }

@@ -32,6 +32,18 @@ static int type_names(int kind, const char **names, int max) {
     return k;
 }
 
+/* A model of family fam on be with nothing else set yet; NULL with err set. */
+static TmlModel *model_new(const TmlFamily *fam, TmlBackend *be, TmlError *err) {
+    TmlModel *m = calloc(1, sizeof *m);
+    if (!m) {
+        tml_fail(err, "out of host memory");
+        return NULL;
+    }
+    m->family = fam;
+    m->be = be;
+    return m;
+}
+
 TmlModel *tml_model_configure(const TmlConfig *cfg, const TmlFeatures *f, TmlBackend *be, TmlError *err) {
     const char *type = tml_config_str(cfg, "model.type", NULL);
     const TmlFamily *fam = NULL;
@@ -60,13 +72,8 @@ TmlModel *tml_model_configure(const TmlConfig *cfg, const TmlFeatures *f, TmlBac
                  list);
         return NULL;
     }
-    TmlModel *m = calloc(1, sizeof *m);
-    if (!m) {
-        tml_fail(err, "out of host memory");
-        return NULL;
-    }
-    m->family = fam;
-    m->be = be;
+    TmlModel *m = model_new(fam, be, err);
+    if (!m) return NULL;
     if (fam->configure(m, type, cfg, f, err) < 0) {
         tml_model_free(m);
         return NULL;
@@ -134,13 +141,8 @@ TmlModel *tml_model_load(hid_t file, TmlBackend *be, int with_optim, TmlError *e
         return NULL;
     }
     free(arch);
-    TmlModel *m = calloc(1, sizeof *m);
-    if (!m) {
-        tml_fail(err, "out of host memory");
-        return NULL;
-    }
-    m->family = fam;
-    m->be = be;
+    TmlModel *m = model_new(fam, be, err);
+    if (!m) return NULL;
     if (fam->load(m, file, with_optim, err) < 0) {
         tml_model_free(m);
         return NULL;

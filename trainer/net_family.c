@@ -158,24 +158,19 @@ static int net_weight_views(const TmlModel *m, TmlWeightView *out, int max) {
 static const char *const NET_KEYS[] = {"model.dim",       "model.hidden",  "model.loss", "model.bag",
                                        "train.algorithm", "train.threads", NULL};
 
+/* Both families are the same code on different data. */
+#define NET_FAMILY_ENTRIES                                                                                  \
+    .config_keys = NET_KEYS, .configure = net_configure, .init = net_init, .destroy = net_destroy,           \
+    .same_shape = net_same_shape, .describe = net_describe, .save = net_save, .load = net_load,               \
+    .train = tml_net_train, .score = net_score, .grow_classes = net_grow_classes, .export_model = net_export,     \
+    .weight_views = net_weight_views
+
 const TmlFamily tml_family_bag = {
     .name = "bag",
     .data = TML_DATA_TEXT,
     .types = (const char *const[]){"linear", "embedding", NULL},
     .archs = (const char *const[]){"linear", "embedding", NULL},
-    .config_keys = NET_KEYS,
-    .configure = net_configure,
-    .init = net_init,
-    .destroy = net_destroy,
-    .same_shape = net_same_shape,
-    .describe = net_describe,
-    .save = net_save,
-    .load = net_load,
-    .train = tml_net_train,
-    .score = net_score,
-    .grow_classes = net_grow_classes,
-    .export_model = net_export,
-    .weight_views = net_weight_views,
+    NET_FAMILY_ENTRIES,
 };
 
 const TmlFamily tml_family_mlp = {
@@ -183,17 +178,5 @@ const TmlFamily tml_family_mlp = {
     .data = TML_DATA_TABULAR,
     .types = (const char *const[]){"mlp", "logistic", NULL},
     .archs = (const char *const[]){"tabular", NULL},
-    .config_keys = NET_KEYS,
-    .configure = net_configure,
-    .init = net_init,
-    .destroy = net_destroy,
-    .same_shape = net_same_shape,
-    .describe = net_describe,
-    .save = net_save,
-    .load = net_load,
-    .train = tml_net_train,
-    .score = net_score,
-    .grow_classes = net_grow_classes,
-    .export_model = net_export,
-    .weight_views = net_weight_views,
+    NET_FAMILY_ENTRIES,
 };
