@@ -299,7 +299,11 @@ void tml_bag_sgd(TmlBackend *be, const TmlBagSgd *a) {
     TML_ASSERT(a->W || a->D == a->C);
     TML_ASSERT(2 * (int64_t)a->D + a->C <= TML_BAG_SGD_MAX_SCRATCH);
     TML_ASSERT(a->smoothing >= 0.0f && a->smoothing < 1.0f);
+    TML_ASSERT(a->scratch || tml_bag_sgd_scratch_floats(be, a->D, a->C, a->W != NULL) == 0);
     if (a->n) be->ops->bag_sgd(be->ctx, a);
+}
+size_t tml_bag_sgd_scratch_floats(const TmlBackend *be, int D, int C, int has_W) {
+    return be->ops->bag_sgd_scratch_floats(D, C, has_W);
 }
 
 /* ---- row reductions -------------------------------------------------------------------------- */

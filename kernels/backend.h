@@ -216,10 +216,14 @@ typedef struct TmlBagSgd {
     float lr0, lr1;
     int workers;
     double *loss_sum;       /* (1) device, or NULL */
+    float *scratch;         /* device workspace of tml_bag_sgd_scratch_floats floats (NULL when that is 0) */
 } TmlBagSgd;
 /* 2D + C must not exceed this (each worker keeps h, dh and z in on-chip memory). */
 #define TML_BAG_SGD_MAX_SCRATCH 12288
 void tml_bag_sgd(TmlBackend *be, const TmlBagSgd *a);
+/* Workspace the op needs for a model of width D, C classes, with (has_W) or without an output
+ * layer: the CPU keeps the output layer transposed during a call (every loop then runs along D). */
+size_t tml_bag_sgd_scratch_floats(const TmlBackend *be, int D, int C, int has_W);
 
 /* ---- row reductions -------------------------------------------------------------------------- */
 void tml_row_sum(TmlBackend *be, float *out /*(B)*/, const float *x /*(B,N)*/, int B, int N);

@@ -43,6 +43,7 @@ const TmlBackendOps tml_cpu_ops = {
     .sgd_update_rows = tml_cpu_sgd_update_rows,
     .adamw_update_rows = tml_cpu_adamw_update_rows,
     .bag_sgd = tml_cpu_bag_sgd,
+    .bag_sgd_scratch_floats = tml_cpu_bag_sgd_scratch_floats,
     .sum_into = tml_cpu_sum_into,
     .clip_global_norm = tml_cpu_clip_global_norm,
     .row_sum = tml_cpu_row_sum,

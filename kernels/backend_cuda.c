@@ -44,6 +44,7 @@ const TmlBackendOps tml_cuda_ops = {
     .sgd_update_rows = tml_cuda_sgd_update_rows,
     .adamw_update_rows = tml_cuda_adamw_update_rows,
     .bag_sgd = tml_cuda_bag_sgd,
+    .bag_sgd_scratch_floats = tml_cuda_bag_sgd_scratch_floats,
     .sum_into = tml_cuda_sum_into,
     .clip_global_norm = tml_cuda_clip_global_norm,
     .row_sum = tml_cuda_row_sum,

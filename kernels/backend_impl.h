@@ -79,6 +79,7 @@ typedef struct TmlBackendOps {
 
     /* per-example SGD of the embedding-bag classifier */
     void (*bag_sgd)(void *ctx, const TmlBagSgd *a);
+    size_t (*bag_sgd_scratch_floats)(int D, int C, int has_W);
 
     /* row reductions */
     void (*row_sum)(void *ctx, float *out, const float *x, int B, int N);

@@ -221,6 +221,9 @@ static void bench_bag_sgd(TmlBackend *be, TmlBackend *cpu, int n, int D, int C, 
                  .offsets = dev_copy(be, off, sizeof(int64_t) * (n + 1)), .ids = dev_copy(be, ids, 4 * nnz),
                  .labels = dev_copy(be, labels, 4.0 * n), .n = n, .smoothing = 0.0f, .lr0 = 0.05f, .lr1 = 0.04f,
                  .workers = 1, .loss_sum = tml_alloc(be, sizeof(double))}};
+    size_t ws = tml_bag_sgd_scratch_floats(be, D, C, 1), ws_cpu = tml_bag_sgd_scratch_floats(cpu, D, C, 1);
+    d.a.scratch = ws ? tml_alloc(be, sizeof(float) * ws) : NULL;
+    float *scratch_cpu = ws_cpu ? tu_xmalloc(sizeof(float) * ws_cpu) : NULL;
     const char *ok = "reference";
     if (tml_backend_is_gpu(be)) {
         int nv = n < 512 ? n : 512;
@@ -229,6 +232,7 @@ static void bench_bag_sgd(TmlBackend *be, TmlBackend *cpu, int n, int D, int C, 
         h.a.E = E, h.a.W = W, h.a.b = bias, h.a.offsets = off, h.a.ids = ids, h.a.labels = labels, h.a.n = nv;
         double loss_ref = 0.0;
         h.a.loss_sum = &loss_ref;
+        h.a.scratch = scratch_cpu;
         SgdArg v = d;
         v.a.n = nv;
         run_sgd(cpu, &h);
@@ -256,7 +260,9 @@ static void bench_bag_sgd(TmlBackend *be, TmlBackend *cpu, int n, int D, int C, 
         report(be, "bag_sgd (1 thread)", shape, ok, t_one, 0, bytes, 0);
     }
     tml_free(be, d.a.E), tml_free(be, d.a.W), tml_free(be, d.a.b), tml_free(be, (void *)d.a.offsets),
-        tml_free(be, (void *)d.a.ids), tml_free(be, (void *)d.a.labels), tml_free(be, d.a.loss_sum);
+        tml_free(be, (void *)d.a.ids), tml_free(be, (void *)d.a.labels), tml_free(be, d.a.loss_sum),
+        tml_free(be, d.a.scratch);
+    free(scratch_cpu);
     free(off), free(ids), free(labels), free(E), free(W), free(bias);
 }
 

@@ -653,6 +653,8 @@ static double run_bag_sgd(TmlBackend *be, const SgdCase *c, const SgdData *d, in
         .smoothing = c->smoothing, .lr0 = 0.4f, .lr1 = 0.1f, .workers = workers,
         .loss_sum = arena_in(&ar, "loss", &zero, sizeof(double)),
     };
+    size_t ws = tml_bag_sgd_scratch_floats(be, c->D, c->C, d->W != NULL);
+    a.scratch = ws ? arena_out(&ar, "scratch", sizeof(float) * ws) : NULL;
     tml_bag_sgd(be, &a);
     tml_download(be, E, a.E, sizeof(float) * VD);
     if (W) tml_download(be, W, a.W, sizeof(float) * DC);

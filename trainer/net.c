@@ -156,6 +156,7 @@ void tml_net_free(TmlNet *m) {
     tml_free(m->be, m->d_sgd_ids);
     tml_free(m->be, m->d_sgd_labels);
     tml_free(m->be, m->d_sgd_w);
+    tml_free(m->be, m->d_sgd_scratch);
     tml_free(m->be, m->d_loss);
     tml_free(m->be, m->d_norm);
     free(m);

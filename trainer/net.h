@@ -83,7 +83,7 @@ typedef struct TmlNet {
     int64_t sgd_cap_rows, sgd_cap_nnz;
     int64_t *d_sgd_offsets;
     int32_t *d_sgd_ids, *d_sgd_labels;
-    float *d_sgd_w;
+    float *d_sgd_w, *d_sgd_scratch;
     double *d_loss;             /* (1) device scalar: training losses added up since the last read */
     double *d_norm;             /* (1) device scalar: the last gradient norm, when asked for */
 } TmlNet;

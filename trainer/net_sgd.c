@@ -26,6 +26,9 @@ static int reserve(TmlNet *m, int64_t rows, int64_t nnz, int with_w, TmlError *e
         if (!(m->d_loss = tml_alloc(be, sizeof(double)))) goto oom;
         tml_zero(be, m->d_loss, sizeof(double));
     }
+    const TmlNetSpec *s = &m->spec;
+    size_t ws = tml_bag_sgd_scratch_floats(be, s->arch == TML_ARCH_LINEAR ? s->n_out : s->dim, s->n_out, m->W2 != NULL);
+    if (ws && !m->d_sgd_scratch && !(m->d_sgd_scratch = tml_alloc(be, ws * sizeof(float)))) goto oom;
     if (rows > m->sgd_cap_rows) {
         tml_free(be, m->d_sgd_offsets);
         tml_free(be, m->d_sgd_labels);
@@ -83,6 +86,7 @@ int tml_net_sgd_chunk(TmlNet *m, const TmlBatch *b, float lr0, float lr1, int wo
         .lr1 = lr1,
         .workers = workers,
         .loss_sum = m->d_loss,
+        .scratch = m->d_sgd_scratch,
     };
     tml_bag_sgd(be, &a);
     return 0;

@@ -25,65 +25,79 @@ static inline void prefetch_bag(const TmlBagSgd *a, int64_t k) {
     }
 }
 
-/* One example's step (backend.h has the formulas); returns its loss. scratch: 2D + C floats.
- * Compiled for AVX-512, AVX2 and the baseline (its loops over D and C are what vectorizes). */
+/* sum_d a[d] * b[d] over 16 running partial sums (then added pairwise): a fixed order, the same bits
+ * for any vector width, and a loop the compiler vectorizes (a plain float sum it may not reorder). */
+static inline float dot_lanes(const float *restrict x, const float *restrict y, int n) {
+    float acc[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] += x[i + l] * y[i + l];
+    for (int l = 0; i < n; i++, l++) acc[l] += x[i] * y[i];
+    for (int w = 8; w > 0; w /= 2)
+        for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+    return acc[0];
+}
+
+/* One example's step (backend.h has the formulas) on the output layer held transposed, Wt (C, D),
+ * so every loop runs along D; returns its loss. scratch: 2D + C floats. Compiled for AVX-512, AVX2
+ * and the baseline: the loops over D are what vectorizes, and expf takes libmvec's vector form. */
 TML_VEC_CLONES
-static double example_step(const TmlBagSgd *a, int64_t k, float *scratch) {
+static double example_step(const TmlBagSgd *a, float *Wt, int64_t k, float *scratch) {
     const int D = a->D, C = a->C;
     const int y = a->labels[k];
     if (y < 0) return 0.0;
-    float *h = scratch, *dh = scratch + D, *z = scratch + 2 * D;
+    /* restrict: rows of E never overlap the scratch vectors, so the loops need no alias checks */
+    float *restrict h = scratch, *restrict dh = scratch + D, *restrict z = scratch + 2 * D;
     const int64_t lo = a->offsets[k], hi = a->offsets[k + 1];
     /* h: the bag, summed in id order then scaled, as tml_embbag_forward */
     memset(h, 0, sizeof(float) * (size_t)D);
     for (int64_t j = lo; j < hi; j++) {
-        const float *e = a->E + (size_t)a->ids[j] * (size_t)D;
-        const float wj = a->w ? a->w[j] : 1.0f;
-        for (int d = 0; d < D; d++) h[d] += wj * e[d];
+        const float *restrict e = a->E + (size_t)a->ids[j] * (size_t)D;
+        if (a->w) {
+            const float wj = a->w[j];
+            for (int d = 0; d < D; d++) h[d] += wj * e[d];
+        } else {
+            for (int d = 0; d < D; d++) h[d] += e[d];
+        }
     }
     const float sc = (a->mode == TML_BAG_MEAN && hi > lo) ? 1.0f / (float)(hi - lo) : 1.0f;
     if (sc != 1.0f)
         for (int d = 0; d < D; d++) h[d] *= sc;
     /* z = W^T h + b */
-    if (a->W) {
-        for (int c = 0; c < C; c++) z[c] = a->b ? a->b[c] : 0.0f;
-        for (int d = 0; d < D; d++) {
-            const float *row = a->W + (size_t)d * C;
-            const float hd = h[d];
-            for (int c = 0; c < C; c++) z[c] += hd * row[c];
-        }
-    } else {
-        for (int c = 0; c < C; c++) z[c] = h[c] + (a->b ? a->b[c] : 0.0f);
-    }
-    /* softmax cross-entropy from the max-shifted log-sum-exp; z becomes g */
+    for (int c = 0; c < C; c++) z[c] = (Wt ? dot_lanes(Wt + (size_t)c * D, h, D) : h[c]) + (a->b ? a->b[c] : 0.0f);
+    /* softmax cross-entropy from the max-shifted log-sum-exp (exponentials in float, as fastText;
+     * the sum and the log in double); z becomes g */
     float mx = z[0];
     for (int c = 1; c < C; c++) mx = z[c] > mx ? z[c] : mx;
+    for (int c = 0; c < C; c++) z[c] = expf(z[c] - mx);
     double sum = 0.0;
-    for (int c = 0; c < C; c++) sum += exp((double)(z[c] - mx));
-    const double lse = (double)mx + log(sum);
+    for (int c = 0; c < C; c++) sum += (double)z[c];
     const float cwy = a->cw ? a->cw[y] : 1.0f;
-    const float s = a->smoothing, off = s / (float)C;
+    const float s = a->smoothing, off = s / (float)C, inv = (float)(1.0 / sum);
+    const double log_sum = log(sum);
     double loss = 0.0;
-    for (int c = 0; c < C; c++) {
-        const double logp = (double)z[c] - lse;
-        const float t = (c == y ? 1.0f - s : 0.0f) + off;
-        if (t != 0.0f) loss -= (double)t * logp;
-        z[c] = cwy * ((float)exp(logp) - t);
+    if (s == 0.0f) { /* loss = -log p_y = log sum - (z_y - mx), from the shifted logit */
+        loss = log_sum - log((double)z[y]);
+    } else {
+        for (int c = 0; c < C; c++) {
+            const float t = (c == y ? 1.0f - s : 0.0f) + off;
+            if (t != 0.0f) loss -= (double)t * (log((double)z[c]) - log_sum);
+        }
     }
     loss *= cwy;
-    const float *g = z;
+    for (int c = 0; c < C; c++) z[c] = cwy * (z[c] * inv - ((c == y ? 1.0f - s : 0.0f) + off));
+    const float *restrict g = z;
     const float lr = (float)((double)a->lr0 + ((double)a->lr1 - (double)a->lr0) * (double)k / (double)a->n);
-    /* dh = W g with the W before the step, then W -= lr h g^T, one pass over W */
-    if (a->W) {
-        for (int d = 0; d < D; d++) {
-            float *row = a->W + (size_t)d * C;
-            const float step = lr * h[d];
-            float acc = 0.0f;
-            for (int c = 0; c < C; c++) {
-                acc += row[c] * g[c];
-                row[c] -= step * g[c];
+    /* dh = W g with the W before the step, then W -= lr h g^T: one pass over each row of Wt */
+    if (Wt) {
+        memset(dh, 0, sizeof(float) * (size_t)D);
+        for (int c = 0; c < C; c++) {
+            float *restrict row = Wt + (size_t)c * D;
+            const float gc = g[c], step = lr * gc;
+            for (int d = 0; d < D; d++) {
+                dh[d] += gc * row[d];
+                row[d] -= step * h[d];
             }
-            dh[d] = acc;
         }
     } else {
         memcpy(dh, g, sizeof(float) * (size_t)C);
@@ -92,7 +106,7 @@ static double example_step(const TmlBagSgd *a, int64_t k, float *scratch) {
         for (int c = 0; c < C; c++) a->b[c] -= lr * g[c];
     if (a->update_E) {
         for (int64_t j = lo; j < hi; j++) {
-            float *e = a->E + (size_t)a->ids[j] * (size_t)D;
+            float *restrict e = a->E + (size_t)a->ids[j] * (size_t)D;
             const float f = lr * (a->w ? a->w[j] : 1.0f) * sc;
             for (int d = 0; d < D; d++) e[d] -= f * dh[d];
         }
@@ -102,6 +116,7 @@ static double example_step(const TmlBagSgd *a, int64_t k, float *scratch) {
 
 typedef struct Job {
     const TmlBagSgd *a;
+    float *Wt;           /* (C, D) the output layer transposed for the call, or NULL (linear model) */
     _Atomic double loss; /* blocks add their sums as they finish: in block order with one worker */
 } Job;
 
@@ -119,7 +134,7 @@ static void run_block(void *ctx, int task) {
     double loss = 0.0;
     for (int64_t k = k0; k < k1; k++) {
         prefetch_bag(a, k + 1);
-        loss += example_step(a, k, scratch);
+        loss += example_step(a, J->Wt, k, scratch);
     }
     add_loss(&J->loss, loss);
 }
@@ -129,7 +144,19 @@ void tml_cpu_bag_sgd(void *ctx, const TmlBagSgd *a) {
     TML_ASSERT(n_tasks <= 0x7fffffff);
     Job J = {.a = a};
     atomic_init(&J.loss, 0.0);
+    const int D = a->D, C = a->C;
+    if (a->W) { /* D x C floats (a few KB): transposed in, trained, transposed back */
+        J.Wt = a->scratch;
+        for (int d = 0; d < D; d++)
+            for (int c = 0; c < C; c++) J.Wt[(size_t)c * D + d] = a->W[(size_t)d * C + c];
+    }
     /* workers = 1: the caller alone, blocks in order, i.e. the examples in order */
     tml_cpu_threads_run_max(a->workers, (int)n_tasks, run_block, &J);
+    if (J.Wt) {
+        for (int d = 0; d < D; d++)
+            for (int c = 0; c < C; c++) a->W[(size_t)d * C + c] = J.Wt[(size_t)c * D + d];
+    }
     if (a->loss_sum) *a->loss_sum += atomic_load(&J.loss);
 }
+
+size_t tml_cpu_bag_sgd_scratch_floats(int D, int C, int has_W) { return has_W ? (size_t)D * (size_t)C : 0; }

@@ -72,6 +72,7 @@ void tml_cpu_clip_global_norm(void *ctx, float *const *xs, const size_t *ns, int
 
 /* bag_sgd.c */
 void tml_cpu_bag_sgd(void *ctx, const TmlBagSgd *a);
+size_t tml_cpu_bag_sgd_scratch_floats(int D, int C, int has_W);
 
 /* reduce.c */
 void tml_cpu_row_sum(void *ctx, float *out, const float *x, int B, int N);

@@ -105,3 +105,5 @@ extern "C" void tml_cuda_bag_sgd(void *ctx, const TmlBagSgd *a) {
     bag_sgd_kernel<<<blocks, 32 * wpb, per_warp * wpb, c->stream>>>(*a, n_warps);
     CUDA_LAUNCH_CHECK();
 }
+
+extern "C" size_t tml_cuda_bag_sgd_scratch_floats(int D, int C, int has_W) { return 0; }

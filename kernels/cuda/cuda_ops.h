@@ -79,6 +79,7 @@ void tml_cuda_clip_global_norm(void *ctx, float *const *xs, const size_t *ns, in
 
 /* bag_sgd.cu */
 void tml_cuda_bag_sgd(void *ctx, const TmlBagSgd *a);
+size_t tml_cuda_bag_sgd_scratch_floats(int D, int C, int has_W);
 
 /* reduce.cu */
 void tml_cuda_row_sum(void *ctx, float *out, const float *x, int B, int N);
