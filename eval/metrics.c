@@ -16,6 +16,7 @@ void tml_metrics_options_default(TmlMetricsOptions *o) {
     o->ece_bins = 15;
     o->max_pairs = 10;
     o->curve_points = 256;
+    o->bootstrap = 1000;
 }
 
 /* A (score, flag) pair sorted by score descending; flag is "correct" or "is positive". */
@@ -69,6 +70,7 @@ int tml_metrics_predict(const TmlMetrics *m, const float *row) {
 void tml_metrics_free(TmlMetrics *m) {
     if (!m) return;
     free(m->per_class);
+    free(m->f1_ci);
     free(m->confusion);
     free(m->pairs);
     free(m->bins);
@@ -86,7 +88,7 @@ static int pair_cmp(const void *a, const void *b) {
 }
 
 /* Per-class precision/recall/F1 from the confusion matrix, and the three averages. */
-static void fill_class_metrics(TmlMetrics *m) {
+void tml_metrics_fill_classes(TmlMetrics *m) {
     int C = m->n_classes;
     int64_t tp_sum = 0, pred_sum = 0, sup_sum = 0;
     double mp = 0, mr = 0, mf = 0, wp = 0, wr = 0, wf = 0, pp = 0, pr = 0, pf = 0;
@@ -402,8 +404,8 @@ TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64
     if (m->is_binary) pos_rows = malloc(sizeof *pos_rows * (size_t)known);
     if (!m->per_class || !m->confusion || !m->bins || !conf_rows || (m->is_binary && !pos_rows)) goto oom;
     if (accumulate(m, probs, labels, conf_rows, pos_rows) < 0) goto oom;
-    fill_class_metrics(m);
-    if (fill_pairs(m)) goto oom;
+    tml_metrics_fill_classes(m);
+    if (fill_pairs(m) || tml_metrics_fill_intervals(m)) goto oom;
     qsort(conf_rows, (size_t)known, sizeof *conf_rows, scored_row_desc);
     if (fill_coverage(m, conf_rows, known)) goto oom;
     if (m->is_binary && fill_binary_all(m, pos_rows)) goto oom;

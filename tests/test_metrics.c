@@ -341,6 +341,55 @@ static void test_order_independent(void **state) {
  * compared with scikit-learn to 1e-6) with the first python3 that imports numpy and sklearn:
  * the one on PATH, else Debian's /usr/bin/python3 (CI installs python3-sklearn there while PATH
  * may point at another interpreter). */
+/* Intervals and baselines: Wilson by its formula, bootstrap intervals around the estimate that
+ * shrink with more rows, the two do-nothing models by hand. */
+static void test_intervals_and_baseline(void **state) {
+    (void)state;
+    /* 3 classes; truth shares 0.5 / 0.3 / 0.2; the model is right on 80% of each class */
+    enum { N = 1000, C = 3 };
+    float *probs = malloc(sizeof(float) * N * C);
+    int32_t *labels = malloc(sizeof(int32_t) * N);
+    for (int i = 0; i < N; i++) {
+        int y = i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2;
+        int pred = (i / 10) % 5 == 0 ? (y + 1) % C : y; /* every 5th group of ten: wrong */
+        labels[i] = y;
+        for (int c = 0; c < C; c++) probs[i * C + c] = c == pred ? 0.8f : 0.1f;
+    }
+    TmlError err;
+    TmlMetrics *m = tml_metrics_compute(probs, labels, N, C, -1, NULL, &err);
+    assert_non_null(m);
+    double p = m->accuracy, z = 1.959963984540054, d = 1 + z * z / N;
+    double c = (p + z * z / (2.0 * N)) / d, h = z * sqrt(p * (1 - p) / N + z * z / (4.0 * N * N)) / d;
+    assert_true(fabs(m->accuracy_ci.lo - (c - h)) < 1e-12 && fabs(m->accuracy_ci.hi - (c + h)) < 1e-12);
+    assert_true(m->macro_f1_ci.lo < m->macro.f1 && m->macro.f1 < m->macro_f1_ci.hi);
+    assert_true(m->macro_f1_ci.hi - m->macro_f1_ci.lo < 0.1);
+    for (int k = 0; k < C; k++) assert_true(m->f1_ci[k].lo <= m->per_class[k].f1 && m->per_class[k].f1 <= m->f1_ci[k].hi);
+    /* the majority class is 0: accuracy 0.5; its F1 2*0.5/(0.5+1), the others 0 */
+    assert_int_equal(m->baseline.majority, 0);
+    assert_true(fabs(m->baseline.majority_accuracy - 0.5) < 1e-12);
+    assert_true(fabs(m->baseline.majority_macro_f1 - (2 * 0.5 / 1.5) / 3) < 1e-9);
+    /* guessing by shares: accuracy sum p^2, each class's F1 its share, macro the mean */
+    assert_true(fabs(m->baseline.prior_accuracy - (0.25 + 0.09 + 0.04)) < 1e-12);
+    assert_true(fabs(m->baseline.prior_macro_f1 - (0.5 + 0.3 + 0.2) / 3) < 1e-6);
+    /* the same model on 10x the rows: narrower intervals; the same rows again: the same intervals */
+    float *p10 = malloc(sizeof(float) * N * C * 10);
+    int32_t *l10 = malloc(sizeof(int32_t) * N * 10);
+    for (int r = 0; r < 10; r++) {
+        memcpy(p10 + (size_t)r * N * C, probs, sizeof(float) * N * C);
+        memcpy(l10 + (size_t)r * N, labels, sizeof(int32_t) * N);
+    }
+    TmlMetrics *m10 = tml_metrics_compute(p10, l10, 10 * N, C, -1, NULL, &err), *again = tml_metrics_compute(probs, labels, N, C, -1, NULL, &err);
+    assert_non_null(m10);
+    assert_non_null(again);
+    assert_true(m10->macro_f1_ci.hi - m10->macro_f1_ci.lo < 0.6 * (m->macro_f1_ci.hi - m->macro_f1_ci.lo));
+    assert_true(m10->accuracy_ci.hi - m10->accuracy_ci.lo < 0.6 * (m->accuracy_ci.hi - m->accuracy_ci.lo));
+    assert_true(again->macro_f1_ci.lo == m->macro_f1_ci.lo && again->macro_f1_ci.hi == m->macro_f1_ci.hi);
+    tml_metrics_free(m);
+    tml_metrics_free(m10);
+    tml_metrics_free(again);
+    free(probs), free(labels), free(p10), free(l10);
+}
+
 static void test_sklearn_crosscheck(void **state) {
     (void)state;
     const char *script = "scripts/check_metrics_sklearn.py";
@@ -444,6 +493,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_multiclass_by_hand), cmocka_unit_test(test_macro_absent_class), cmocka_unit_test(test_binary_by_hand),
         cmocka_unit_test(test_curve_thinning),     cmocka_unit_test(test_errors),
         cmocka_unit_test(test_order_independent),  cmocka_unit_test(test_sklearn_crosscheck),
+        cmocka_unit_test(test_intervals_and_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

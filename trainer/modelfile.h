@@ -24,7 +24,7 @@ typedef struct TmlLoadedModel {
     TmlFeatures *features;
     TmlModel *model;
     char *task;           /* "intent" | "sentiment" | "churn" | free text from [model] task */
-    TmlTrainState state;
+    TmlTrainState state;  /* a checkpoint's state; its n_log/log also hold a final model's training curve */
     int has_state;
     TmlTrainKeep *keep;   /* checkpoints: the best weights kept so far (NULL when none); owned */
 } TmlLoadedModel;
@@ -33,6 +33,10 @@ typedef struct TmlLoadedModel {
  * final model without training state; with_optim adds the optimizer state. */
 int tml_modelfile_save(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
                        const TmlModel *m, const TmlTrainState *state, int with_optim, TmlError *err);
+/* The final model of a training run: no training state, but the run's training curve (log->log,
+ * group training_log) so reports can draw it. */
+int tml_modelfile_save_final(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
+                             const TmlModel *m, const TmlTrainState *log, TmlError *err);
 /* The same for a checkpoint, with the best weights kept so far (keep may be NULL). */
 int tml_modelfile_save_checkpoint(const char *path, const TmlConfig *cfg, const char *task, const TmlFeatures *f,
                                   const TmlModel *m, const TmlTrainState *state, int with_optim,

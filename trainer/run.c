@@ -362,7 +362,7 @@ int tml_run_train(const TmlRunRequest *rq, TmlRunResult *res, TmlError *err) {
         rc = 1;
     t_save = tml_train_now();
     t_score = t_save - t_score;
-    if (rc == 0 && tml_modelfile_save(rq->out, r.cfg, r.task, r.f, r.m, NULL, 0, err) < 0) rc = 1;
+    if (rc == 0 && tml_modelfile_save_final(rq->out, r.cfg, r.task, r.f, r.m, &r.st, err) < 0) rc = 1;
     t_save = tml_train_now() - t_save;
     /* where the command's time went (the training line above splits "training" further) */
     if (rc == 0 && !rq->quiet)

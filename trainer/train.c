@@ -108,6 +108,17 @@ void tml_train_state_init(TmlTrainState *st, uint64_t seed, int higher_is_better
     st->best_epoch = -1;
 }
 
+void tml_train_log_add(TmlTrainState *st, const char *metric, double train_loss, double valid_metric,
+                       double valid_accuracy, double elapsed_s) {
+    if (st->n_log == TML_TRAIN_LOG_MAX) { /* keep the whole run's shape: every other entry goes */
+        for (int i = 0; i < TML_TRAIN_LOG_MAX / 2; i++) st->log[i] = st->log[2 * i + 1];
+        st->n_log = TML_TRAIN_LOG_MAX / 2;
+    }
+    st->log[st->n_log++] = (TmlTrainLogEntry){st->epoch + 1, (double)st->step, train_loss, valid_metric,
+                                              valid_accuracy, elapsed_s};
+    snprintf(st->log_metric, sizeof st->log_metric, "%s", metric ? metric : "");
+}
+
 /* ---- Ctrl-C --------------------------------------------------------------------------------- */
 static volatile sig_atomic_t g_interrupted = 0;
 static void on_sigint(int sig) {
@@ -471,6 +482,7 @@ int tml_train_validate(TmlModel *m, const TmlDataset *valid, const TmlTrainOptio
     } else {
         st->bad_epochs++;
     }
+    tml_train_log_add(st, o->metric, train_loss, v, acc, elapsed);
     int is_acc = strcmp(o->metric, "accuracy") == 0; /* then the metric is the accuracy: say it once */
     if (!o->quiet) {
         char extra[48] = "";

@@ -58,6 +58,17 @@ struct TmlTrainOptions {
     void *metric_ctx;
 };
 
+/* One validation of a run, as the model file keeps it (docs/model-format.md, group training_log). */
+#define TML_TRAIN_LOG_MAX 256
+typedef struct TmlTrainLogEntry {
+    double epoch;          /* 1-based epoch (or boosting round) */
+    double step;           /* optimizer steps (trees for boosting) */
+    double train_loss;     /* mean training loss since the previous entry (NaN when not known) */
+    double valid_metric;   /* the run's train.metric on the validation rows */
+    double valid_accuracy;
+    double elapsed_s;
+} TmlTrainLogEntry;
+
 /* Where training stands, saved in checkpoints so --resume continues exactly. */
 struct TmlTrainState {
     int epoch;            /* epochs completed */
@@ -69,7 +80,16 @@ struct TmlTrainState {
     int best_epoch;       /* -1: none yet */
     int bad_epochs;
     int finished;         /* 1 when training ran to its end (or early stop) */
+    int n_log;            /* the training curve so far: one entry per validation, at most
+                           * TML_TRAIN_LOG_MAX (when full, every other one is dropped, so the log
+                           * spans the whole run) */
+    TmlTrainLogEntry log[TML_TRAIN_LOG_MAX];
+    char log_metric[32];  /* the metric's name */
 };
+
+/* Appends one validation to st's training log (see n_log). */
+void tml_train_log_add(TmlTrainState *st, const char *metric, double train_loss, double valid_metric,
+                       double valid_accuracy, double elapsed_s);
 
 /* Reads [train] keys into o (defaults for absent keys). Errors name the file:line and key. */
 int tml_train_options_from_config(const TmlConfig *cfg, TmlTrainOptions *o, TmlError *err);

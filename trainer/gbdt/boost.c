@@ -345,6 +345,8 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
                 fflush(stderr);
             }
         }
+        /* the model file keeps the curve (step = trees; boosting has no training loss here) */
+        if (valid) tml_train_log_add(st, p->metric, NAN, v, acc, el);
         if (o->log_json) {
             fprintf(o->log_json, "{\"round\": %d, \"trees\": %d", st->epoch + 1, m->ens->n_trees);
             if (valid) { /* the accuracy once, also when it is the metric */
