@@ -27,83 +27,19 @@ void tml_h5_describe(char *buf, size_t n) {
 
 #define CHECK_MAGIC "ticketml-checksum 1\n"
 
-/* The memory of a file being built: the core driver allocates, grows and (at close) hands back its
- * buffer through these callbacks, so the bytes it holds are the file itself, user block included
- * at the front, and saving writes them out with no copy of the whole (a model's embedding table is
- * hundreds of MB). The file's access property list carries the pointer (tml_h5_mem_* find it). */
-typedef struct Grown {
-    unsigned char *buf;
-    size_t size;
-    int closed; /* the driver closed the file and gave up buf: it is ours */
-} Grown;
-
-static void *grown_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
-    Grown *g = udata;
-    (void)op;
-    unsigned char *p = malloc(size ? size : 1);
-    if (p && !g->buf) g->buf = p, g->size = size;
-    return p;
-}
-static void *grown_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata) {
-    (void)op, (void)udata;
-    if (dest != src) memcpy(dest, src, size);
-    return dest;
-}
-static void *grown_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
-    Grown *g = udata;
-    (void)op;
-    unsigned char *p = realloc(ptr, size ? size : 1);
-    if (p && (ptr == g->buf || !g->buf)) g->buf = p, g->size = size;
-    return p;
-}
-static herr_t grown_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
-    Grown *g = udata;
-    if (ptr && ptr == g->buf && op == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
-        g->closed = 1; /* kept for tml_h5_mem_save / tml_h5_mem_bytes */
-        return 0;
-    }
-    if (ptr == g->buf) g->buf = NULL, g->size = 0;
-    free(ptr);
-    return 0;
-}
-static void *grown_udata_copy(void *udata) { return udata; }
-static herr_t grown_udata_free(void *udata) {
-    (void)udata;
-    return 0;
-}
-
 hid_t tml_h5_mem_create(int checksum) {
     tml_h5_quiet();
     static unsigned counter; /* the core driver tells open files apart by name */
     char name[64];
     snprintf(name, sizeof name, "ticketml-memory-%u-%ld.h5", counter++, (long)getpid());
-    Grown *g = calloc(1, sizeof *g);
-    if (!g) return -1;
-    H5FD_file_image_callbacks_t cb = {grown_malloc, grown_memcpy, grown_realloc, grown_free,
-                                      grown_udata_copy, grown_udata_free, g};
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
     hid_t f = -1;
     if (fapl >= 0 && fcpl >= 0 && H5Pset_fapl_core(fapl, (size_t)4 << 20, 0) >= 0 &&
-        H5Pset_file_image_callbacks(fapl, &cb) >= 0 && (!checksum || H5Pset_userblock(fcpl, TML_H5_USERBLOCK) >= 0))
+        (!checksum || H5Pset_userblock(fcpl, TML_H5_USERBLOCK) >= 0))
         f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
     if (fapl >= 0) H5Pclose(fapl);
     if (fcpl >= 0) H5Pclose(fcpl);
-    if (f < 0) {
-        free(g->buf);
-        free(g);
-    }
     return f;
-}
-
-/* The Grown of a file from tml_h5_mem_create (its access list's callbacks' user data). */
-static Grown *grown_of(hid_t file) {
-    H5FD_file_image_callbacks_t cb;
-    memset(&cb, 0, sizeof cb);
-    hid_t fapl = H5Fget_access_plist(file);
-    if (fapl < 0) return NULL;
-    herr_t ok = H5Pget_file_image_callbacks(fapl, &cb);
-    H5Pclose(fapl);
-    return ok >= 0 && cb.image_free == grown_free ? (Grown *)cb.udata : NULL;
 }
 
 /* The user block's size (0 without one). */
@@ -117,38 +53,28 @@ static hsize_t userblock_of(hid_t file) {
     return ub;
 }
 
-/* Flushes and closes a memory file and returns the driver's buffer: the file's bytes, the user
- * block's zeroed room (*ub bytes) first, then *n bytes of HDF5. The caller frees it. NULL when out
- * of memory (the file is closed either way). */
-static unsigned char *close_grown(hid_t file, size_t *ub, size_t *n) {
-    Grown *g = grown_of(file);
-    *ub = (size_t)userblock_of(file);
+/* Flushes and closes a memory file, returning its bytes after `prefix` zero bytes (malloc'd; *n
+ * counts the file's bytes only). H5Fget_file_image leaves any user block out. NULL when out of memory. */
+static unsigned char *image_bytes(hid_t file, size_t prefix, size_t *n) {
+    unsigned char *buf = NULL;
     ssize_t len = -1;
-    if (g && H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) len = H5Fget_file_image(file, NULL, 0);
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 && (len = H5Fget_file_image(file, NULL, 0)) > 0 &&
+        (buf = calloc(1, prefix + (size_t)len)) && H5Fget_file_image(file, buf + prefix, (size_t)len) != len)
+        len = -1;
     H5Fclose(file);
-    unsigned char *buf = g && g->closed ? g->buf : NULL;
-    if (g && !g->closed) free(g->buf);
-    if (!buf || len <= 0 || *ub + (size_t)len > g->size) {
+    if (len <= 0 || !buf) {
         free(buf);
-        free(g);
         return NULL;
     }
-    free(g);
-    memset(buf, 0, *ub);
     *n = (size_t)len;
     return buf;
 }
 
-unsigned char *tml_h5_mem_bytes(hid_t file, size_t *n) {
-    size_t ub;
-    unsigned char *buf = close_grown(file, &ub, n);
-    if (buf && ub) memmove(buf, buf + ub, *n); /* without the user block */
-    return buf;
-}
+unsigned char *tml_h5_mem_bytes(hid_t file, size_t *n) { return image_bytes(file, 0, n); }
 
 int tml_h5_mem_save(hid_t file, const char *path, int atomic, TmlError *err) {
-    size_t ub, n;
-    unsigned char *buf = close_grown(file, &ub, &n);
+    size_t ub = (size_t)userblock_of(file), n;
+    unsigned char *buf = image_bytes(file, ub, &n);
     if (!buf) return tml_h5_fail(err, "%s: cannot assemble the file in memory (out of memory?)", path);
     if (ub == TML_H5_USERBLOCK) {
         uint32_t crc = tml_crc32c(0, buf + ub, n);
