@@ -18,9 +18,11 @@ static struct {
     void (*fn)(void *, int); /* current job, under mu */
     void *ctx;
     int n_tasks;
-    int busy;                /* workers registered for the current job, under mu */
-    _Atomic uint64_t next;   /* (gen << 32) | next task */
-} P = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
+    int busy;              /* workers registered for the current job, under mu */
+    _Atomic uint64_t next; /* (gen << 32) | next task */
+} P = {.once = PTHREAD_ONCE_INIT,
+       .mu = PTHREAD_MUTEX_INITIALIZER,
+       .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int t_in_job; /* nested calls from a task run serially */
