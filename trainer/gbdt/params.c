@@ -4,11 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int tml_gbdt_config_is_gbdt(const TmlConfig *cfg) {
-    const char *t = tml_config_str(cfg, "model.type", "");
-    return !strcmp(t, "gbdt");
-}
-
 /* "file:line: key" of a key for range messages. */
 static int bad(const TmlConfig *cfg, const char *key, const char *rule, TmlError *err) {
     int line = 0;

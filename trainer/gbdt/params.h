@@ -27,7 +27,5 @@ typedef struct TmlGbdtParams {
 /* Defaults (LightGBM's and scikit-learn's where they agree) overridden by the config. Errors name
  * file:line and key. */
 int tml_gbdt_params_from_config(const TmlConfig *cfg, TmlGbdtParams *p, TmlError *err);
-/* 1 when the config asks for model.type = gbdt. */
-int tml_gbdt_config_is_gbdt(const TmlConfig *cfg);
 
 #endif
