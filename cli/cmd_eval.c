@@ -19,6 +19,8 @@ static void usage(void) {
            "  --top-k K           top-k accuracy (default 5)\n"
            "  --threshold T       binary decision threshold (default 0.5)\n"
            "  --target-accuracy A coverage-accuracy target (default 0.95)\n"
+           "  --segments COLS     metrics per value of these columns, e.g. lang,channel (default: the\n"
+           "                      model's [eval] segments; text models add the script mix anyway)\n"
            "  --device D          auto | cpu | cuda\n"
            "  --quiet             print nothing but errors\n");
 }
@@ -36,9 +38,9 @@ int cmd_eval(int argc, char **argv) {
         {"--device", &rq.device, NULL, NULL, NULL, 0},     {"--explain", &explain_s, NULL, NULL, NULL, 0},
         {"--samples", &samples_s, NULL, NULL, NULL, 0},    {"--top-k", &topk_s, NULL, NULL, NULL, 0},
         {"--threshold", &thr_s, NULL, NULL, NULL, 0},      {"--target-accuracy", &target_s, NULL, NULL, NULL, 0},
-        {"--quiet", NULL, &rq.quiet, NULL, NULL, 0},
+        {"--quiet", NULL, &rq.quiet, NULL, NULL, 0},       {"--segments", &rq.segments, NULL, NULL, NULL, 0},
     };
-    if (cli_parse("eval", argc, argv, opts, 9, pos, 2, &n_pos) < 0) return 2;
+    if (cli_parse("eval", argc, argv, opts, 10, pos, 2, &n_pos) < 0) return 2;
     if (n_pos != 2) {
         fprintf(stderr, "ticketml eval: needs MODEL.h5 and DATA (see --help)\n");
         return 2;

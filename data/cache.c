@@ -1,7 +1,6 @@
 /* cache.c — the `ticketml data` cache: fitted features plus featurized train/valid/test in one
  * HDF5 file, keyed by a fingerprint of the config text and the source files, so training many
  * times parses and featurizes once. Written to PATH.tmp and renamed: never a torn cache. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 #include "data/h5.h"
 
 #define CACHE_MAGIC "ticketml-dataset-cache"
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2 /* 2: checksummed (data/h5.h) */
 /* Bump when tokenization or feature ids change, so old caches are rebuilt. */
 #define FEATURIZER_VERSION "textfeat-1"
 
@@ -120,18 +119,10 @@ static int write_split(hid_t file, const char *name, const TmlDataset *d) {
 
 int tml_cache_write(const char *path, const TmlConfig *cfg, const TmlFeatures *f, const TmlDataset *train,
                     const TmlDataset *valid, const TmlDataset *test, TmlError *err) {
-    tml_h5_quiet();
-    size_t pl = strlen(path);
-    char *tmp = (char *)malloc(pl + 5);
-    if (!tmp) return tml_fail(err, "out of memory");
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp", 5);
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        tml_h5_fail(err, "%s: cannot create the cache file; check the directory exists and is writable", tmp);
-        free(tmp);
-        return -1;
-    }
+    /* built in memory, checksummed and written whole (data/h5.h): a full disk is a plain write error
+     * and leaves nothing behind */
+    hid_t file = tml_h5_mem_create(1);
+    if (file < 0) return tml_fail(err, "%s: out of memory creating the cache", path);
     char fp[32];
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)fingerprint(cfg));
     char *text = tml_config_to_string(cfg);
@@ -147,33 +138,13 @@ int tml_cache_write(const char *path, const TmlConfig *cfg, const TmlFeatures *f
     for (int s = 0; s < 3 && !rc; s++)
         if (ds[s] && write_split(file, names[s], ds[s])) {
             rc = 1;
-            tml_h5_fail(&e, "cannot write the %s split (disk full?)", names[s]);
+            tml_h5_fail(&e, "cannot write the %s split (out of memory?)", names[s]);
         }
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && !rc) {
-        rc = 1;
-        tml_h5_fail(&e, "cannot flush the cache (disk full?)");
-    }
-    if (H5Fclose(file) < 0 && !rc) {
-        rc = 1;
-        tml_h5_fail(&e, "cannot close the cache (disk full?)");
-    }
-    if (!rc) { /* make the bytes durable before the rename makes them visible */
-        int fd = open(tmp, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        if (rename(tmp, path) != 0) {
-            rc = 1;
-            tml_fail(&e, "cannot rename %s to %s", tmp, path);
-        }
-    }
     if (rc) {
-        remove(tmp);
-        tml_fail(err, "%s: %s", path, e.msg);
+        H5Fclose(file);
+        return tml_fail(err, "%s: %s", path, e.msg);
     }
-    free(tmp);
-    return rc ? -1 : 0;
+    return tml_h5_mem_save(file, path, 1, err);
 }
 
 /* ---- read -------------------------------------------------------------------------------------- */
@@ -270,13 +241,10 @@ int tml_cache_read(const char *path, const TmlConfig *cfg, TmlFeatures **f, TmlD
     if (valid) *valid = NULL;
     if (test) *test = NULL;
     if (access(path, F_OK) != 0) return 0;
-    tml_h5_quiet();
-    if (H5Fis_hdf5(path) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return tml_fail(err, "%s: not an HDF5 file; delete it or choose another --cache path", path);
-    }
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) return tml_h5_fail(err, "%s: cannot open the cache; delete it to rebuild", path);
+    int checked;
+    TmlError eo;
+    hid_t file = tml_h5_open_checked(path, &checked, &eo);
+    if (file < 0) return tml_fail(err, "%s; delete it or choose another --cache path (it is rebuilt)", eo.msg);
     char *magic = tml_h5_get_str(file, "magic"), *fp = tml_h5_get_str(file, "fingerprint");
     int64_t ver = 0;
     char want[32];
@@ -292,6 +260,11 @@ int tml_cache_read(const char *path, const TmlConfig *cfg, TmlFeatures **f, TmlD
     }
     if (tml_h5_get_i64(file, "cache_version", &ver) || ver != CACHE_VERSION || !fp || strcmp(fp, want))
         goto done; /* stale: rc 0 */
+    if (!checked) { /* this version always carries a checksum: its block was damaged */
+        rc = -1;
+        tml_fail(&e, "its checksum block is missing or unreadable");
+        goto done;
+    }
     if (!(feat = tml_features_load(file, "features", &e))) {
         rc = -1;
         goto done;

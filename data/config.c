@@ -235,6 +235,12 @@ static void config_where(const TmlConfig *c, const TmlConfigEntry *e, char *buf,
         snprintf(buf, n, "--set %s=%s", e->key, e->value);
 }
 
+void tml_config_where(const TmlConfig *c, const char *key, char *buf, size_t n) {
+    const TmlConfigEntry *e = config_entry(c, key);
+    if (e) config_where(c, e, buf, n);
+    else snprintf(buf, n, "%s (default)", key);
+}
+
 int tml_config_int(const TmlConfig *c, const char *key, int64_t def, int64_t *out, TmlError *err) {
     const TmlConfigEntry *e = config_entry(c, key);
     if (!e) {
@@ -329,15 +335,13 @@ int tml_config_choice(const TmlConfig *cfg, const char *key, const char *def, co
     const char *v = tml_config_str(cfg, key, def);
     for (int i = 0; i < n; i++)
         if (!strcmp(v, names[i])) return i;
-    int line = 0;
-    for (int i = 0; i < cfg->n; i++)
-        if (!strcmp(cfg->entries[i].key, key)) line = cfg->entries[i].line;
-    char opts[256] = "";
+    char opts[256] = "", where[600];
     for (int i = 0; i < n; i++) {
         strncat(opts, names[i], sizeof opts - strlen(opts) - 1);
         if (i + 1 < n) strncat(opts, " | ", sizeof opts - strlen(opts) - 1);
     }
-    return tml_fail(err, "%s:%d: %s = '%s' is not one of: %s", cfg->path, line, key, v, opts);
+    tml_config_where(cfg, key, where, sizeof where);
+    return tml_fail(err, "%s is not one of: %s", where, opts);
 }
 
 int tml_config_check_keys(const TmlConfig *c, const char *const *known, TmlError *err) {

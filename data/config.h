@@ -4,6 +4,7 @@
 #ifndef TICKETML_DATA_CONFIG_H
 #define TICKETML_DATA_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ticketml/error.h"
@@ -37,6 +38,9 @@ int tml_config_bool(const TmlConfig *c, const char *key, int def, int *out, TmlE
  * naming file:line, the key, the value and the choices. */
 int tml_config_choice(const TmlConfig *cfg, const char *key, const char *def, const char *const *names, int n,
                       TmlError *err);
+/* Where key's value came from, for messages: "file:line: key = \"value\"", "--set key=value", or
+ * "key (default)" when absent. */
+void tml_config_where(const TmlConfig *c, const char *key, char *buf, size_t n);
 /* Checks every key against known[0..n_known) (NULL-terminated list of "section.key"; a pattern
  * "section.*" accepts any key of the section). An unknown key is an error naming file:line and
  * the closest known key ("did you mean ...?"). */

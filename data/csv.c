@@ -120,14 +120,13 @@ int tml_csv_open(TmlReader *r, TmlError *err) {
     r->n_cols = r->rec_nf;
     r->col_names = calloc((size_t)r->n_cols, sizeof *r->col_names);
     if (!r->col_names) return csv_oom(r, err);
-    for (int i = 0; i < r->n_cols; i++) {
-        r->col_names[i] = strdup(r->fields[i]);
-        if (!r->col_names[i]) return csv_oom(r, err);
-        for (int j = 0; j < i; j++)
-            if (strcmp(r->col_names[j], r->col_names[i]) == 0)
-                return tml_fail(err, "%s:%lld: column \"%s\" appears twice in the header (columns %d and %d); "
-                                "rename one", r->path, (long long)r->rec_line, r->col_names[i], j + 1, i + 1);
-    }
+    for (int i = 0; i < r->n_cols; i++)
+        if (!(r->col_names[i] = strdup(r->fields[i]))) return csv_oom(r, err);
+    int a, b, dup = tml_rd_index_cols(r, &a, &b);
+    if (dup < 0) return csv_oom(r, err);
+    if (dup)
+        return tml_fail(err, "%s:%lld: column \"%s\" appears twice in the header (columns %d and %d); rename one",
+                        r->path, (long long)r->rec_line, r->col_names[b], a + 1, b + 1);
     return 0;
 }
 

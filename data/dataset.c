@@ -2,7 +2,6 @@
  * map, splits off valid/test (stratified) when not given, fits text features (vocabulary, idf) or
  * tabular features (+ ticket-history columns) on the train rows only, and featurizes every split.
  * The fitted TmlFeatures featurizes later files and single texts identically (see dataset.h). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "data/split.h"
 #include "data/table.h"
 #include "data/textfeat_internal.h"
+#include "data/utf8.h"
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
@@ -59,24 +59,17 @@ static int split_names(const char *s, char ***out) {
     if (!s) return 0;
     int n = 0, cap = 0;
     char **v = NULL;
-    const char *p = s;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        if (!e) e = p + strlen(p);
-        const char *a = p, *b = e;
-        while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--;
-        if (b > a) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 8;
-                char **nv = (char **)realloc(v, (size_t)cap * sizeof *nv);
-                if (!nv) goto oom;
-                v = nv;
-            }
-            if (!(v[n] = strndup(a, (size_t)(b - a)))) goto oom;
-            n++;
+    const char *p = s, *name;
+    size_t len;
+    while ((name = tml_table_next_name(&p, &len))) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **nv = (char **)realloc(v, (size_t)cap * sizeof *nv);
+            if (!nv) goto oom;
+            v = nv;
         }
-        p = *e ? e + 1 : e;
+        if (!(v[n] = strndup(name, len))) goto oom;
+        n++;
     }
     *out = v;
     return n;
@@ -274,8 +267,99 @@ typedef struct Cols {
     int label, id;
 } Cols;
 
-/* Finds the text, label and id columns. Missing text/label columns are errors naming the file and
- * its columns; a missing id column is an error only when require_id. */
+/* ---- labels: UTF-8 like the text ([text] invalid_utf8) --------------------------------------- */
+
+/* Bytes of a label cell that do not start a well-formed UTF-8 sequence: their count. */
+static size_t label_bad_bytes(const char *s) {
+    size_t bad = 0, n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = tml_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k == 1 && (unsigned char)s[i] >= 0x80) bad++;
+        i += (size_t)k;
+    }
+    return bad;
+}
+
+/* s with each invalid byte shown as \xNN (at most ~80 characters) into buf. */
+static void label_show(const char *s, char *buf, size_t cap) {
+    size_t o = 0, n = strlen(s);
+    for (size_t i = 0; i < n && o + 8 < cap && o < 80;) {
+        uint32_t cp;
+        int k = tml_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k == 1 && (unsigned char)s[i] >= 0x80) o += (size_t)snprintf(buf + o, cap - o, "\\x%02X", (unsigned char)s[i]);
+        else memcpy(buf + o, s + i, (size_t)k), o += (size_t)k;
+        i += (size_t)k;
+    }
+    buf[o < cap ? o : cap - 1] = '\0';
+}
+
+/* A growing buffer for repaired labels; freed by the caller. */
+typedef struct LabelBuf {
+    char *p;
+    size_t cap;
+} LabelBuf;
+
+static int labels_replace(const TmlFeatures *f) {
+    return f->labels_replace || (f->text && tml_textfeat_config(f->text)->invalid_utf8);
+}
+
+/* The label of row r: the cell itself, or under invalid_utf8 = replace a copy (in b) whose invalid
+ * bytes are U+FFFD, as the text gets. NULL when out of memory. Cells were checked by check_labels. */
+static const char *label_at(const TmlFeatures *f, const TmlTable *t, int64_t r, int lcol, LabelBuf *b) {
+    const char *s = tml_table_cell(t, r, lcol);
+    if (!labels_replace(f)) return s;
+    size_t bad = label_bad_bytes(s), n = strlen(s);
+    if (!bad) return s;
+    if (b->cap < n + 2 * bad + 1) {
+        char *np = realloc(b->p, n + 2 * bad + 1);
+        if (!np) return NULL;
+        b->p = np;
+        b->cap = n + 2 * bad + 1;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = tml_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (k == 1 && (unsigned char)s[i] >= 0x80) memcpy(b->p + o, "\xEF\xBF\xBD", 3), o += 3;
+        else memcpy(b->p + o, s + i, (size_t)k), o += (size_t)k;
+        i += (size_t)k;
+    }
+    b->p[o] = '\0';
+    return b->p;
+}
+
+/* Every label of t must be UTF-8: the first that is not is an error naming file:line (before: it
+ * silently became a class of its own); under [text] invalid_utf8 = replace one warning lists such
+ * labels (they are repaired by label_at). */
+static int check_labels(const TmlFeatures *f, const TmlTable *t, int lcol, TmlError *err) {
+    int64_t n_bad = 0;
+    char list[600] = "";
+    size_t used = 0;
+    for (int64_t r = 0; r < t->n_rows; r++) {
+        const char *s = tml_table_cell(t, r, lcol);
+        if (!label_bad_bytes(s)) continue;
+        char shown[128];
+        label_show(s, shown, sizeof shown);
+        if (!labels_replace(f))
+            return tml_fail(err, "%s:%lld: the label \"%s\" in column \"%s\" is not valid UTF-8; re-encode the file "
+                                 "as UTF-8 (or set [text] invalid_utf8 = replace to keep it with U+FFFD in place of "
+                                 "the bad bytes)",
+                            t->path, (long long)t->lines[r], shown, f->label_col);
+        if (n_bad++ < 8 && used + 160 < sizeof list)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\" (line %lld)", used ? ", " : "", shown,
+                                     (long long)t->lines[r]);
+    }
+    if (n_bad)
+        fprintf(stderr, "warning: %s: %lld label%s with invalid UTF-8, the bad bytes replaced by U+FFFD "
+                        "([text] invalid_utf8 = replace): %s%s\n",
+                t->path, (long long)n_bad, n_bad == 1 ? "" : "s", list, n_bad > 8 ? ", ..." : "");
+    return 0;
+}
+
+/* Finds the text, label and id columns and checks the labels' UTF-8. Missing text/label columns are
+ * errors naming the file and its columns (the label only when !label_optional); a missing id column
+ * is an error only when require_id. */
 static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, int label_optional, Cols *c,
                      TmlError *err) {
     c->n_text = 0;
@@ -288,6 +372,7 @@ static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, in
     }
     c->label = tml_table_col(t, f->label_col, label_optional ? NULL : err);
     if (c->label < 0 && !label_optional) return -1;
+    if (c->label >= 0 && check_labels(f, t, c->label, err)) return -1;
     if (f->id_col) {
         c->id = tml_table_col(t, f->id_col, require_id ? err : NULL);
         if (c->id < 0 && require_id) return -1;
@@ -299,6 +384,7 @@ static int find_cols(const TmlFeatures *f, const TmlTable *t, int require_id, in
  * kind) the joined texts filled in; features are added by the caller. */
 static TmlDataset *dataset_rows(const TmlFeatures *f, const TmlTable *t, const Cols *c, const int64_t *rows,
                                 int64_t n, TmlError *err) {
+    LabelBuf lb = {0};
     TmlDataset *d = (TmlDataset *)calloc(1, sizeof *d);
     if (!d) goto oom;
     d->kind = f->kind;
@@ -313,15 +399,18 @@ static TmlDataset *dataset_rows(const TmlFeatures *f, const TmlTable *t, const C
     if (f->kind == TML_DATA_TEXT && !(d->texts = (char **)calloc(m, sizeof *d->texts))) goto oom;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = rows ? rows[i] : i;
-        const char *lab = c->label >= 0 ? tml_table_cell(t, r, c->label) : "";
+        const char *lab = c->label >= 0 ? label_at(f, t, r, c->label, &lb) : "";
+        if (!lab) goto oom;
         d->labels[i] = lab[0] ? tml_labels_index(f->labels, lab) : -1;
         if (!(d->raw_labels[i] = strdup(lab))) goto oom;
         d->lines[i] = t->lines[r];
         if (d->row_ids && !(d->row_ids[i] = strdup(tml_table_cell(t, r, c->id)))) goto oom;
         if (d->texts && !(d->texts[i] = tml_table_join_cells(t, r, c->text, c->n_text))) goto oom;
     }
+    free(lb.p);
     return d;
 oom:
+    free(lb.p);
     tml_dataset_free(d);
     tml_fail(err, "%s: out of memory", t->path);
     return NULL;
@@ -359,6 +448,7 @@ static AugTable *aug_table(const TmlTable *t, char *const *names, const float *v
     AugTable *a = (AugTable *)calloc(1, sizeof *a);
     if (!a) goto oom;
     a->t = *t;
+    a->t.col_index = NULL; /* indexes t's columns, not these */
     a->t.n_cols = t->n_cols + k;
     a->t.col_names = (char **)malloc((size_t)a->t.n_cols * sizeof(char *));
     a->t.cells = (char **)malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * (size_t)a->t.n_cols * sizeof(char *));
@@ -533,23 +623,41 @@ static TmlTable *read_table(const char *path, TmlFileFormat format, TmlError *er
 /* Label indices of every row of t (fitting the map when f->labels is NULL). Empty labels in the
  * training file are errors naming file:line. */
 static int fit_labels(TmlFeatures *f, const TmlTable *t, int lcol, int32_t **idx, TmlError *err) {
-    const char **labs = (const char **)malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * sizeof *labs);
-    if (!labs) return tml_fail(err, "out of memory");
+    const char **labs = (const char **)calloc((size_t)(t->n_rows > 0 ? t->n_rows : 1), sizeof *labs);
+    char **own = (char **)calloc((size_t)(t->n_rows > 0 ? t->n_rows : 1), sizeof *own); /* repaired copies */
+    LabelBuf lb = {0};
+    int rc = -1;
+    if (!labs || !own) {
+        tml_fail(err, "out of memory");
+        goto done;
+    }
     for (int64_t r = 0; r < t->n_rows; r++) {
-        labs[r] = tml_table_cell(t, r, lcol);
+        const char *lab = label_at(f, t, r, lcol, &lb);
+        if (!lab || (lab == lb.p && !(lab = own[r] = strdup(lab)))) {
+            tml_fail(err, "out of memory");
+            goto done;
+        }
+        labs[r] = lab;
         if (!labs[r][0]) {
-            free(labs);
-            return tml_fail(err, "%s:%lld: empty label in column \"%s\"; fill it in or drop the row", t->path,
-                            (long long)t->lines[r], f->label_col);
+            tml_fail(err, "%s:%lld: empty label in column \"%s\"; fill it in or drop the row", t->path,
+                     (long long)t->lines[r], f->label_col);
+            goto done;
         }
     }
-    f->labels = tml_labels_fit(labs, t->n_rows, err);
+    if (!(f->labels = tml_labels_fit(labs, t->n_rows, err))) goto done;
+    if (!(*idx = (int32_t *)malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * sizeof **idx))) {
+        tml_fail(err, "out of memory");
+        goto done;
+    }
+    for (int64_t r = 0; r < t->n_rows; r++) (*idx)[r] = tml_labels_index(f->labels, labs[r]);
+    rc = 0;
+done:
+    if (own)
+        for (int64_t r = 0; r < t->n_rows; r++) free(own[r]);
+    free(own);
     free(labs);
-    if (!f->labels) return -1;
-    *idx = (int32_t *)malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * sizeof **idx);
-    if (!*idx) return tml_fail(err, "out of memory");
-    for (int64_t r = 0; r < t->n_rows; r++) (*idx)[r] = tml_labels_index(f->labels, tml_table_cell(t, r, lcol));
-    return 0;
+    free(lb.p);
+    return rc;
 }
 
 /* Rows of each split: rows[s] malloc'd, n[s] counts. */
@@ -595,6 +703,7 @@ static int fit_text(const TmlConfig *cfg, const DataCfg *d, TmlFeatures *f, TmlT
     uint8_t *split = NULL;
     int64_t *rows[3] = {NULL, NULL, NULL}, n[3];
     int rc = -1;
+    f->labels_replace = d->text.invalid_utf8; /* the featurizer holding it comes after the labels */
     if (find_cols(f, t, 1, 0, &c, err)) return -1;
     if (fit_common(cfg, d, f, t, c.label, &split, err) || split_rows(split, t->n_rows, rows, n, err)) goto done;
     for (int s = 0; s < 3; s++) {
@@ -640,7 +749,12 @@ static int choose_crosses(TmlFeatures *f, const TmlTable *src, const Cols *c, co
         tml_fail(err, "out of memory");
         goto done;
     }
-    for (int64_t r = 0; r < src->n_rows; r++) lab[r] = tml_labels_index(f->labels, tml_table_cell(src, r, c->label));
+    LabelBuf lb = {0};
+    for (int64_t r = 0; r < src->n_rows; r++) {
+        const char *l = label_at(f, src, r, c->label, &lb);
+        lab[r] = l ? tml_labels_index(f->labels, l) : -1;
+    }
+    free(lb.p);
     for (int j = 0; j < pre->n_cols; j++) {
         const char *nm = pre->col_names[j];
         if (j == c->label || j == c->id || in_list(ign, n_ign, nm)) continue;

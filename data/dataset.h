@@ -71,6 +71,8 @@ typedef struct TmlFeatures {
     char **history_names;     /* (history_dim) */
     TmlLabelMap *labels;
     int positive;             /* index of the positive class for binary models, else -1 */
+    int labels_replace;       /* fitting text data under [text] invalid_utf8 = replace (a loaded model
+                               * reads it from its text settings): invalid label bytes become U+FFFD */
     int64_t dim;              /* text: feature ids; tabular: dense width = tab->dim (tab's input
                                * columns: the file's, then history_dim history columns, then the
                                * derived ones) */

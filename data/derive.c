@@ -539,6 +539,7 @@ TmlTable *tml_derive_table(const TmlDeriveSpec *s, const TmlTable *t, TmlError *
     int64_t rows = t->n_rows > 0 ? t->n_rows : 1;
     if (!d || !cols) goto oom;
     d->t = *t;
+    d->t.col_index = NULL; /* indexes t's columns, not these */
     d->t.n_cols = t->n_cols + s->n;
     d->t.col_names = malloc((size_t)d->t.n_cols * sizeof(char *));
     d->t.cells = malloc((size_t)rows * (size_t)d->t.n_cols * sizeof(char *));

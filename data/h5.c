@@ -1,10 +1,17 @@
 /* h5.c — the HDF5 helpers of every ticketml file (cache, features, model, export); see h5.h.
  * Every function closes what it opens, so a failure half-way leaks no HDF5 handles. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "data/file.h"
 #include "data/h5.h"
 
 void tml_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -14,6 +21,222 @@ void tml_h5_describe(char *buf, size_t n) {
     H5get_libversion(&maj, &min, &rel);
     snprintf(buf, n, "hdf5: %u.%u.%u (compiled against %d.%d.%d)\n", maj, min, rel, H5_VERS_MAJOR, H5_VERS_MINOR,
              H5_VERS_RELEASE);
+}
+
+/* ---- whole files --------------------------------------------------------------------------------- */
+
+#define CHECK_MAGIC "ticketml-checksum 1\n"
+
+hid_t tml_h5_mem_create(int checksum) {
+    tml_h5_quiet();
+    static unsigned counter; /* the core driver tells open files apart by name */
+    char name[64];
+    snprintf(name, sizeof name, "ticketml-memory-%u-%ld.h5", counter++, (long)getpid());
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t f = -1;
+    if (fapl >= 0 && fcpl >= 0 && H5Pset_fapl_core(fapl, (size_t)4 << 20, 0) >= 0 &&
+        (!checksum || H5Pset_userblock(fcpl, TML_H5_USERBLOCK) >= 0))
+        f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    return f;
+}
+
+/* The user block's size (0 without one). */
+static hsize_t userblock_of(hid_t file) {
+    hsize_t ub = 0;
+    hid_t fcpl = H5Fget_create_plist(file);
+    if (fcpl >= 0) {
+        if (H5Pget_userblock(fcpl, &ub) < 0) ub = 0;
+        H5Pclose(fcpl);
+    }
+    return ub;
+}
+
+/* Flushes and closes a memory file, returning its bytes after `prefix` zero bytes (malloc'd; *n
+ * counts the file's bytes only). H5Fget_file_image leaves any user block out. NULL when out of memory. */
+static unsigned char *image_bytes(hid_t file, size_t prefix, size_t *n) {
+    unsigned char *buf = NULL;
+    ssize_t len = -1;
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 && (len = H5Fget_file_image(file, NULL, 0)) > 0 &&
+        (buf = calloc(1, prefix + (size_t)len)) && H5Fget_file_image(file, buf + prefix, (size_t)len) != len)
+        len = -1;
+    H5Fclose(file);
+    if (len <= 0 || !buf) {
+        free(buf);
+        return NULL;
+    }
+    *n = (size_t)len;
+    return buf;
+}
+
+unsigned char *tml_h5_mem_bytes(hid_t file, size_t *n) { return image_bytes(file, 0, n); }
+
+int tml_h5_mem_save(hid_t file, const char *path, int atomic, TmlError *err) {
+    size_t ub = (size_t)userblock_of(file), n;
+    unsigned char *buf = image_bytes(file, ub, &n);
+    if (!buf) return tml_h5_fail(err, "%s: cannot assemble the file in memory (out of memory?)", path);
+    if (ub == TML_H5_USERBLOCK) {
+        uint32_t crc = tml_crc32c(0, buf + ub, n);
+        snprintf((char *)buf, ub, CHECK_MAGIC "crc32c %08" PRIx32 "\nbytes %llu\n", crc, (unsigned long long)n);
+    }
+    int rc = tml_file_write(path, buf, ub + n, atomic, err);
+    free(buf);
+    return rc;
+}
+
+/* A file's bytes handed to HDF5's core driver without a copy: the file-image callbacks return this
+ * block for every buffer the library asks for and free it when neither a property list nor an open
+ * file refers to it any more (what H5LTopen_file_image does, minus its separate user data, which
+ * HDF5 1.10 leaks when the open fails). */
+typedef struct Image {
+    size_t fapl_refs, file_refs, size;
+    unsigned char bytes[];
+} Image;
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    Image *im = udata;
+    if (size != im->size) return NULL;
+    if (op == H5FD_FILE_IMAGE_OP_PROPERTY_LIST_SET || op == H5FD_FILE_IMAGE_OP_PROPERTY_LIST_COPY ||
+        op == H5FD_FILE_IMAGE_OP_PROPERTY_LIST_GET)
+        im->fapl_refs++;
+    else if (op == H5FD_FILE_IMAGE_OP_FILE_OPEN)
+        im->file_refs++;
+    else
+        return NULL;
+    return im->bytes;
+}
+
+static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op, (void)udata;
+    if (dest != src) memcpy(dest, src, size);
+    return dest;
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)ptr, (void)size, (void)op, (void)udata;
+    return NULL; /* read-only */
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    Image *im = udata;
+    if (ptr != im->bytes) return -1;
+    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
+        if (im->file_refs) im->file_refs--;
+    } else if (im->fapl_refs) {
+        im->fapl_refs--;
+    }
+    if (!im->fapl_refs && !im->file_refs) free(im);
+    return 0;
+}
+
+/* The user data is the block itself: copies share it, and it goes with the last buffer reference. */
+static void *image_udata_copy(void *udata) { return udata; }
+static herr_t image_udata_free(void *udata) {
+    (void)udata;
+    return 0;
+}
+
+/* The whole file into an Image; NULL with err set. */
+static Image *read_all(const char *path, TmlError *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        tml_fail(err, "%s: cannot open: %s", path, strerror(e));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        tml_fail(err, "%s: not a regular file", path);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    Image *im = malloc(sizeof *im + (len ? len : 1));
+    while (im && got < len) {
+        ssize_t r = read(fd, im->bytes + got, len - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!im || got != len) {
+        tml_fail(err, "%s: %s", path, im ? "read failed (did the file change while it was read?)" : "out of memory reading the file");
+        free(im);
+        return NULL;
+    }
+    im->fapl_refs = 1; /* the caller's reference, dropped with image_free once HDF5 holds its own */
+    im->file_refs = 0;
+    im->size = len;
+    return im;
+}
+
+/* 0 when the checksum block is absent (*checked 0) or matches (*checked 1); -1 with err set. */
+static int verify(const char *path, const Image *im, int *checked, TmlError *err) {
+    size_t ml = sizeof CHECK_MAGIC - 1, n = im->size;
+    *checked = 0;
+    if (n < TML_H5_USERBLOCK || memcmp(im->bytes, CHECK_MAGIC, ml) != 0) return 0;
+    char head[TML_H5_USERBLOCK + 1];
+    memcpy(head, im->bytes, TML_H5_USERBLOCK);
+    head[TML_H5_USERBLOCK] = '\0';
+    unsigned crc = 0;
+    unsigned long long bytes = 0;
+    int ok = sscanf(head + ml, "crc32c %8x\nbytes %llu\n", &crc, &bytes) == 2;
+    if (!ok || bytes != n - TML_H5_USERBLOCK)
+        return tml_fail(err, "%s: the file is damaged: %s (%zu bytes after the checksum block, %llu written); it was cut "
+                             "short or changed after it was written; use an intact copy or write it again",
+                        path, ok ? "wrong length" : "unreadable checksum block", n - TML_H5_USERBLOCK, bytes);
+    uint32_t got = tml_crc32c(0, im->bytes + TML_H5_USERBLOCK, n - TML_H5_USERBLOCK);
+    if (got != (uint32_t)crc)
+        return tml_fail(err, "%s: the file is damaged: checksum mismatch (CRC-32C %08" PRIx32 ", written as %08x): its "
+                             "bytes changed after it was written (disk, memory or copy error); use an intact copy or "
+                             "write it again",
+                        path, got, crc);
+    *checked = 1;
+    return 0;
+}
+
+/* Opens an Image read-only through the callbacks above; the Image goes with the file. */
+static hid_t open_image(Image *im) {
+    static unsigned counter;
+    char name[64];
+    snprintf(name, sizeof name, "ticketml-image-%u-%ld.h5", counter++, (long)getpid());
+    H5FD_file_image_callbacks_t cb = {image_malloc, image_memcpy, image_realloc, image_free,
+                                      image_udata_copy, image_udata_free, im};
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0 && H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
+        H5Pset_file_image(fapl, im->bytes, im->size) >= 0)
+        f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    image_free(im->bytes, H5FD_FILE_IMAGE_OP_PROPERTY_LIST_CLOSE, im); /* ours; an open file keeps its own */
+    if (f < 0) H5Eclear2(H5E_DEFAULT);
+    return f;
+}
+
+hid_t tml_h5_open_checked(const char *path, int *checked, TmlError *err) {
+    tml_h5_quiet();
+    *checked = 0;
+    Image *im = read_all(path, err);
+    if (!im) return -1;
+    if (verify(path, im, checked, err)) {
+        free(im);
+        return -1;
+    }
+    hid_t f = open_image(im);
+    if (f < 0) tml_fail(err, "%s: not an HDF5 file, or a truncated or corrupt one", path);
+    return f;
+}
+
+hid_t tml_h5_open_bytes(const void *bytes, size_t n) {
+    tml_h5_quiet();
+    Image *im = malloc(sizeof *im + (n ? n : 1));
+    if (!im) return -1;
+    memcpy(im->bytes, bytes, n);
+    im->fapl_refs = 1;
+    im->file_refs = 0;
+    im->size = n;
+    return open_image(im);
 }
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
@@ -256,11 +479,36 @@ static int read_tensor(hid_t loc, const char *name, hid_t type, void *data, int6
     return 0;
 }
 
+/* Index of the first NaN or infinite value of x[0..n), -1 when all are finite; *count gets how many. */
+static int64_t first_nonfinite(const float *x, int64_t n, int64_t *count) {
+    int64_t first = -1, k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) {
+            if (first < 0) first = i;
+            k++;
+        }
+    *count = k;
+    return first;
+}
+
+static int nonfinite_fail(const char *name, const float *x, int64_t n, const char *when, TmlError *err) {
+    int64_t k, i = first_nonfinite(x, n, &k);
+    if (i < 0) return 0;
+    return tml_fail(err, "'%s' holds %lld NaN or infinite value%s (the first at index %lld is %g): %s", name, (long long)k,
+                    k == 1 ? "" : "s", (long long)i, (double)x[i], when);
+}
+
 int tml_h5_write_f32(hid_t loc, const char *name, const float *data, int64_t rows, int64_t cols, TmlError *err) {
+    if (nonfinite_fail(name, data, cols > 0 ? rows * cols : rows,
+                       "the training diverged; train again with a lower train.lr (nothing was written)", err))
+        return -1;
     return write_tensor(loc, name, H5T_NATIVE_FLOAT, data, rows, cols, err);
 }
 int tml_h5_read_f32(hid_t loc, const char *name, float *data, int64_t rows, int64_t cols, TmlError *err) {
-    return read_tensor(loc, name, H5T_NATIVE_FLOAT, data, rows, cols, err);
+    if (read_tensor(loc, name, H5T_NATIVE_FLOAT, data, rows, cols, err)) return -1;
+    return nonfinite_fail(name, data, cols > 0 ? rows * cols : rows,
+                          "the model is unusable (a diverged training wrote it); train it again with a lower train.lr",
+                          err);
 }
 int tml_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n, TmlError *err) {
     return write_tensor(loc, name, H5T_NATIVE_UINT64, data, n, 0, err);

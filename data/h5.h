@@ -14,6 +14,33 @@
 
 #include "ticketml/error.h"
 
+/* ---- whole files ------------------------------------------------------------------------------
+ * Every HDF5 file ticketml writes is built in memory (the core driver, no backing store) and only
+ * then written, atomically, by data/file.c: HDF5 never touches the disk, so a full disk is an
+ * ordinary write error (HDF5 1.10 crashes at exit after a failed close of an on-disk file) and no
+ * torn file is left. Model, checkpoint and cache files also carry a checksum: a 512-byte HDF5 user
+ * block (which HDF5 and h5py skip) holding the CRC-32C of every byte after it, as text:
+ *     ticketml-checksum 1\ncrc32c 89abcdef\nbytes 123456\n
+ * Loading reads the file once, checks the CRC and lets HDF5 read from that memory. */
+#define TML_H5_USERBLOCK 512
+
+/* A new, empty HDF5 file in memory; checksum reserves the user block. -1 when out of memory. */
+hid_t tml_h5_mem_create(int checksum);
+/* Closes a file from tml_h5_mem_create (whatever happens) and writes its bytes to path (atomic: see
+ * tml_file_write; atomic = 0 for a caller that renames itself), with the checksum block filled
+ * when it has one. 0 / -1 with err naming path and the reason. */
+int tml_h5_mem_save(hid_t file, const char *path, int atomic, TmlError *err);
+/* The bytes of a file from tml_h5_mem_create without a user block (malloc'd, *n of them; the
+ * caller frees); closes file. NULL when out of memory. */
+unsigned char *tml_h5_mem_bytes(hid_t file, size_t *n);
+/* Opens a copy of n bytes of an HDF5 file image read-only (close with H5Fclose); -1 on failure. */
+hid_t tml_h5_open_bytes(const void *bytes, size_t n);
+/* Opens path read-only from one read of its bytes. A file with a checksum block is verified first
+ * (*checked = 1); a mismatch, or a length other than the block records, is an error saying the
+ * file is corrupt. A file without one opens unchecked (*checked = 0). Close with H5Fclose (HDF5
+ * frees the bytes). -1 with err naming path. */
+hid_t tml_h5_open_checked(const char *path, int *checked, TmlError *err);
+
 /* Turns off HDF5's automatic error printing (idempotent). */
 void tml_h5_quiet(void);
 /* One line for `ticketml --version`: the HDF5 library in use and the one compiled against. */
@@ -57,9 +84,11 @@ int tml_h5_exists(hid_t loc, const char *name);
 int tml_h5_rank(hid_t loc, const char *name, hsize_t dims[2]);
 
 /* ---- TmlError-returning calls (model files, checkpoints) ---------------------------------- */
-/* 2-D (rows, cols) float dataset; cols == 0 writes a 1-D dataset of rows values. */
+/* 2-D (rows, cols) float dataset; cols == 0 writes a 1-D dataset of rows values. Weights only: a
+ * NaN or infinite value is refused with a message naming the dataset (a diverged training). */
 int tml_h5_write_f32(hid_t loc, const char *name, const float *data, int64_t rows, int64_t cols, TmlError *err);
-/* Reads a float dataset of exactly rows x cols (cols 0: 1-D) into data; a shape mismatch is an error. */
+/* Reads a float dataset of exactly rows x cols (cols 0: 1-D) into data; a shape mismatch or a NaN or
+ * infinite value is an error. */
 int tml_h5_read_f32(hid_t loc, const char *name, float *data, int64_t rows, int64_t cols, TmlError *err);
 int tml_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n, TmlError *err);
 int tml_h5_read_u64(hid_t loc, const char *name, uint64_t *data, int64_t n, TmlError *err);

@@ -68,170 +68,170 @@ static int optional_col(const TmlTable *t, const char *name) {
     return name && *name ? tml_table_col(t, name, NULL) : -1;
 }
 
-int tml_history_features(const TmlHistoryConfig *c, const TmlTable *customers, const TmlTable *tickets, float **out,
-                         int *dim, char ***names, TmlError *err) {
-    TmlHistoryConfig def;
-    tml_history_config_default(&def);
-    const char *cust_name = c && c->customer_col ? c->customer_col : def.customer_col;
-    const char *time_name = c && c->time_col ? c->time_col : def.time_col;
-    const char *sent_name = c ? c->sentiment_col : def.sentiment_col;
-    const char *intent_name = c ? c->intent_col : def.intent_col;
-    const char *resp_name = c ? c->response_col : def.response_col;
-    const char *cutoff_s = c ? c->cutoff : NULL;
-    *out = NULL;
-    *names = NULL;
-    *dim = 0;
+/* The state of one join: the columns, the customers grouped by id, the joined tickets. */
+typedef struct Hist {
+    const TmlTable *customers, *tickets;
+    int cc, tc, tt, ts, ti, tr;   /* customer id (customers, tickets), time, sentiment, intent, response */
+    const char *time_name, *resp_name;
+    int64_t nc, n_groups;
+    HistKey *keys;                /* (nc) customer ids, sorted */
+    int64_t *group_of_row;        /* (nc) group of each customer row */
+    HistTicket *tk;               /* (n_tk) joined tickets */
+    int64_t n_tk;
+    char **intents;               /* (n_intents) intents: per ticket while joining, then the sorted unique ones */
+    int64_t n_intents;
+    int64_t cutoff;
+} Hist;
 
-    int cc = tml_table_col(customers, cust_name, err);
-    if (cc < 0) return -1;
-    int tc = tml_table_col(tickets, cust_name, err);
-    if (tc < 0) return -1;
-    int tt = tml_table_col(tickets, time_name, err);
-    if (tt < 0) return -1;
-    int ts = optional_col(tickets, sent_name), ti = optional_col(tickets, intent_name),
-        tr = optional_col(tickets, resp_name);
-
-    int rc = -1;
-    int64_t nc = customers->n_rows, nt = tickets->n_rows;
-    HistKey *keys = malloc((size_t)(nc ? nc : 1) * sizeof *keys);
-    int64_t *group_of_row = malloc((size_t)(nc ? nc : 1) * sizeof *group_of_row);
-    HistTicket *tk = malloc((size_t)(nt ? nt : 1) * sizeof *tk);
-    char **intents = malloc((size_t)(nt ? nt : 1) * sizeof *intents);
-    double *feat = NULL; /* (n_groups, dim) accumulators */
-    int64_t n_intents = 0, n_groups = 0;
-    char **nm = NULL;
-    if (!keys || !group_of_row || !tk || !intents) goto oom;
-
-    /* unique customer ids -> groups */
-    for (int64_t r = 0; r < nc; r++) keys[r] = (HistKey){tml_table_cell(customers, r, cc), r};
-    qsort(keys, (size_t)nc, sizeof *keys, cmp_key);
-    for (int64_t i = 0; i < nc; i++) {
-        if (i > 0 && strcmp(keys[i].id, keys[i - 1].id) != 0) n_groups++;
-        group_of_row[keys[i].row] = n_groups;
+/* Unique customer ids -> groups (rows sharing an id share a group). */
+static void group_customers(Hist *h) {
+    for (int64_t r = 0; r < h->nc; r++) h->keys[r] = (HistKey){tml_table_cell(h->customers, r, h->cc), r};
+    qsort(h->keys, (size_t)h->nc, sizeof *h->keys, cmp_key);
+    h->n_groups = 0;
+    for (int64_t i = 0; i < h->nc; i++) {
+        if (i > 0 && strcmp(h->keys[i].id, h->keys[i - 1].id) != 0) h->n_groups++;
+        h->group_of_row[h->keys[i].row] = h->n_groups;
     }
-    if (nc) n_groups++;
+    if (h->nc) h->n_groups++;
+}
 
-    /* dates, the cutoff, and the ticket rows that join */
-    int64_t cutoff = INT64_MIN;
-    if (cutoff_s && *cutoff_s && tml_date_parse_iso(cutoff_s, &cutoff) < 0) {
-        tml_fail(err, "cutoff \"%s\" is not an ISO date; write YYYY-MM-DD, e.g. 2025-03-01", cutoff_s);
-        goto done;
+/* Index of id among the sorted customer keys, or -1. */
+static int64_t find_customer(const Hist *h, const char *id) {
+    int64_t lo = 0, hi = h->nc - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(id, h->keys[mid].id);
+        if (cmp == 0) return mid;
+        if (cmp < 0) hi = mid - 1;
+        else lo = mid + 1;
     }
-    int64_t n_tk = 0;
+    return -1;
+}
+
+/* Sentiment, first-response minutes and intent of ticket row r into t. 0, or -1 on a bad number. */
+static int read_ticket(Hist *h, int64_t r, HistTicket *t, TmlError *err) {
     char buf[512];
-    for (int64_t r = 0; r < nt; r++) {
-        const char *ts_s = tml_table_cell(tickets, r, tt);
-        int64_t day;
-        if (tml_date_parse_iso(ts_s, &day) < 0) {
-            tml_fail(err, "%s:%lld: column \"%s\" holds \"%s\", not an ISO date; write YYYY-MM-DD or "
-                     "YYYY-MM-DDTHH:MM:SS", tickets->path, (long long)tickets->lines[r], time_name, ts_s);
-            goto done;
+    t->negative = -1;
+    if (h->ts >= 0) {
+        trim_into(tml_table_cell(h->tickets, r, h->ts), buf, sizeof buf);
+        if (*buf) t->negative = strcasecmp(buf, "negative") == 0;
+    }
+    t->response = NAN;
+    if (h->tr >= 0) {
+        const char *s = tml_table_cell(h->tickets, r, h->tr);
+        trim_into(s, buf, sizeof buf);
+        if (*buf) {
+            char *end;
+            double v = strtod(buf, &end);
+            if (*end || !isfinite(v) || v < 0)
+                return tml_fail(err, "%s:%lld: column \"%s\" holds \"%s\", not a number of minutes >= 0; fix it or "
+                                "leave it blank", h->tickets->path, (long long)h->tickets->lines[r], h->resp_name, s);
+            t->response = v;
         }
-        if (!(cutoff_s && *cutoff_s) && day > cutoff) cutoff = day;
-        /* join: binary search the sorted ids */
-        const char *id = tml_table_cell(tickets, r, tc);
-        int64_t lo = 0, hi = nc - 1, found = -1;
+    }
+    t->intent = -1;
+    if (h->ti >= 0) {
+        const char *s = tml_table_cell(h->tickets, r, h->ti);
+        while (isspace((unsigned char)*s)) s++;
+        if (*s) t->intent = (int)h->n_intents, h->intents[h->n_intents++] = (char *)s; /* resolved later */
+    }
+    return 0;
+}
+
+/* The tickets of known customers up to the cutoff (given, else the latest ticket's day). */
+static int join_tickets(Hist *h, const char *cutoff_s, TmlError *err) {
+    h->cutoff = INT64_MIN;
+    if (cutoff_s && *cutoff_s && tml_date_parse_iso(cutoff_s, &h->cutoff) < 0)
+        return tml_fail(err, "cutoff \"%s\" is not an ISO date; write YYYY-MM-DD, e.g. 2025-03-01", cutoff_s);
+    h->n_tk = 0;
+    for (int64_t r = 0; r < h->tickets->n_rows; r++) {
+        const char *ts_s = tml_table_cell(h->tickets, r, h->tt);
+        int64_t day;
+        if (tml_date_parse_iso(ts_s, &day) < 0)
+            return tml_fail(err, "%s:%lld: column \"%s\" holds \"%s\", not an ISO date; write YYYY-MM-DD or "
+                            "YYYY-MM-DDTHH:MM:SS", h->tickets->path, (long long)h->tickets->lines[r], h->time_name, ts_s);
+        if (!(cutoff_s && *cutoff_s) && day > h->cutoff) h->cutoff = day;
+        const char *id = tml_table_cell(h->tickets, r, h->tc);
+        int64_t found = find_customer(h, id);
+        if (found < 0 || !*id) continue; /* ticket of a customer not in this file */
+        HistTicket *t = &h->tk[h->n_tk];
+        t->group = h->group_of_row[h->keys[found].row];
+        t->day = day;
+        if (read_ticket(h, r, t, err) < 0) return -1;
+        h->n_tk++;
+    }
+    /* tickets after the cutoff do not exist yet */
+    int64_t kept = 0;
+    for (int64_t i = 0; i < h->n_tk; i++)
+        if (h->tk[i].day <= h->cutoff) h->tk[kept++] = h->tk[i];
+    h->n_tk = kept;
+    return 0;
+}
+
+/* The intents seen in the kept tickets, sorted and unique; each ticket's intent becomes its index. */
+static int index_intents(Hist *h) {
+    char **seen = malloc((size_t)(h->n_tk ? h->n_tk : 1) * sizeof *seen);
+    if (!seen) return -1;
+    int64_t ns = 0;
+    for (int64_t i = 0; i < h->n_tk; i++)
+        if (h->tk[i].intent >= 0) seen[ns++] = h->intents[h->tk[i].intent];
+    qsort(seen, (size_t)ns, sizeof *seen, cmp_cstr);
+    int64_t nu = 0;
+    for (int64_t i = 0; i < ns; i++)
+        if (nu == 0 || strcmp(seen[i], seen[nu - 1]) != 0) seen[nu++] = seen[i];
+    for (int64_t i = 0; i < h->n_tk; i++) {
+        if (h->tk[i].intent < 0) continue;
+        const char *s = h->intents[h->tk[i].intent];
+        int64_t lo = 0, hi = nu - 1;
         while (lo <= hi) {
-            int64_t mid = lo + (hi - lo) / 2;
-            int cmp = strcmp(id, keys[mid].id);
+            int64_t mid = (lo + hi) / 2;
+            int cmp = strcmp(s, seen[mid]);
             if (cmp == 0) {
-                found = mid;
+                h->tk[i].intent = (int)mid;
                 break;
             }
             if (cmp < 0) hi = mid - 1;
             else lo = mid + 1;
         }
-        if (found < 0 || !*id) continue; /* ticket of a customer not in this file */
-        HistTicket *h = &tk[n_tk];
-        h->group = group_of_row[keys[found].row];
-        h->day = day;
-        h->negative = -1;
-        if (ts >= 0) {
-            trim_into(tml_table_cell(tickets, r, ts), buf, sizeof buf);
-            if (*buf) h->negative = strcasecmp(buf, "negative") == 0;
-        }
-        h->response = NAN;
-        if (tr >= 0) {
-            const char *s = tml_table_cell(tickets, r, tr);
-            trim_into(s, buf, sizeof buf);
-            if (*buf) {
-                char *end;
-                double v = strtod(buf, &end);
-                if (*end || !isfinite(v) || v < 0) {
-                    tml_fail(err, "%s:%lld: column \"%s\" holds \"%s\", not a number of minutes >= 0; fix it or "
-                             "leave it blank", tickets->path, (long long)tickets->lines[r], resp_name, s);
-                    goto done;
-                }
-                h->response = v;
-            }
-        }
-        h->intent = -1;
-        if (ti >= 0) {
-            const char *s = tml_table_cell(tickets, r, ti);
-            while (isspace((unsigned char)*s)) s++;
-            if (*s) h->intent = (int)n_intents, intents[n_intents++] = (char *)s; /* resolved below */
-        }
-        n_tk++;
     }
-    /* tickets after the cutoff do not exist yet */
-    int64_t kept = 0;
-    for (int64_t i = 0; i < n_tk; i++)
-        if (tk[i].day <= cutoff) tk[kept++] = tk[i];
-    n_tk = kept;
+    free(h->intents);
+    h->intents = seen;
+    h->n_intents = nu;
+    return 0;
+}
 
-    /* intents seen in the kept tickets, sorted; then map each ticket's intent to its index */
-    {
-        char **seen = malloc((size_t)(n_tk ? n_tk : 1) * sizeof *seen);
-        if (!seen) goto oom;
-        int64_t ns = 0;
-        for (int64_t i = 0; i < n_tk; i++)
-            if (tk[i].intent >= 0) seen[ns++] = intents[tk[i].intent];
-        qsort(seen, (size_t)ns, sizeof *seen, cmp_cstr);
-        int64_t nu = 0;
-        for (int64_t i = 0; i < ns; i++)
-            if (nu == 0 || strcmp(seen[i], seen[nu - 1]) != 0) seen[nu++] = seen[i];
-        for (int64_t i = 0; i < n_tk; i++) {
-            if (tk[i].intent < 0) continue;
-            const char *s = intents[tk[i].intent];
-            int64_t lo = 0, hi = nu - 1;
-            while (lo <= hi) {
-                int64_t mid = (lo + hi) / 2;
-                int cmp = strcmp(s, seen[mid]);
-                if (cmp == 0) {
-                    tk[i].intent = (int)mid;
-                    break;
-                }
-                if (cmp < 0) hi = mid - 1;
-                else lo = mid + 1;
-            }
+/* The feature names: the base ones, then tickets_intent=<intent> per intent. NULL when out of memory. */
+static char **feature_names(const Hist *h, int d) {
+    char **nm = calloc((size_t)d, sizeof *nm);
+    if (!nm) return NULL;
+    for (int k = 0; k < d; k++) {
+        if (k < HIST_BASE) {
+            nm[k] = strdup(BASE_NAMES[k]);
+        } else {
+            size_t len = strlen(h->intents[k - HIST_BASE]) + 16;
+            if ((nm[k] = malloc(len))) snprintf(nm[k], len, "tickets_intent=%s", h->intents[k - HIST_BASE]);
         }
-        free(intents);
-        intents = seen;
-        n_intents = nu;
+        if (!nm[k]) {
+            for (int i = 0; i < k; i++) free(nm[i]);
+            free(nm);
+            return NULL;
+        }
     }
+    return nm;
+}
 
-    int d = HIST_BASE + (int)n_intents;
-    nm = calloc((size_t)d, sizeof *nm);
-    feat = calloc((size_t)(n_groups ? n_groups : 1) * (size_t)d, sizeof *feat);
-    if (!nm || !feat) goto oom;
-    for (int k = 0; k < HIST_BASE; k++)
-        if (!(nm[k] = strdup(BASE_NAMES[k]))) goto oom;
-    for (int64_t k = 0; k < n_intents; k++) {
-        size_t len = strlen(intents[k]) + 16;
-        if (!(nm[HIST_BASE + k] = malloc(len))) goto oom;
-        snprintf(nm[HIST_BASE + k], len, "tickets_intent=%s", intents[k]);
-    }
-
-    /* one pass over each customer's tickets in date order */
-    qsort(tk, (size_t)n_tk, sizeof *tk, cmp_ticket);
-    for (int64_t g = 0; g < n_groups; g++) feat[g * d + 4] = 365; /* no ticket yet */
-    for (int64_t i = 0; i < n_tk;) {
+/* One pass over each customer's tickets in date order into feat (n_groups, d). */
+static void aggregate(Hist *h, double *feat, int d) {
+    HistTicket *tk = h->tk;
+    qsort(tk, (size_t)h->n_tk, sizeof *tk, cmp_ticket);
+    for (int64_t g = 0; g < h->n_groups; g++) feat[g * d + 4] = 365; /* no ticket yet */
+    for (int64_t i = 0; i < h->n_tk;) {
         int64_t g = tk[i].group, j = i;
         double *f = feat + g * d;
         int64_t n_sent = 0, n_neg = 0, n_resp = 0;
         double resp = 0;
-        for (; j < n_tk && tk[j].group == g; j++) {
-            int64_t age = cutoff - tk[j].day;
+        for (; j < h->n_tk && tk[j].group == g; j++) {
+            int64_t age = h->cutoff - tk[j].day;
             f[0] += age < 7;
             f[1] += age < 30;
             f[2] += age < 90;
@@ -241,16 +241,56 @@ int tml_history_features(const TmlHistoryConfig *c, const TmlTable *customers, c
             if (j > i && tk[j].day - tk[j - 1].day <= 7) f[7] += 1;
             if (tk[j].intent >= 0) f[HIST_BASE + tk[j].intent] += 1;
         }
-        f[4] = (double)(cutoff - tk[j - 1].day);
+        f[4] = (double)(h->cutoff - tk[j - 1].day);
         f[5] = n_sent ? (double)n_neg / (double)n_sent : 0;
         f[6] = n_resp ? resp / (double)n_resp : 0;
         i = j;
     }
+}
 
-    *out = malloc((size_t)(nc ? nc : 1) * (size_t)d * sizeof **out);
-    if (!*out) goto oom;
+/* The columns the config names (defaults where it names none); -1 when a required one is missing. */
+static int find_columns(Hist *h, const TmlHistoryConfig *c, TmlError *err) {
+    TmlHistoryConfig def;
+    tml_history_config_default(&def);
+    const char *cust_name = c && c->customer_col ? c->customer_col : def.customer_col;
+    h->time_name = c && c->time_col ? c->time_col : def.time_col;
+    h->resp_name = c ? c->response_col : def.response_col;
+    if ((h->cc = tml_table_col(h->customers, cust_name, err)) < 0 ||
+        (h->tc = tml_table_col(h->tickets, cust_name, err)) < 0 ||
+        (h->tt = tml_table_col(h->tickets, h->time_name, err)) < 0)
+        return -1;
+    h->ts = optional_col(h->tickets, c ? c->sentiment_col : def.sentiment_col);
+    h->ti = optional_col(h->tickets, c ? c->intent_col : def.intent_col);
+    h->tr = optional_col(h->tickets, h->resp_name);
+    return 0;
+}
+
+int tml_history_features(const TmlHistoryConfig *c, const TmlTable *customers, const TmlTable *tickets, float **out,
+                         int *dim, char ***names, TmlError *err) {
+    *out = NULL;
+    *names = NULL;
+    *dim = 0;
+    Hist h = {.customers = customers, .tickets = tickets, .nc = customers->n_rows};
+    if (find_columns(&h, c, err) < 0) return -1;
+    int64_t nc = h.nc, nt = tickets->n_rows;
+    h.keys = malloc((size_t)(nc ? nc : 1) * sizeof *h.keys);
+    h.group_of_row = malloc((size_t)(nc ? nc : 1) * sizeof *h.group_of_row);
+    h.tk = malloc((size_t)(nt ? nt : 1) * sizeof *h.tk);
+    h.intents = malloc((size_t)(nt ? nt : 1) * sizeof *h.intents);
+    double *feat = NULL; /* (n_groups, d) accumulators */
+    char **nm = NULL;
+    int rc = -1, d = 0;
+    if (!h.keys || !h.group_of_row || !h.tk || !h.intents) goto oom;
+    group_customers(&h);
+    if (join_tickets(&h, c ? c->cutoff : NULL, err) < 0) goto done;
+    if (index_intents(&h) < 0) goto oom;
+    d = HIST_BASE + (int)h.n_intents;
+    feat = calloc((size_t)(h.n_groups ? h.n_groups : 1) * (size_t)d, sizeof *feat);
+    if (!feat || !(nm = feature_names(&h, d))) goto oom;
+    aggregate(&h, feat, d);
+    if (!(*out = malloc((size_t)(nc ? nc : 1) * (size_t)d * sizeof **out))) goto oom;
     for (int64_t r = 0; r < nc; r++)
-        for (int k = 0; k < d; k++) (*out)[r * d + k] = (float)feat[group_of_row[r] * d + k];
+        for (int k = 0; k < d; k++) (*out)[r * d + k] = (float)feat[h.group_of_row[r] * d + k];
     *names = nm;
     nm = NULL;
     *dim = d;
@@ -260,12 +300,12 @@ oom:
     tml_fail(err, "%s: out of memory computing ticket-history features", tickets->path);
 done:
     if (nm)
-        for (int k = 0; k < HIST_BASE + n_intents; k++) free(nm[k]);
+        for (int k = 0; k < d; k++) free(nm[k]);
     free(nm);
     free(feat);
-    free(keys);
-    free(group_of_row);
-    free(tk);
-    free(intents);
+    free(h.keys);
+    free(h.group_of_row);
+    free(h.tk);
+    free(h.intents);
     return rc;
 }

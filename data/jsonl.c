@@ -107,9 +107,7 @@ static int jsonl_fill(TmlReader *r, json_t *o, TmlError *err) {
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v) {
-        int known = 0;
-        for (int c = 0; c < r->n_cols && !known; c++) known = strcmp(r->col_names[c], key) == 0;
-        if (!known)
+        if (tml_strmap_get(&r->col_index, key, strlen(key)) < 0)
             return tml_fail(err, "%s:%lld: key \"%s\" is not among the columns, which come from the first line's "
                             "keys; add \"%s\": null to the first line", r->path, (long long)r->rec_line, key, key);
         if (json_is_object(v) || json_is_array(v)) return jsonl_put_value(r, key, v, err);
@@ -151,6 +149,11 @@ int tml_jsonl_open(TmlReader *r, TmlError *err) {
             json_decref(o);
             return jsonl_oom(r, err);
         }
+    }
+    int a, b; /* an object's keys are distinct: no duplicate to report */
+    if (tml_rd_index_cols(r, &a, &b) < 0) {
+        json_decref(o);
+        return jsonl_oom(r, err);
     }
     /* the first object is also the first record: publish it now, next() hands it out */
     rc = jsonl_fill(r, o, err);

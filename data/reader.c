@@ -7,6 +7,25 @@
 
 #include "data/reader_internal.h"
 
+/* ---- the header ------------------------------------------------------------------------------ */
+
+int tml_rd_index_cols(TmlReader *r, int *first, int *second) {
+    if (tml_strmap_init(&r->col_index, (size_t)r->n_cols) < 0) return -1;
+    r->col_indexed = 1;
+    for (int i = 0; i < r->n_cols; i++) {
+        const char *name = r->col_names[i];
+        size_t n = strlen(name);
+        int32_t seen = tml_strmap_get(&r->col_index, name, n);
+        if (seen >= 0) {
+            *first = seen;
+            *second = i;
+            return 1;
+        }
+        if (tml_strmap_put(&r->col_index, name, n, i) < 0) return -1;
+    }
+    return 0;
+}
+
 /* ---- record buffer --------------------------------------------------------------------------- */
 
 static int rec_reserve(TmlReader *r, size_t extra) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "data/strmap.h"
 #include "data/table.h"
 
 /* Fuzz builds shrink the chunk (-DTML_READ_CHUNK=7) so small inputs cross many chunk boundaries;
@@ -29,6 +30,8 @@ struct TmlReader {
     /* header */
     int n_cols;
     char **col_names;
+    TmlStrMap col_index; /* column name -> index: header checks and lookups in constant time */
+    int col_indexed;
     /* current record: text of all fields back to back (each NUL-terminated) in rec[0..rec_len),
      * field i starting at rec_off[i]; fields[] points into rec once the record is complete */
     char *rec;
@@ -68,6 +71,10 @@ int tml_rd_rec_end_field(TmlReader *r);  /* NUL-terminates the current field, st
 void tml_rd_rec_reset(TmlReader *r);
 /* Points r->fields at the rec_nf completed fields; -1 on allocation failure. */
 int tml_rd_rec_publish(TmlReader *r);
+/* Indexes r->col_names (a hash set: a header of a million columns is checked in well under a
+ * second). A name seen before is a duplicate: *first and *second get the two 0-based columns and
+ * the result is 1. 0 ok, -1 out of memory. */
+int tml_rd_index_cols(TmlReader *r, int *first, int *second);
 /* Checks the first read for a read error; fills err with "path: read error: ..." and returns -1. */
 int tml_rd_check_io(TmlReader *r, TmlError *err);
 

@@ -50,6 +50,7 @@ void tml_reader_close(TmlReader *r) {
     if (r->col_names)
         for (int i = 0; i < r->n_cols; i++) free(r->col_names[i]);
     free(r->col_names);
+    if (r->col_indexed) tml_strmap_free(&r->col_index);
     free(r->path);
     free(r->buf);
     free(r->rec);
@@ -65,9 +66,7 @@ int64_t tml_reader_line(const TmlReader *r) { return r->rec_line; }
 const char *tml_reader_path(const TmlReader *r) { return r->path; }
 
 int tml_reader_find_col(const TmlReader *r, const char *name) {
-    for (int i = 0; i < r->n_cols; i++)
-        if (strcmp(r->col_names[i], name) == 0) return i;
-    return -1;
+    return r->col_indexed ? tml_strmap_get(&r->col_index, name, strlen(name)) : -1;
 }
 
 int tml_reader_next(TmlReader *r, const char *const **fields, TmlError *err) {
@@ -77,6 +76,36 @@ int tml_reader_next(TmlReader *r, const char *const **fields, TmlError *err) {
 }
 
 /* ---- whole-file table ------------------------------------------------------------------------ */
+
+/* A name -> column index over one col_names array (tml_table_col checks it is that array). */
+typedef struct ColIndex {
+    char **names;
+    int n;
+    TmlStrMap map;
+} ColIndex;
+
+static void free_index(void *p) {
+    ColIndex *ix = p;
+    if (!ix) return;
+    tml_strmap_free(&ix->map);
+    free(ix);
+}
+
+static ColIndex *index_names(char **names, int n) {
+    ColIndex *ix = calloc(1, sizeof *ix);
+    if (!ix || tml_strmap_init(&ix->map, (size_t)n) < 0) {
+        free(ix);
+        return NULL;
+    }
+    ix->names = names;
+    ix->n = n;
+    for (int c = 0; c < n; c++)
+        if (tml_strmap_put(&ix->map, names[c], strlen(names[c]), c) < 0) {
+            free_index(ix);
+            return NULL;
+        }
+    return ix;
+}
 
 /* While reading, cells[] holds offsets into the text block (which moves as it grows); they become
  * pointers once the block is final. cells[0] is then the block's start, which tml_table_free frees. */
@@ -129,6 +158,7 @@ TmlTable *tml_table_read(const char *path, TmlFileFormat format, TmlError *err) 
     }
     for (int64_t i = 0; i < t->n_rows * t->n_cols; i++) t->cells[i] = text + (uintptr_t)t->cells[i];
     tml_reader_close(r);
+    t->col_index = index_names(t->col_names, t->n_cols); /* NULL (out of memory): lookups scan */
     return t;
 oom:
     tml_fail(err, "%s: out of memory reading the file", path);
@@ -144,6 +174,7 @@ fail:
 
 void tml_table_free(TmlTable *t) {
     if (!t) return;
+    free_index(t->col_index);
     if (t->n_rows > 0 && t->n_cols > 0 && t->cells) free(t->cells[0]);
     if (t->col_names)
         for (int c = 0; c < t->n_cols; c++) free(t->col_names[c]);
@@ -155,8 +186,14 @@ void tml_table_free(TmlTable *t) {
 }
 
 int tml_table_col(const TmlTable *t, const char *name, TmlError *err) {
-    for (int c = 0; c < t->n_cols; c++)
-        if (strcmp(t->col_names[c], name) == 0) return c;
+    const ColIndex *ix = t->col_index;
+    if (ix && ix->names == t->col_names && ix->n == t->n_cols) {
+        int32_t c = tml_strmap_get(&ix->map, name, strlen(name));
+        if (c >= 0) return c;
+    } else {
+        for (int c = 0; c < t->n_cols; c++)
+            if (strcmp(t->col_names[c], name) == 0) return c;
+    }
     if (err) {
         char list[TML_ERROR_MSG_MAX / 2];
         size_t n = 0;
@@ -193,28 +230,33 @@ char *tml_table_join_cells(const TmlTable *t, int64_t r, const int *cols, int n)
     return s;
 }
 
+const char *tml_table_next_name(const char **p, size_t *len) {
+    while (**p) {
+        const char *e = strchr(*p, ',');
+        if (!e) e = *p + strlen(*p);
+        const char *a = *p, *b = e;
+        while (a < b && isspace((unsigned char)*a)) a++;
+        while (b > a && isspace((unsigned char)b[-1])) b--;
+        *p = *e ? e + 1 : e;
+        if (b > a) {
+            *len = (size_t)(b - a);
+            return a;
+        }
+    }
+    return NULL;
+}
+
 int tml_table_cols(const TmlTable *t, const char *spec, int *cols, int max, TmlError *err) {
     int n = 0;
-    for (int pass = 0; pass < 2; pass++) { /* count first: a too long list is reported as such */
-        int k = 0;
-        for (const char *p = spec ? spec : ""; *p;) {
-            const char *e = strchr(p, ',');
-            if (!e) e = p + strlen(p);
-            const char *a = p, *b = e;
-            while (a < b && isspace((unsigned char)*a)) a++;
-            while (b > a && isspace((unsigned char)b[-1])) b--;
-            if (b > a) {
-                if (pass == 1) {
-                    char name[256];
-                    snprintf(name, sizeof name, "%.*s", (int)(b - a), a);
-                    if ((cols[k] = tml_table_col(t, name, err)) < 0) return -1;
-                }
-                k++;
-            }
-            p = *e ? e + 1 : e;
-        }
-        n = k;
-        if (n == 0 || n > max) return n;
+    const char *p = spec ? spec : "", *name;
+    size_t len;
+    while (tml_table_next_name(&p, &len)) n++;
+    if (n == 0 || n > max) return n; /* count first: a too long list is reported as such */
+    p = spec;
+    for (int k = 0; (name = tml_table_next_name(&p, &len)); k++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)len, name);
+        if ((cols[k] = tml_table_col(t, buf, err)) < 0) return -1;
     }
     return n;
 }

@@ -43,6 +43,8 @@ typedef struct TmlTable {
                          * one block starting at cells[0], freed by tml_table_free: never free or
                          * realloc a single cell */
     int64_t *lines;     /* (n_rows) 1-based source line of each record, for error messages */
+    void *col_index;    /* tml_table_read's name -> column hash index, valid only for the col_names
+                         * array it was built over (a table copied and widened falls back to a scan) */
 } TmlTable;
 
 /* Reads the whole file. An empty file (no header, or header and no rows) is an error.
@@ -52,6 +54,9 @@ void tml_table_free(TmlTable *t);
 /* Column index by name; when absent returns -1 and, if err is non-NULL, sets an error naming the
  * file, the missing column and the columns that do exist. */
 int tml_table_col(const TmlTable *t, const char *name, TmlError *err);
+/* The next name of a comma-separated list ("subject, body"): its start with *len its length, blanks
+ * around it and empty names skipped; NULL at the end. *p advances past it. */
+const char *tml_table_next_name(const char **p, size_t *len);
 /* Column indices of the comma-separated names in spec ("subject, body"; blanks around names
  * ignored) into cols: returns the number of names. When that is 0 or more than max nothing is
  * looked up (the caller says what it accepts); a missing column is -1 with err set as

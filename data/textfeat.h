@@ -101,6 +101,11 @@ TmlTextFeaturizer *tml_textfeat_restore(const TmlTextConfig *c, char *const *wor
  * script mix counts them too). */
 int tml_textfeat_is_cjk(int32_t cp);
 
+/* The script mix of a text, for reports and the drift monitor: Latin only (a word of two or more
+ * ASCII letters, no CJK), CJK only, both, or no letters. *has_cjk (may be NULL): any CJK character. */
+enum { TML_SCRIPT_LATIN, TML_SCRIPT_CJK, TML_SCRIPT_BOTH, TML_SCRIPT_NONE, TML_SCRIPT_COUNT };
+int tml_textfeat_script(const char *text, int *has_cjk);
+
 /* The n-gram hash: FNV-1a 32-bit over the bytes, as fastText uses. Documented in the export
  * format so any serving code can reproduce it. */
 uint32_t tml_textfeat_hash(const char *s, size_t len);

@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include "data/textfeat_internal.h"
+#include "data/utf8.h"
 
 void tml_textfeat_tokbuf_init(TmlTokBuf *b) { memset(b, 0, sizeof *b); }
 
@@ -71,6 +72,27 @@ int tml_textfeat_is_cjk(int32_t cp) {
            (cp >= 0x3005 && cp <= 0x3007) || (cp >= 0x3021 && cp <= 0x3029) ||
            (cp >= 0xAC00 && cp <= 0xD7FF) || (cp >= 0x1100 && cp <= 0x11FF) ||
            (cp >= 0x3130 && cp <= 0x318F) || (cp >= 0xA960 && cp <= 0xA97F) || (cp >= 0xFF66 && cp <= 0xFF9F);
+}
+
+int tml_textfeat_script(const char *text, int *has_cjk) {
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    size_t n = strlen((const char *)s), i = 0;
+    int64_t cjk = 0, words = 0, run = 0;
+    while (i < n) {
+        uint32_t cp;
+        i += (size_t)tml_utf8_decode(s + i, n - i, &cp);
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
+            run++;
+            continue;
+        }
+        words += run >= 2;
+        run = 0;
+        if (cp >= 0x1100 && tml_textfeat_is_cjk((int32_t)cp)) cjk++;
+    }
+    words += run >= 2;
+    if (has_cjk) *has_cjk = cjk > 0;
+    if (cjk == 0) return words ? TML_SCRIPT_LATIN : TML_SCRIPT_NONE;
+    return words ? TML_SCRIPT_BOTH : TML_SCRIPT_CJK;
 }
 
 enum { CL_SEP = 0, CL_WORD = 1, CL_CJK = 2, CL_SYMBOL = 3 };

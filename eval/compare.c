@@ -19,6 +19,7 @@ static const MetricDef METRICS[] = {
     {"macro_precision", TML_BETTER_HIGHER},
     {"macro_recall", TML_BETTER_HIGHER},
     {"macro_f1", TML_BETTER_HIGHER},
+    {"macro_f1_all_labels", TML_BETTER_HIGHER},
     {"weighted_precision", TML_BETTER_HIGHER},
     {"weighted_recall", TML_BETTER_HIGHER},
     {"weighted_f1", TML_BETTER_HIGHER},
@@ -46,7 +47,7 @@ enum { N_CLASS_GATES = 3 };
 
 const char *tml_compare_metric_list(void) {
     return "accuracy, top_k_accuracy, macro_precision, macro_recall, macro_f1, weighted_precision, "
-           "weighted_recall, weighted_f1, micro_precision, micro_recall, micro_f1, log_loss (lower is better), "
+           "weighted_recall, weighted_f1, macro_f1_all_labels, micro_precision, micro_recall, micro_f1, log_loss (lower is better), "
            "brier (lower), ece (lower), roc_auc, pr_auc, best_f1, lift_top10, capture_top10, "
            "coverage_at_target.coverage, coverage_at_target.manual_share (lower), per_class.f1, "
            "per_class.precision, per_class.recall";
@@ -119,8 +120,8 @@ json_t *tml_compare_load(const char *path, TmlError *err) {
         return NULL;
     }
     json_int_t ver = json_integer_value(json_object_get(root, "format_version"));
-    if (ver > 1) {
-        tml_fail(err, "%s: report format_version %lld is newer than this ticketml understands (1); update ticketml",
+    if (ver > 2) { /* 2 changed only the row numbers, which compare does not read */
+        tml_fail(err, "%s: report format_version %lld is newer than this ticketml understands (2); update ticketml",
                  path, (long long)ver);
         json_decref(root);
         free(file);
@@ -174,6 +175,77 @@ static const char *str_or(const json_t *obj, const char *k1, const char *k2) {
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* "the model's task, binary or multiclass" of a report, for messages. */
+static void describe(const json_t *rep, char *buf, size_t n) {
+    const char *kind = str_or(rep, "model", "kind");
+    const json_t *t = json_object_get(rep, "task");
+    snprintf(buf, n, "%s%s%s", kind && kind[0] ? kind : "", kind && kind[0] ? ", " : "",
+             json_is_string(t) ? json_string_value(t) : "unknown task");
+}
+
+/* The report's labels: its "labels" array, else the keys of "per_class" (older or hand-made
+ * reports). Label i into *out; returns the count. */
+static size_t label_count(const json_t *rep) {
+    const json_t *a = json_object_get(rep, "labels");
+    return json_is_array(a) ? json_array_size(a) : json_object_size(json_object_get(rep, "per_class"));
+}
+
+static const char *label_at(const json_t *rep, size_t i) {
+    const json_t *a = json_object_get(rep, "labels");
+    if (json_is_array(a)) return json_string_value(json_array_get(a, i));
+    void *it = json_object_iter(json_object_get(rep, "per_class"));
+    for (size_t k = 0; it && k < i; k++) it = json_object_iter_next(json_object_get(rep, "per_class"), it);
+    return it ? json_object_iter_key(it) : NULL;
+}
+
+static int has_label(const json_t *rep, const char *label) {
+    size_t n = label_count(rep);
+    for (size_t i = 0; i < n; i++) {
+        const char *l = label_at(rep, i);
+        if (l && !strcmp(l, label)) return 1;
+    }
+    return 0;
+}
+
+/* How many of a's labels b lacks; *example gets one of them. */
+static size_t labels_missing(const json_t *a, const json_t *b, const char **example) {
+    size_t n = label_count(a), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *l = label_at(a, i);
+        if (l && !has_label(b, l)) {
+            if (!k) *example = l;
+            k++;
+        }
+    }
+    return k;
+}
+
+/* Two reports can be compared when they are of one task (the model's [model] task and binary or
+ * multiclass) and one label set, or one's labels include all of the other's (a model that learned
+ * new labels). Otherwise the deltas mean nothing: before, an intent report against a churn report
+ * said "no regression". -1 with err (exit 2). */
+static int comparable(const json_t *base, const json_t *cand, TmlError *err) {
+    const char *kb = str_or(base, "model", "kind"), *kc = str_or(cand, "model", "kind");
+    const json_t *tb = json_object_get(base, "task"), *tc = json_object_get(cand, "task");
+    int task_differs = (kb && kc && kb[0] && kc[0] && strcmp(kb, kc) != 0) ||
+                       (json_is_string(tb) && json_is_string(tc) && strcmp(json_string_value(tb), json_string_value(tc)));
+    char db[160], dc[160];
+    describe(base, db, sizeof db);
+    describe(cand, dc, sizeof dc);
+    if (task_differs)
+        return tml_fail(err, "the reports are of different tasks (baseline: %s; candidate: %s); compare reports of the "
+                             "same task, evaluated on the same kind of data",
+                        db, dc);
+    const char *ex_b = NULL, *ex_c = NULL;
+    size_t only_b = labels_missing(base, cand, &ex_b), only_c = labels_missing(cand, base, &ex_c);
+    if (only_b && only_c)
+        return tml_fail(err, "the reports have different label sets (%zu label%s only in the baseline, e.g. '%s'; %zu only "
+                             "in the candidate, e.g. '%s'); compare models of the same labels (a candidate may add "
+                             "labels to the baseline's)",
+                        only_b, only_b == 1 ? "" : "s", ex_b, only_c, ex_c);
+    return 0;
+}
+
 TmlCompareResult *tml_compare_reports(const json_t *base, const json_t *cand, const TmlCompareGate *gates, int n_gates,
                                       TmlError *err) {
     const json_t *rep[2] = {base, cand};
@@ -183,6 +255,7 @@ TmlCompareResult *tml_compare_reports(const json_t *base, const json_t *cand, co
             tml_fail(err, "%s report has no \"metrics\" object", which[k]);
             return NULL;
         }
+    if (comparable(base, cand, err)) return NULL;
     /* A gate on a metric one report does not have is a mistake in the CI config, not a pass. */
     for (int g = 0; g < n_gates; g++) {
         if (is_class_gate(gates[g].metric)) continue;
@@ -231,7 +304,16 @@ TmlCompareResult *tml_compare_reports(const json_t *base, const json_t *cand, co
     json_object_foreach((json_t *)pcb, label, cb) {
         const json_t *cc = json_object_get(pcc, label);
         if (!cc) {
-            add_note(r, "label '%s' is only in the baseline report%s", label, "");
+            /* a per-class gate cannot pass on a class the candidate does not report */
+            const char *gate = NULL;
+            for (int g = 0; g < n_gates && !gate; g++)
+                if (is_class_gate(gates[g].metric)) gate = gates[g].metric;
+            if (gate) {
+                add_note(r, "REGRESSION: class '%s' is missing from the candidate report (gate %s)", label, gate);
+                r->n_regressions++;
+            } else {
+                add_note(r, "label '%s' is only in the baseline report%s", label, "");
+            }
             continue;
         }
         TmlCompareClass *k = &r->classes[r->n_classes];

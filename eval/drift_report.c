@@ -81,7 +81,7 @@ static json_t *input(const TmlDriftResult *r) {
                                  "current_tickets", (json_int_t)f->cur_docs, "reference_share", num(f->ref_share),
                                  "current_share", num(f->cur_share), "score", num(f->score), "unseen", f->unseen,
                                  "example", "side", f->example_side ? "current" : "reference", "row",
-                                 (json_int_t)f->example_row, "text", str(f->example)));
+                                 (json_int_t)f->example_row + 1, "text", str(f->example)));
         }
         return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "text",
                          "reference_unseen_token_share", num(r->ref.oov_share), "current_unseen_token_share",

@@ -322,7 +322,7 @@ static int input_text(FILE *f, const TmlDriftResult *r) {
         fputs("</td><td class=\"n\">", f);
         fmt(f, e->score, 4);
         fprintf(f, "</td><td class=\"ex\">%s row %lld: ", e->example_side ? "current" : "reference",
-                (long long)e->example_row);
+                (long long)e->example_row + 1);
         example(f, e);
         fputs("</td></tr>\n", f);
     }

@@ -116,7 +116,7 @@ int tml_drift_write_md(FILE *f, const TmlDriftResult *r, TmlError *err) {
             tml_report_put_md(f, e->text);
             fprintf(f, "%s | %s | %s | %s | (%s row %lld) ", e->unseen ? " (new)" : "", pc(a, e->ref_share),
                     pc(b, e->cur_share), f4(c, e->score), e->example_side ? "current" : "reference",
-                    (long long)e->example_row);
+                    (long long)e->example_row + 1);
             char *cut = tml_report_clean_text(e->example, 200);
             tml_report_put_md(f, cut ? cut : "");
             free(cut);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/utf8.h"
 #include "eval/drift_internal.h"
 
 #define BLOCK_ROWS 32768
@@ -20,7 +19,7 @@
 #define MIN_DOCS_ABS 5          /* a feature listed is in at least this many tickets ... */
 #define MIN_DOCS_SHARE 0.0005   /* ... and this share of the smaller side */
 
-enum { SCRIPT_LATIN, SCRIPT_CJK, SCRIPT_BOTH, SCRIPT_NONE, N_SCRIPTS };
+enum { N_SCRIPTS = TML_SCRIPT_COUNT };
 static const char *const SCRIPT_NAMES[N_SCRIPTS] = {"Latin only", "CJK only", "CJK and Latin", "no letters"};
 
 /* One distinct word or word pair of one ticket. */
@@ -89,27 +88,6 @@ static uint64_t key_pair(uint64_t h1, uint64_t h2) {
  * carries character bigrams among its tokens. */
 static int pairable(const char *tok) { return (unsigned char)tok[0] < 0x80; }
 
-static int script_of(const char *text, int *has_cjk) {
-    const unsigned char *s = (const unsigned char *)text;
-    size_t n = strlen(text), i = 0;
-    int64_t cjk = 0, words = 0, run = 0;
-    while (i < n) {
-        uint32_t cp;
-        i += (size_t)tml_utf8_decode(s + i, n - i, &cp);
-        int letter = (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-        if (letter) run++;
-        else {
-            words += run >= 2;
-            run = 0;
-        }
-        if (cp >= 0x1100 && tml_textfeat_is_cjk((int32_t)cp)) cjk++;
-    }
-    words += run >= 2;
-    *has_cjk = cjk > 0;
-    if (cjk == 0) return words ? SCRIPT_LATIN : SCRIPT_NONE;
-    return words ? SCRIPT_BOTH : SCRIPT_CJK;
-}
-
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
@@ -162,7 +140,7 @@ static int ticket_items(Worker *w, const TmlTextFeaturizer *tf, const char *text
     }
     w->tokens[s2] += n;
     int cjk;
-    w->scripts[s2][script_of(t, &cjk)]++;
+    w->scripts[s2][tml_textfeat_script(t, &cjk)]++;
     w->cjk[s2] += cjk;
     qsort(w->keys, (size_t)m, sizeof *w->keys, cmp_u64);
     for (int i = 0; i < m;) {

@@ -14,6 +14,8 @@ typedef struct TmlEvalRequest {
     int n_explain;              /* explanations of this many errors and as many correct rows */
     int samples;                /* LIME samples per explanation */
     TmlMetricsOptions metrics;  /* top-k, threshold, target accuracy */
+    const char *segments;       /* comma-separated columns to report metrics per value of; NULL: the
+                                 * model's [eval] segments (text models add the script mix anyway) */
     int quiet;                  /* no warnings */
 } TmlEvalRequest;
 

@@ -16,6 +16,7 @@ void tml_metrics_options_default(TmlMetricsOptions *o) {
     o->ece_bins = 15;
     o->max_pairs = 10;
     o->curve_points = 256;
+    o->bootstrap = 1000;
 }
 
 /* A (score, flag) pair sorted by score descending; flag is "correct" or "is positive". */
@@ -69,6 +70,7 @@ int tml_metrics_predict(const TmlMetrics *m, const float *row) {
 void tml_metrics_free(TmlMetrics *m) {
     if (!m) return;
     free(m->per_class);
+    free(m->f1_ci);
     free(m->confusion);
     free(m->pairs);
     free(m->bins);
@@ -86,10 +88,11 @@ static int pair_cmp(const void *a, const void *b) {
 }
 
 /* Per-class precision/recall/F1 from the confusion matrix, and the three averages. */
-static void fill_class_metrics(TmlMetrics *m) {
+void tml_metrics_fill_classes(TmlMetrics *m) {
     int C = m->n_classes;
     int64_t tp_sum = 0, pred_sum = 0, sup_sum = 0;
-    double mp = 0, mr = 0, mf = 0, wp = 0, wr = 0, wf = 0;
+    double mp = 0, mr = 0, mf = 0, wp = 0, wr = 0, wf = 0, pp = 0, pr = 0, pf = 0;
+    int present = 0; /* classes in the labels or the predictions: scikit-learn's default macro set */
     for (int c = 0; c < C; c++) {
         TmlClassMetrics *k = &m->per_class[c];
         int64_t tp = m->confusion[(int64_t)c * C + c];
@@ -113,8 +116,10 @@ static void fill_class_metrics(TmlMetrics *m) {
         wp += k->precision * (double)k->support;
         wr += k->recall * (double)k->support;
         wf += k->f1 * (double)k->support;
+        if (k->support || k->predicted) present++, pp += k->precision, pr += k->recall, pf += k->f1;
     }
-    m->macro = (TmlAverage){mp / C, mr / C, mf / C};
+    m->macro = present ? (TmlAverage){pp / present, pr / present, pf / present} : (TmlAverage){0, 0, 0};
+    m->macro_all = (TmlAverage){mp / C, mr / C, mf / C};
     double s = sup_sum ? (double)sup_sum : 1.0;
     m->weighted = (TmlAverage){wp / s, wr / s, wf / s};
     double micro_p = pred_sum ? (double)tp_sum / (double)pred_sum : 0.0;
@@ -244,83 +249,60 @@ done:
     return rc;
 }
 
-TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64_t N, int C, int positive,
-                                const TmlMetricsOptions *opt, TmlError *err) {
-    TmlMetricsOptions o;
-    if (opt) o = *opt;
-    else tml_metrics_options_default(&o);
-    if (!probs || !labels || N <= 0) {
-        tml_fail(err, "metrics: no rows to evaluate (N = %lld); evaluate at least one row", (long long)N);
-        return NULL;
-    }
-    if (C < 2) {
-        tml_fail(err, "metrics: %d class(es); a classifier needs at least 2 (give a binary model 2 columns: 1-p, p)", C);
-        return NULL;
-    }
-    if (positive >= 0 && (C != 2 || positive > 1)) {
-        tml_fail(err, "metrics: positive class %d given for a %d-class model; binary metrics need C = 2 and positive 0 or 1", positive, C);
-        return NULL;
-    }
-    if (o.top_k < 1 || o.ece_bins < 1 || o.max_pairs < 0 || !(o.threshold >= 0 && o.threshold <= 1) ||
-        !(o.target_accuracy >= 0 && o.target_accuracy <= 1)) {
-        tml_fail(err, "metrics: bad options (top_k %d, ece_bins %d, max_pairs %d, threshold %g, target_accuracy %g); "
-                 "top_k and ece_bins >= 1, threshold and target in [0, 1]", o.top_k, o.ece_bins, o.max_pairs,
-                 o.threshold, o.target_accuracy);
-        return NULL;
-    }
-    if (o.top_k > C) o.top_k = C;
-
-    /* Validate everything first so a bad row never leaves half-computed state behind. */
-    int64_t known = 0;
+/* Checks the arguments and every row before anything is computed, so a bad row never leaves
+ * half-computed state behind: 0 with *known (rows with a label the model knows), else -1. */
+static int check_input(const float *probs, const int32_t *labels, int64_t N, int C, int positive,
+                       const TmlMetricsOptions *o, int64_t *known, TmlError *err) {
+    if (!probs || !labels || N <= 0)
+        return tml_fail(err, "metrics: no rows to evaluate (N = %lld); evaluate at least one row", (long long)N);
+    if (C < 2)
+        return tml_fail(err, "metrics: %d class(es); a classifier needs at least 2 (give a binary model 2 columns: 1-p, p)", C);
+    if (positive >= 0 && (C != 2 || positive > 1))
+        return tml_fail(err, "metrics: positive class %d given for a %d-class model; binary metrics need C = 2 and positive 0 or 1", positive, C);
+    if (o->top_k < 1 || o->ece_bins < 1 || o->max_pairs < 0 || !(o->threshold >= 0 && o->threshold <= 1) ||
+        !(o->target_accuracy >= 0 && o->target_accuracy <= 1))
+        return tml_fail(err, "metrics: bad options (top_k %d, ece_bins %d, max_pairs %d, threshold %g, target_accuracy %g); "
+                        "top_k and ece_bins >= 1, threshold and target in [0, 1]", o->top_k, o->ece_bins, o->max_pairs,
+                        o->threshold, o->target_accuracy);
+    *known = 0;
     for (int64_t i = 0; i < N; i++) {
-        if (labels[i] < -1 || labels[i] >= C) {
-            tml_fail(err, "metrics: row %lld: label index %d outside [0, %d) (use -1 for a label the model does not know)",
-                     (long long)i, labels[i], C);
-            return NULL;
-        }
+        if (labels[i] < -1 || labels[i] >= C)
+            return tml_fail(err, "metrics: row %lld: label index %d outside [0, %d) (use -1 for a label the model does not know)",
+                            (long long)i + 1, labels[i], C);
         for (int c = 0; c < C; c++) {
             float p = probs[i * C + c];
-            if (!(p >= -1e-6f && p <= 1.0f + 1e-6f)) {
-                tml_fail(err, "metrics: row %lld, class %d: probability %g is %s; pass softmax/sigmoid outputs, not logits",
-                         (long long)i, c, (double)p, isnan(p) ? "NaN" : "outside [0, 1]");
-                return NULL;
-            }
+            if (!isfinite(p)) /* not logits: a model whose weights are NaN or infinite */
+                return tml_fail(err, "metrics: row %lld, class %d: probability %g is not a number: the model's weights "
+                                     "are NaN or infinite (a diverged training): train it again with a lower train.lr",
+                                (long long)i + 1, c, (double)p);
+            if (!(p >= -1e-6f && p <= 1.0f + 1e-6f))
+                return tml_fail(err, "metrics: row %lld, class %d: probability %g is outside [0, 1]; pass softmax/sigmoid "
+                                     "outputs, not logits",
+                                (long long)i + 1, c, (double)p);
         }
-        if (labels[i] >= 0) known++;
+        if (labels[i] >= 0) ++*known;
     }
-    if (known == 0) {
-        tml_fail(err, "metrics: none of the %lld rows has a label the model knows; check the label column and the model", (long long)N);
-        return NULL;
-    }
+    if (*known == 0)
+        return tml_fail(err, "metrics: none of the %lld rows has a label the model knows; check the label column and the model", (long long)N);
+    return 0;
+}
 
-    TmlMetrics *m = calloc(1, sizeof *m);
-    ScoredRow *conf_rows = NULL, *pos_rows = NULL;
-    if (!m) goto oom;
-    m->n_classes = C;
-    m->n_rows = N;
-    m->n_evaluated = known;
-    m->n_unknown = N - known;
-    m->options = o;
-    m->is_binary = positive >= 0;
-    m->binary.positive = positive;
-    m->binary.threshold = o.threshold;
-    m->per_class = calloc((size_t)C, sizeof *m->per_class);
-    m->confusion = calloc((size_t)C * (size_t)C, sizeof *m->confusion);
-    m->bins = calloc((size_t)o.ece_bins, sizeof *m->bins);
-    conf_rows = malloc(sizeof *conf_rows * (size_t)known);
-    if (m->is_binary) pos_rows = malloc(sizeof *pos_rows * (size_t)known);
-    if (!m->per_class || !m->confusion || !m->bins || !conf_rows || (m->is_binary && !pos_rows)) goto oom;
-
+/* One pass over the known rows: confusion, accuracy, top-k, log loss, Brier, the reliability bins
+ * (ECE), and the rows ranked later by confidence (conf_rows) and by positive score (pos_rows). */
+static int accumulate(TmlMetrics *m, const float *probs, const int32_t *labels, ScoredRow *conf_rows,
+                      ScoredRow *pos_rows) {
+    const TmlMetricsOptions o = m->options;
+    int C = m->n_classes, positive = m->binary.positive;
     double *bin_conf = calloc((size_t)o.ece_bins, sizeof(double));
     int64_t *bin_correct = calloc((size_t)o.ece_bins, sizeof(int64_t));
     if (!bin_conf || !bin_correct) {
         free(bin_conf);
         free(bin_correct);
-        goto oom;
+        return -1;
     }
     int64_t correct = 0, topk_hits = 0, k = 0;
     double logloss = 0, brier = 0;
-    for (int64_t i = 0; i < N; i++) {
+    for (int64_t i = 0; i < m->n_rows; i++) {
         int y = labels[i];
         if (y < 0) continue;
         const float *row = probs + i * C;
@@ -361,7 +343,7 @@ TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64
         if (m->is_binary) pos_rows[k] = (ScoredRow){row[positive], y == positive};
         k++;
     }
-    double n = (double)known;
+    double n = (double)m->n_evaluated;
     m->accuracy = (double)correct / n;
     m->top_k_accuracy = (double)topk_hits / n;
     m->log_loss = logloss / n;
@@ -377,24 +359,56 @@ TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64
     }
     free(bin_conf);
     free(bin_correct);
+    return 0;
+}
 
-    fill_class_metrics(m);
-    if (fill_pairs(m)) goto oom;
+/* The positive class's confusion counts and scores, then the curves over pos_rows. */
+static int fill_binary_all(TmlMetrics *m, ScoredRow *pos_rows) {
+    TmlBinaryMetrics *bm = &m->binary;
+    int C = m->n_classes, positive = bm->positive, neg = 1 - positive;
+    bm->tp = m->confusion[positive * C + positive];
+    bm->fn = m->confusion[positive * C + neg];
+    bm->fp = m->confusion[neg * C + positive];
+    bm->tn = m->confusion[neg * C + neg];
+    bm->precision = m->per_class[positive].precision;
+    bm->recall = m->per_class[positive].recall;
+    bm->f1 = m->per_class[positive].f1;
+    qsort(pos_rows, (size_t)m->n_evaluated, sizeof *pos_rows, scored_row_desc);
+    return fill_binary(m, pos_rows, m->n_evaluated);
+}
+
+TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64_t N, int C, int positive,
+                                const TmlMetricsOptions *opt, TmlError *err) {
+    TmlMetricsOptions o;
+    if (opt) o = *opt;
+    else tml_metrics_options_default(&o);
+    int64_t known = 0;
+    if (check_input(probs, labels, N, C, positive, &o, &known, err) < 0) return NULL;
+    if (o.top_k > C) o.top_k = C;
+
+    TmlMetrics *m = calloc(1, sizeof *m);
+    ScoredRow *conf_rows = NULL, *pos_rows = NULL;
+    if (!m) goto oom;
+    m->n_classes = C;
+    m->n_rows = N;
+    m->n_evaluated = known;
+    m->n_unknown = N - known;
+    m->options = o;
+    m->is_binary = positive >= 0;
+    m->binary.positive = positive;
+    m->binary.threshold = o.threshold;
+    m->per_class = calloc((size_t)C, sizeof *m->per_class);
+    m->confusion = calloc((size_t)C * (size_t)C, sizeof *m->confusion);
+    m->bins = calloc((size_t)o.ece_bins, sizeof *m->bins);
+    conf_rows = malloc(sizeof *conf_rows * (size_t)known);
+    if (m->is_binary) pos_rows = malloc(sizeof *pos_rows * (size_t)known);
+    if (!m->per_class || !m->confusion || !m->bins || !conf_rows || (m->is_binary && !pos_rows)) goto oom;
+    if (accumulate(m, probs, labels, conf_rows, pos_rows) < 0) goto oom;
+    tml_metrics_fill_classes(m);
+    if (fill_pairs(m) || tml_metrics_fill_intervals(m)) goto oom;
     qsort(conf_rows, (size_t)known, sizeof *conf_rows, scored_row_desc);
     if (fill_coverage(m, conf_rows, known)) goto oom;
-    if (m->is_binary) {
-        TmlBinaryMetrics *bm = &m->binary;
-        int neg = 1 - positive;
-        bm->tp = m->confusion[positive * C + positive];
-        bm->fn = m->confusion[positive * C + neg];
-        bm->fp = m->confusion[neg * C + positive];
-        bm->tn = m->confusion[neg * C + neg];
-        bm->precision = m->per_class[positive].precision;
-        bm->recall = m->per_class[positive].recall;
-        bm->f1 = m->per_class[positive].f1;
-        qsort(pos_rows, (size_t)known, sizeof *pos_rows, scored_row_desc);
-        if (fill_binary(m, pos_rows, known)) goto oom;
-    }
+    if (m->is_binary && fill_binary_all(m, pos_rows)) goto oom;
     free(conf_rows);
     free(pos_rows);
     return m;

@@ -16,6 +16,7 @@ typedef struct TmlMetricsOptions {
     int ece_bins;           /* equal-width confidence bins for ECE and the reliability diagram; 15 */
     int max_pairs;          /* most confused (truth, predicted) pairs kept; 10 */
     int curve_points;       /* curves are thinned to at most this many points (ends kept); 256 */
+    int bootstrap;          /* replicates of the F1 confidence intervals; 1000 (0: no F1 intervals) */
 } TmlMetricsOptions;
 
 /* Fills o with the defaults above. */
@@ -80,6 +81,20 @@ typedef struct TmlBinaryMetrics {
     TmlCurve pr;             /* x = recall, y = precision (starts at recall 0, precision 1) */
 } TmlBinaryMetrics;
 
+/* A 95% confidence interval; NaN ends when not computed. */
+typedef struct TmlInterval {
+    double lo, hi;
+} TmlInterval;
+
+/* What a model that looks at nothing scores on the same rows (metrics_ci.c). */
+typedef struct TmlBaseline {
+    int majority;                /* the most frequent true class of the evaluated rows (lowest index on ties) */
+    double majority_accuracy;    /* predicting it for every row */
+    double majority_macro_f1;
+    double prior_accuracy;       /* guessing each class with its share of the rows (expected values) */
+    double prior_macro_f1;
+} TmlBaseline;
+
 typedef struct TmlMetrics {
     int n_classes;               /* C */
     int64_t n_rows;              /* rows given */
@@ -93,7 +108,11 @@ typedef struct TmlMetrics {
     double brier;                /* multiclass: mean sum_c (p_c - onehot_c)^2; binary: mean (p_pos - y)^2 */
     double ece;                  /* sum_b n_b/N |accuracy_b - confidence_b| over options.ece_bins */
     TmlClassMetrics *per_class;  /* (C) */
-    TmlAverage macro, weighted, micro; /* unweighted mean / support-weighted mean / pooled counts */
+    TmlAverage macro, weighted, micro; /* unweighted mean over the classes present in the labels or the
+                                        * predictions (scikit-learn's default) / support-weighted mean /
+                                        * pooled counts */
+    TmlAverage macro_all;        /* unweighted mean over every class of the model, absent ones as 0
+                                  * (scikit-learn with labels = all classes) */
     int64_t *confusion;          /* (C, C) row = true class, column = predicted class */
 
     int n_pairs;
@@ -105,6 +124,11 @@ typedef struct TmlMetrics {
 
     int is_binary;               /* 1 when a positive class was given */
     TmlBinaryMetrics binary;     /* valid when is_binary */
+
+    TmlInterval accuracy_ci;     /* Wilson score interval */
+    TmlInterval macro_f1_ci;     /* Poisson bootstrap percentile interval (options.bootstrap replicates) */
+    TmlInterval *f1_ci;          /* (C) the same per class */
+    TmlBaseline baseline;
 } TmlMetrics;
 
 /* Computes every metric over the rows whose label is not -1, in O(N log N + N C + C^2).
@@ -119,6 +143,15 @@ typedef struct TmlMetrics {
  * (bad shape, a label out of range, a NaN or out-of-range probability, no known label at all). */
 TmlMetrics *tml_metrics_compute(const float *probs, const int32_t *labels, int64_t N, int C, int positive,
                                 const TmlMetricsOptions *opt, TmlError *err);
+
+/* Per-class precision/recall/F1, support, predicted counts and the macro/weighted/micro averages,
+ * all from m->confusion (the one definition: tml_metrics_compute and the bootstrap use it). */
+void tml_metrics_fill_classes(TmlMetrics *m);
+
+/* The confidence intervals and the baseline of m, from its confusion matrix (metrics_ci.c; called
+ * by tml_metrics_compute). The bootstrap is seeded: the same matrix gives the same intervals.
+ * 0, or -1 when out of memory. */
+int tml_metrics_fill_intervals(TmlMetrics *m);
 
 /* The class the metrics' prediction rule assigns to one row of probabilities (C values). */
 int tml_metrics_predict(const TmlMetrics *m, const float *row);

@@ -43,10 +43,12 @@ static int write_temp(const char *dir, const TmlReportFile *rf, const void *in, 
         free(path);
         return tml_fail(err, "%s: cannot open for writing", dir);
     }
+    errno = 0;
     int rc = rf->write(f, in, err);
     if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
         int e = errno;
-        rc = tml_fail(err, "%s/%s: write failed: %s", dir, rf->name, strerror(e));
+        rc = tml_fail(err, "%s/%s: write failed: %s%s; no report was written", dir, rf->name, strerror(e),
+                      e == ENOSPC ? " (free some space or write elsewhere)" : "");
     }
     if (fclose(f) != 0 && rc == 0) rc = tml_fail(err, "%s/%s: write failed on close", dir, rf->name);
     if (rc) {
@@ -65,6 +67,8 @@ int tml_report_write(const char *dir, const TmlReportInput *in, TmlError *err) {
 
 int tml_report_write_files(const char *dir, const TmlReportFile *files, int n_files, const void *in, TmlError *err) {
     if (n_files > 8) return tml_fail(err, "report: at most 8 files");
+    struct stat sb;
+    int existed = stat(dir, &sb) == 0;
     if (tml_report_mkdirs(dir, err)) return -1;
     char *tmp[8] = {0};
     int rc = 0;
@@ -90,5 +94,6 @@ int tml_report_write_files(const char *dir, const TmlReportFile *files, int n_fi
         if (tmp[i]) unlink(tmp[i]);
         free(tmp[i]);
     }
+    if (rc && !existed) rmdir(dir); /* the folder made for a report that could not be written */
     return rc;
 }

@@ -47,6 +47,19 @@ typedef struct TmlReportInput {
     int n_explanations;
     const TmlReportExplanation *explanations; /* (n_explanations) or NULL */
 
+    /* Optional global explanation of a text model (eval/global_explain.h): top n-grams per class. */
+    const struct TmlGlobalExplanation *global;
+
+    /* Optional: how the model came to be (eval fills them from the model file). */
+    const char *config_text;                 /* the run's config as written, or NULL */
+    const struct TmlTrainState *training;    /* its training curve (trainer/train.h: n_log entries), or NULL */
+    const TmlMetrics *train_metrics;         /* on the rows it trained on, or NULL */
+    const TmlMetrics *valid_metrics;         /* on the rows its training held out, or NULL */
+    const char *train_note;                  /* why those two are missing, or NULL */
+
+    /* Optional metrics per segment (eval/segments.h): the same metrics on groups of the rows. */
+    const struct TmlSegments *segments;   /* NULL: no segment section */
+
     /* Optional global feature importance (tree models: each feature's share of the split gain);
      * the writers list it largest first. importance_kind NULL: no importance section. */
     const char *importance_kind;          /* e.g. "gain" */
@@ -54,6 +67,11 @@ typedef struct TmlReportInput {
     const char *const *importance_names;  /* (n_importance) */
     const double *importance;             /* (n_importance) */
 } TmlReportInput;
+
+/* Rows of the input whose true class is truth and predicted class is predicted, most confident
+ * first (ties by row), at most max; returns how many were written to rows. 0 when the input has
+ * no per-row data. The eval run uses it to know which rows to describe. */
+int tml_report_pick_examples(const TmlReportInput *in, int truth, int predicted, int64_t *rows, int max);
 
 /* The order of the importance entries, largest first (ties by name order), malloc'd (caller
  * frees); NULL when there are none or when out of memory. */

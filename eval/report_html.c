@@ -10,8 +10,12 @@
 
 #include "eval/report_svg.h"
 #include "eval/report_util.h"
+#include "eval/segments.h"
+#include "eval/global_explain.h"
+#include "trainer/train.h"
 
 #define EXAMPLE_TEXT_MAX 320 /* bytes of an example ticket shown in the confused-pairs table */
+#define WORD_MAX 90          /* characters of an explanation word or rule drawn (hover shows all) */
 
 const char *const tml_report_css =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f3f4f6;color:#1d2330}"
@@ -110,15 +114,39 @@ static void cards(FILE *f, const TmlMetrics *m) {
     fputs("</section>\n", f);
 }
 
-static void summary(FILE *f, const TmlMetrics *m) {
+static void ci_row(FILE *f, const char *k, double v, TmlInterval ci, double base_major, double base_prior) {
+    fputs("<tr><th>", f);
+    tml_report_put_html(f, k);
+    fputs("</th><td class=\"n\">", f);
+    put_num(f, v, 4);
+    fputs(" <span class=\"note\">(95% CI ", f);
+    put_num(f, ci.lo, 4);
+    fputs("&#8211;", f);
+    put_num(f, ci.hi, 4);
+    fputs(")</span></td><td class=\"n\">", f);
+    put_num(f, base_major, 4);
+    fputs("</td><td class=\"n\">", f);
+    put_num(f, base_prior, 4);
+    fputs("</td></tr>\n", f);
+}
+
+static void summary(FILE *f, const TmlReportInput *in) {
+    const TmlMetrics *m = in->metrics;
     char k[96];
-    fputs("<section><h2>Summary</h2><table>\n", f);
-    kv_row(f, "accuracy", m->accuracy, 4);
+    fputs("<section><h2>Summary</h2><p class=\"note\">Beside the model, two that look at nothing: always the "
+          "most frequent class (", f);
+    tml_report_put_html(f, in->label_names[m->baseline.majority]);
+    fprintf(f, "), and guessing each class with its share of the rows. 95%% intervals: Wilson for accuracy, a "
+               "bootstrap of the rows (%d resamples) for F1.</p><table>\n<tr><th>metric</th><th>model</th>"
+               "<th>baseline: majority class</th><th>baseline: class shares</th></tr>\n",
+            m->options.bootstrap);
+    ci_row(f, "accuracy", m->accuracy, m->accuracy_ci, m->baseline.majority_accuracy, m->baseline.prior_accuracy);
+    ci_row(f, "macro F1", m->macro.f1, m->macro_f1_ci, m->baseline.majority_macro_f1, m->baseline.prior_macro_f1);
+    fputs("</table><table>\n", f);
     if (m->options.top_k < m->n_classes) {
         snprintf(k, sizeof k, "top-%d accuracy", m->options.top_k);
         kv_row(f, k, m->top_k_accuracy, 4);
     }
-    kv_row(f, "macro F1", m->macro.f1, 4);
     fputs("<tr><th>macro precision, recall</th><td class=\"n\">", f);
     put_num(f, m->macro.precision, 4);
     fputs(", ", f);
@@ -159,7 +187,7 @@ static void summary(FILE *f, const TmlMetrics *m) {
 static void per_class_table(FILE *f, const TmlReportInput *in) {
     const TmlMetrics *m = in->metrics;
     fputs("<details><summary>per-class table</summary><table><tr><th>label</th><th>precision</th><th>recall</th>"
-          "<th>F1</th><th>support</th><th>predicted</th></tr>\n", f);
+          "<th>F1</th><th>F1 95% CI</th><th>support</th><th>predicted</th></tr>\n", f);
     for (int c = 0; c < m->n_classes; c++) {
         const TmlClassMetrics *k = &m->per_class[c];
         fputs("<tr><td>", f);
@@ -170,13 +198,91 @@ static void per_class_table(FILE *f, const TmlReportInput *in) {
         put_num(f, k->recall, 4);
         fputs("</td><td class=\"n\">", f);
         put_num(f, k->f1, 4);
+        fputs("</td><td class=\"n\">", f);
+        put_num(f, m->f1_ci[c].lo, 3);
+        fputs("&#8211;", f);
+        put_num(f, m->f1_ci[c].hi, 3);
         fprintf(f, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td></tr>\n", (long long)k->support,
                 (long long)k->predicted);
     }
     fputs("</table></details>\n", f);
 }
 
-static void curves(FILE *f, const TmlMetrics *m) {
+/* Binary models: precision, recall and F1 against the decision threshold (where to set it), and the
+ * cumulative gain and lift of contacting the riskiest customers first (how many to call). Both come
+ * from the PR and ROC curves. */
+static int binary_threshold_charts(FILE *f, const TmlBinaryMetrics *b) {
+    int n = b->pr.n > b->roc.n ? b->pr.n : b->roc.n;
+    double *v = malloc(sizeof *v * (size_t)(6 * (n > 0 ? n : 1)));
+    if (!v) return -1;
+    double *th = v, *p = v + n, *r = v + 2 * n, *f1 = v + 3 * n, *gx = v + 4 * n, *gy = v + 5 * n;
+    int k = 0;
+    double f1_at = NAN, best = -1;
+    for (int i = 0; i < b->pr.n; i++) {
+        if (!isfinite(b->pr.threshold[i])) continue;
+        th[k] = b->pr.threshold[i];
+        p[k] = b->pr.y[i];
+        r[k] = b->pr.x[i];
+        f1[k] = p[k] + r[k] > 0 ? 2 * p[k] * r[k] / (p[k] + r[k]) : 0;
+        /* F1 at the decision threshold: the point whose threshold is the lowest one >= it */
+        if (th[k] >= b->threshold && (best < 0 || th[k] < best)) best = th[k], f1_at = f1[k];
+        k++;
+    }
+    TmlSvgChart c;
+    tml_svg_chart_init(&c, "Precision, recall, F1 by threshold", "threshold (positive when p >= threshold)", "value");
+    TmlSvgSeries s3[3] = {{th, p, k, "#1f5fa8", "precision"}, {th, r, k, "#2b8a3e", "recall"}, {th, f1, k, "#d9480f", "F1"}};
+    c.series = s3;
+    c.n_series = 3;
+    char lab[64];
+    if (isfinite(f1_at)) {
+        c.mark_x = b->threshold;
+        c.mark_y = f1_at;
+        snprintf(lab, sizeof lab, "threshold %.2f: F1 %.3f", b->threshold, f1_at);
+        c.mark_label = lab;
+    }
+    tml_svg_line_chart(f, &c);
+    /* gain: contacting the riskiest share x of rows finds share y of the positives */
+    int g = 0;
+    double pr = b->positive_rate;
+    for (int i = 0; i < b->roc.n; i++) {
+        gx[g] = b->roc.y[i] * pr + b->roc.x[i] * (1 - pr);
+        gy[g] = b->roc.y[i];
+        g++;
+    }
+    tml_svg_chart_init(&c, "Cumulative gain", "share of rows contacted (riskiest first)", "share of positives found");
+    TmlSvgSeries gs = {gx, gy, g, "#1f5fa8", NULL};
+    c.series = &gs;
+    c.n_series = 1;
+    c.diagonal = 1;
+    c.mark_x = 0.1;
+    c.mark_y = b->capture_top10;
+    snprintf(lab, sizeof lab, "top 10%%: %.0f%% found, lift %.2f", 100 * b->capture_top10, b->lift_top10);
+    c.mark_label = lab;
+    tml_svg_line_chart(f, &c);
+    /* lift = gain / share contacted, from the first 2% on (below that it is a handful of rows) */
+    int l = 0;
+    double hi = 1;
+    for (int i = 0; i < g; i++)
+        if (gx[i] >= 0.02) {
+            th[l] = gx[i];
+            p[l] = gy[i] / gx[i];
+            hi = fmax(hi, p[l]);
+            l++;
+        }
+    tml_svg_chart_init(&c, "Lift", "share of rows contacted (riskiest first)", "lift over random");
+    c.y1 = ceil(hi + 0.25);
+    TmlSvgSeries ls = {th, p, l, "#1f5fa8", NULL};
+    c.series = &ls;
+    c.n_series = 1;
+    c.hline = 1;
+    c.hline_label = "random";
+    c.hline_left = 1;
+    tml_svg_line_chart(f, &c);
+    free(v);
+    return 0;
+}
+
+static int curves(FILE *f, const TmlMetrics *m) {
     TmlSvgChart c;
     char label[96], hl[64];
     fputs("<section><h2>Curves</h2><div class=\"charts\">\n", f);
@@ -200,6 +306,7 @@ static void curves(FILE *f, const TmlMetrics *m) {
         snprintf(hl, sizeof hl, "random: %.3f", b->positive_rate);
         c.hline_label = hl;
         tml_svg_line_chart(f, &c);
+        if (binary_threshold_charts(f, b)) return -1;
     }
     tml_svg_reliability(f, m->bins, m->options.ece_bins, m->ece);
 
@@ -224,6 +331,172 @@ static void curves(FILE *f, const TmlMetrics *m) {
     }
     tml_svg_line_chart(f, &c);
     fputs("</div></section>\n", f);
+    return 0;
+}
+
+static void score_cell(FILE *f, const TmlMetrics *m, int k) {
+    fputs("<td class=\"n\">", f);
+    if (!m) fputs("&#8212;", f);
+    else put_num(f, k == 0 ? m->accuracy : k == 1 ? m->macro.f1 : k == 2 ? m->log_loss : m->binary.roc_auc, 4);
+    fputs("</td>", f);
+}
+
+/* How the model came to be: the training curve from the model file, train / held-out / this-data
+ * scores side by side (overfitting and shift at a glance), and the config it was trained with. */
+static int training(FILE *f, const TmlReportInput *in) {
+    const TmlTrainState *st = in->training;
+    if (!st && !in->train_metrics && !in->valid_metrics && !in->config_text) return 0;
+    fputs("<section><h2>Training</h2>\n", f);
+    if (in->train_metrics || in->valid_metrics) {
+        const TmlMetrics *ms[3] = {in->train_metrics, in->valid_metrics, in->metrics};
+        fputs("<table><tr><th></th><th>rows trained on</th><th>rows held out in training</th><th>this data</th></tr>\n", f);
+        const char *nm[4] = {"accuracy", "macro F1", "log loss", "ROC-AUC"};
+        for (int k = 0; k < (in->metrics->is_binary ? 4 : 3); k++) {
+            fprintf(f, "<tr><th>%s</th>", nm[k]);
+            for (int j = 0; j < 3; j++) score_cell(f, ms[j], k);
+            fputs("</tr>\n", f);
+        }
+        fprintf(f, "<tr><th>rows</th><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td></tr>\n",
+                (long long)(ms[0] ? ms[0]->n_evaluated : 0), (long long)(ms[1] ? ms[1]->n_evaluated : 0),
+                (long long)in->metrics->n_evaluated);
+        fputs("</table><p class=\"note\">A large gap between the first two columns is overfitting; between the last two, "
+              "this data differs from what the model was validated on.</p>\n", f);
+    } else if (in->train_note) {
+        fputs("<p class=\"note\">Train and held-out scores: not shown, ", f);
+        tml_report_put_html(f, in->train_note);
+        fputs(".</p>\n", f);
+    }
+    if (st && st->n_log > 0) {
+        int n = st->n_log;
+        double *v = malloc(sizeof *v * (size_t)(3 * n));
+        if (!v) return -1;
+        double *x = v, *vm = v + n, *tl = v + 2 * n, lo = INFINITY, hi = -INFINITY, tlo = INFINITY, thi = -INFINITY;
+        int best = 0, any_loss = 0;
+        for (int i = 0; i < n; i++) {
+            x[i] = st->log[i].epoch;
+            vm[i] = st->log[i].valid_metric;
+            tl[i] = st->log[i].train_loss;
+            if (isfinite(vm[i])) lo = fmin(lo, vm[i]), hi = fmax(hi, vm[i]);
+            if (isfinite(tl[i])) tlo = fmin(tlo, tl[i]), thi = fmax(thi, tl[i]), any_loss = 1;
+        }
+        /* the best entry by the metric itself (a final model keeps the curve, not the state) */
+        int lower = strstr(st->log_metric, "loss") != NULL;
+        for (int i = 1; i < n; i++)
+            if (isfinite(vm[i]) && (!isfinite(vm[best]) || (lower ? vm[i] < vm[best] : vm[i] > vm[best]))) best = i;
+        fputs("<div class=\"charts\">\n", f);
+        TmlSvgChart c;
+        char title[96], lab[96];
+        snprintf(title, sizeof title, "validation %s by epoch", st->log_metric);
+        tml_svg_chart_init(&c, title, "epoch", st->log_metric);
+        c.x0 = x[0] < 1 ? x[0] : 1;
+        c.x1 = x[n - 1] > c.x0 ? x[n - 1] : c.x0 + 1;
+        double pad = (hi - lo) * 0.1 + 1e-3;
+        c.y0 = lo - pad;
+        c.y1 = hi + pad;
+        TmlSvgSeries s1 = {x, vm, n, "#1f5fa8", NULL};
+        c.series = &s1;
+        c.n_series = 1;
+        c.mark_x = x[best];
+        c.mark_y = vm[best];
+        snprintf(lab, sizeof lab, "best: epoch %.0f, %.4f", x[best], vm[best]);
+        c.mark_label = lab;
+        tml_svg_line_chart(f, &c);
+        if (any_loss) {
+            tml_svg_chart_init(&c, "training loss by epoch", "epoch", "mean training loss");
+            c.x0 = x[0] < 1 ? x[0] : 1;
+            c.x1 = x[n - 1] > c.x0 ? x[n - 1] : c.x0 + 1;
+            c.y0 = 0;
+            c.y1 = thi * 1.1 + 1e-6;
+            (void)tlo;
+            TmlSvgSeries s2 = {x, tl, n, "#d9480f", NULL};
+            c.series = &s2;
+            c.n_series = 1;
+            tml_svg_line_chart(f, &c);
+        }
+        fputs("</div>\n", f);
+        free(v);
+    }
+    if (in->config_text) {
+        fputs("<details><summary>the config it was trained with</summary><pre style=\"white-space:pre-wrap;font-size:12px\">", f);
+        tml_report_put_html(f, in->config_text);
+        fputs("</pre></details>\n", f);
+    }
+    fputs("</section>\n", f);
+    return 0;
+}
+
+/* What the model learned: per class the n-grams that push it there most, as chips shaded by score. */
+static void global_explanation(FILE *f, const TmlReportInput *in) {
+    const TmlGlobalExplanation *g = in->global;
+    if (!g) return;
+    double hi = 0;
+    for (size_t i = 0; i < (size_t)g->C * g->k; i++)
+        if (g->words[i]) hi = fmax(hi, g->scores[i]);
+    fprintf(f, "<section><h2>What the model learned</h2><p class=\"note\">Per class, the words and word pairs that "
+               "push the model toward it most: each of the %d most frequent n-grams of these tickets is given to the "
+               "model as a ticket of its own, and the number is how much more probable the class gets than for an "
+               "empty ticket (log-probability). The same question is asked of every kind of model.</p>"
+               "<table><tr><th>class</th><th>n-grams</th></tr>\n",
+            g->n_candidates);
+    for (int c = 0; c < g->C; c++) {
+        fputs("<tr><td>", f);
+        tml_report_put_html(f, in->label_names[c]);
+        fputs("</td><td>", f);
+        for (int i = 0; i < g->n[c]; i++) {
+            double sc = g->scores[(size_t)c * g->k + i];
+            fprintf(f, "<mark style=\"background-color:rgba(43,138,62,%.2f);margin-right:6px\" title=\"%+.3f\">",
+                    hi > 0 ? 0.12 + 0.5 * sc / hi : 0.3, sc);
+            tml_report_put_html(f, g->words[(size_t)c * g->k + i]);
+            fputs("</mark>", f);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table></section>\n", f);
+}
+
+/* Metrics per segment: one table, each value's accuracy and macro-F1 with its interval drawn as a bar
+ * against the whole data's value, so a weak segment stands out. */
+static void segments(FILE *f, const TmlReportInput *in) {
+    const TmlSegments *sg = in->segments;
+    if (!sg || !sg->n) return;
+    const TmlMetrics *m = in->metrics;
+    fputs("<section><h2>Per segment</h2><p class=\"note\">The same metrics on groups of the rows: per value of the "
+          "segment columns (<code>[eval] segments</code> or <code>--segments</code>) and, for text, per script of the "
+          "ticket. The grey line in each bar is the whole data's value; the band is the 95% interval.</p>"
+          "<table><tr><th>column</th><th>value</th><th>rows</th><th>accuracy</th><th></th><th>macro F1</th>"
+          "<th></th></tr>\n", f);
+    for (int i = 0; i < sg->n; i++) {
+        const TmlSegment *g = &sg->s[i];
+        const TmlMetrics *sm = g->metrics;
+        fputs("<tr><td>", f);
+        tml_report_put_html(f, g->column);
+        fputs("</td><td>", f);
+        tml_report_put_html(f, g->value);
+        fprintf(f, "</td><td class=\"n\">%lld</td>", (long long)g->rows);
+        if (!sm) {
+            fputs("<td colspan=\"4\" class=\"note\">no labels the model knows</td></tr>\n", f);
+            continue;
+        }
+        double v[2] = {sm->accuracy, sm->macro.f1}, all[2] = {m->accuracy, m->macro.f1};
+        TmlInterval ci[2] = {sm->accuracy_ci, sm->macro_f1_ci};
+        for (int k = 0; k < 2; k++) {
+            fputs("<td class=\"n\">", f);
+            put_num(f, v[k], 4);
+            fputs("</td><td>", f);
+            /* a 160 px bar: the value, its interval, the whole data's value */
+            double lo = isfinite(ci[k].lo) ? ci[k].lo : v[k], hi = isfinite(ci[k].hi) ? ci[k].hi : v[k];
+            fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"160\" height=\"14\" viewBox=\"0 0 160 14\" "
+                       "role=\"img\" aria-label=\"segment bar\"><rect x=\"0\" y=\"3\" width=\"160\" height=\"8\" "
+                       "fill=\"#eef0f3\"/><rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"8\" fill=\"#b9cde6\"/>"
+                       "<rect x=\"%.1f\" y=\"2\" width=\"2\" height=\"10\" fill=\"%s\"/><rect x=\"%.1f\" y=\"0\" "
+                       "width=\"1.5\" height=\"14\" fill=\"#777\"/></svg>",
+                    160 * lo, fmax(1, 160 * (hi - lo)), fmin(158, 160 * v[k]), v[k] < all[k] - 0.05 ? "#d9480f" : "#1f5fa8",
+                    fmin(158.5, 160 * all[k]));
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table></section>\n", f);
 }
 
 static void confused_pairs(FILE *f, const TmlReportInput *in) {
@@ -251,7 +524,7 @@ static void confused_pairs(FILE *f, const TmlReportInput *in) {
                 const char *text = tml_report_row_text(in, rows[k]);
                 fputs("<li>", f);
                 if (text) tml_report_put_html_cut(f, text, EXAMPLE_TEXT_MAX);
-                fprintf(f, " <span class=\"c\">row %lld, confidence %.3f</span></li>", (long long)rows[k],
+                fprintf(f, " <span class=\"c\">row %lld, confidence %.3f</span></li>", (long long)rows[k] + 1,
                         in->probs[rows[k] * m->n_classes + p->predicted]);
             }
             fputs("</ul>", f);
@@ -319,7 +592,9 @@ static void highlighted_text(FILE *f, const char *raw, const TmlReportExplanatio
 /* Diverging bars of the words' weights: right (green) supports the label, left (red) opposes. */
 static void weight_bars(FILE *f, const TmlReportExplanation *e, double maxw) {
     int n = e->n_words;
-    double row = 18, lw = 230, half = 170, top = 6;
+    double row = 18, lw = 120, half = 170, top = 6;
+    /* the label column is as wide as the longest word or rule (LIME rules run long) */
+    for (int k = 0; k < n; k++) lw = fmax(lw, tml_svg_text_width(e->words[k], 12, WORD_MAX) + 16);
     int W = (int)(lw + 2 * half + 80), H = (int)(top + n * row + 8);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                "font-family=\"system-ui, sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"weights\">\n",
@@ -330,8 +605,10 @@ static void weight_bars(FILE *f, const TmlReportExplanation *e, double maxw) {
         char col[48];
         mark_colour(col, sizeof col, w, maxw);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", lw - 8, y + 13);
-        tml_report_put_html_cut(f, e->words[k], 48);
-        fputs("</text>\n", f);
+        tml_svg_put_cut(f, e->words[k], WORD_MAX);
+        fputs("<title>", f);
+        tml_report_put_html(f, e->words[k]);
+        fputs("</title></text>\n", f);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", w >= 0 ? mid : mid - len,
                 y + 3, len > 0.5 ? len : 0.5, row - 5, w >= 0 ? "#2b8a3e" : "#d9480f");
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#444\" font-size=\"11\">%+.4f</text>\n", lw + 2 * half + 6,
@@ -353,7 +630,7 @@ static void explanations(FILE *f, const TmlReportInput *in) {
         double maxw = 0;
         for (int k = 0; k < e->n_words; k++) maxw = fmax(maxw, fabs(e->weights[k]));
         fputs("<div class=\"expl\"><div>", f);
-        if (e->row >= 0) fprintf(f, "<b>row %lld</b> &#183; ", (long long)e->row);
+        if (e->row >= 0) fprintf(f, "<b>row %lld</b> &#183; ", (long long)e->row + 1);
         fputs("explained label <b>", f);
         tml_report_put_html(f, in->label_names[e->label]);
         fputs("</b>", f);
@@ -390,11 +667,17 @@ static int importance(FILE *f, const TmlReportInput *in, TmlError *err) {
     for (int i = 0; i < n; i++) {
         names[i] = in->importance_names[ord[i]];
         w[i] = (float)in->importance[ord[i]];
-        maxw = fmax(maxw, w[i]);
+        maxw = fmax(maxw, fabs(w[i]));
     }
-    fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">Each feature's share of the split %s "
-               "summed over all trees.</p>\n",
-            in->importance_kind, in->importance_kind);
+    if (!strncmp(in->importance_kind, "permutation", 11))
+        fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">How much the metric falls when one "
+                   "column is shuffled across the rows and the model scores them again (attributes and history "
+                   "alike): near 0, the model does not lean on it.</p>\n",
+                in->importance_kind);
+    else
+        fprintf(f, "<section><h2>Feature importance (%s)</h2><p class=\"note\">Each feature's share of the split %s "
+                   "summed over all trees.</p>\n",
+                in->importance_kind, in->importance_kind);
     TmlReportExplanation e = {.row = -1, .n_words = n, .words = names, .weights = w};
     weight_bars(f, &e, maxw);
     fputs("</section>\n", f);
@@ -407,18 +690,22 @@ int tml_report_write_html(FILE *f, const TmlReportInput *in, TmlError *err) {
     const TmlMetrics *m = in->metrics;
     header(f, in);
     cards(f, m);
-    summary(f, m);
+    summary(f, in);
+    if (training(f, in)) return tml_fail(err, "report.html: out of memory");
 
-    fputs("<section><h2>Confusion matrix</h2><p class=\"note\">Rows: true label; columns: predicted label. Colour: "
-          "share of the true label's tickets (blue on the diagonal: right; red off it: confused). Hover a cell for "
-          "counts.</p>\n",
+    fputs("<section><h2>Confusion matrix</h2><p class=\"note\">Rows: true label; columns: predicted label; each cell "
+          "shows its count. Colour: share of the true label's tickets (blue on the diagonal: right; red off it: "
+          "confused). Classes are ordered so that classes confused with each other sit together; hover a cell for "
+          "its share.</p>\n",
           f);
     tml_svg_heatmap(f, m->confusion, m->n_classes, in->label_names);
     fputs("</section>\n<section><h2>Per-class F1</h2>\n", f);
     tml_svg_class_bars(f, m->per_class, m->n_classes, in->label_names);
     per_class_table(f, in);
     fputs("</section>\n", f);
-    curves(f, m);
+    if (curves(f, m)) return tml_fail(err, "report.html: out of memory");
+    segments(f, in);
+    global_explanation(f, in);
     confused_pairs(f, in);
     explanations(f, in);
     if (importance(f, in, err)) return -1;

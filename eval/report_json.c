@@ -1,12 +1,17 @@
 /* report_json.c — report.json: the machine-readable report, with the stable keys docs/report.md
  * lists. Numbers that are undefined (NaN: e.g. ROC-AUC with one class present) become null. */
+#include <errno.h>
+#include <string.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "eval/report_util.h"
+#include "eval/segments.h"
+#include "eval/global_explain.h"
+#include "trainer/train.h"
 
 #define TML_REPORT_FORMAT "ticketml-report"
-#define TML_REPORT_FORMAT_VERSION 1
+#define TML_REPORT_FORMAT_VERSION 2 /* 2: rows are 1-based, as explain --rows */
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
@@ -48,6 +53,9 @@ static json_t *metrics_object(const TmlMetrics *m) {
     json_object_set_new(o, "macro_precision", num(m->macro.precision));
     json_object_set_new(o, "macro_recall", num(m->macro.recall));
     json_object_set_new(o, "macro_f1", num(m->macro.f1));
+    json_object_set_new(o, "macro_precision_all_labels", num(m->macro_all.precision));
+    json_object_set_new(o, "macro_recall_all_labels", num(m->macro_all.recall));
+    json_object_set_new(o, "macro_f1_all_labels", num(m->macro_all.f1));
     json_object_set_new(o, "weighted_precision", num(m->weighted.precision));
     json_object_set_new(o, "weighted_recall", num(m->weighted.recall));
     json_object_set_new(o, "weighted_f1", num(m->weighted.f1));
@@ -64,7 +72,31 @@ static json_t *metrics_object(const TmlMetrics *m) {
     json_object_set_new(o, "lift_top10", bin ? num(b->lift_top10) : json_null());
     json_object_set_new(o, "capture_top10", bin ? num(b->capture_top10) : json_null());
     json_object_set_new(o, "coverage_at_target", cov);
+    json_object_set_new(o, "accuracy_ci", json_pack("[o, o]", num(m->accuracy_ci.lo), num(m->accuracy_ci.hi)));
+    json_object_set_new(o, "macro_f1_ci", json_pack("[o, o]", num(m->macro_f1_ci.lo), num(m->macro_f1_ci.hi)));
     return o;
+}
+
+static json_t *scores(const TmlMetrics *m) {
+    if (!m) return json_null();
+    return json_pack("{s:I, s:o, s:o, s:o, s:o}", "rows", (json_int_t)m->n_evaluated, "accuracy", num(m->accuracy),
+                     "macro_f1", num(m->macro.f1), "log_loss", num(m->log_loss), "roc_auc",
+                     m->is_binary ? num(m->binary.roc_auc) : json_null());
+}
+
+static json_t *training(const TmlReportInput *in) {
+    json_t *log = json_array();
+    const TmlTrainState *st = in->training;
+    for (int i = 0; st && i < st->n_log; i++) {
+        const TmlTrainLogEntry *e = &st->log[i];
+        json_array_append_new(log, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "epoch", num(e->epoch), "step",
+                                             num(e->step), "train_loss", num(e->train_loss), "valid_metric",
+                                             num(e->valid_metric), "valid_accuracy", num(e->valid_accuracy),
+                                             "elapsed_s", num(e->elapsed_s)));
+    }
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "config", str(in->config_text), "metric",
+                     st ? str(st->log_metric) : json_null(), "log", log, "train", scores(in->train_metrics), "valid",
+                     scores(in->valid_metrics), "note", str(in->train_note));
 }
 
 static json_t *examples_array(const TmlReportInput *in, const TmlConfusedPair *p) {
@@ -74,7 +106,7 @@ static json_t *examples_array(const TmlReportInput *in, const TmlConfusedPair *p
     json_t *a = json_array();
     for (int i = 0; i < n; i++) {
         const float *row = in->probs + rows[i] * in->metrics->n_classes;
-        json_array_append_new(a, json_pack("{s:I, s:o, s:o}", "row", (json_int_t)rows[i], "confidence",
+        json_array_append_new(a, json_pack("{s:I, s:o, s:o}", "row", (json_int_t)rows[i] + 1, "confidence",
                                            num(row[p->predicted]), "text", str(tml_report_row_text(in, rows[i]))));
     }
     return a;
@@ -101,6 +133,11 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
                                                    m->options.threshold, "target_accuracy", m->options.target_accuracy,
                                                    "ece_bins", m->options.ece_bins));
     json_object_set_new(root, "metrics", metrics_object(m));
+    json_object_set_new(root, "baseline",
+                        json_pack("{s:o, s:o, s:o, s:o, s:o}", "majority_label", str(in->label_names[m->baseline.majority]),
+                                  "majority_accuracy", num(m->baseline.majority_accuracy), "majority_macro_f1",
+                                  num(m->baseline.majority_macro_f1), "prior_accuracy", num(m->baseline.prior_accuracy),
+                                  "prior_macro_f1", num(m->baseline.prior_macro_f1)));
 
     if (m->is_binary) {
         const TmlBinaryMetrics *b = &m->binary;
@@ -119,9 +156,11 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
         const TmlClassMetrics *k = &m->per_class[c];
         char *name = tml_report_clean_text(in->label_names[c], 0);
         if (name)
-            json_object_set_new(pc, name, json_pack("{s:o, s:o, s:o, s:I, s:I}", "precision", num(k->precision),
-                                                    "recall", num(k->recall), "f1", num(k->f1), "support",
-                                                    (json_int_t)k->support, "predicted", (json_int_t)k->predicted));
+            json_object_set_new(pc, name, json_pack("{s:o, s:o, s:o, s:I, s:I, s:[o, o]}", "precision",
+                                                    num(k->precision), "recall", num(k->recall), "f1", num(k->f1),
+                                                    "support", (json_int_t)k->support, "predicted",
+                                                    (json_int_t)k->predicted, "f1_ci", num(m->f1_ci[c].lo),
+                                                    num(m->f1_ci[c].hi)));
         free(name);
     }
     json_object_set_new(root, "per_class", pc);
@@ -173,11 +212,45 @@ json_t *tml_report_to_json(const TmlReportInput *in, TmlError *err) {
             json_array_append_new(w, str(e->words[k]));
             json_array_append_new(wt, num(e->weights[k]));
         }
-        json_array_append_new(ex, json_pack("{s:I, s:o, s:o, s:o, s:o}", "row", (json_int_t)e->row, "label",
+        json_array_append_new(ex, json_pack("{s:I, s:o, s:o, s:o, s:o}", "row", (json_int_t)(e->row >= 0 ? e->row + 1 : -1), "label",
                                             str(in->label_names[e->label]), "prob", num(e->prob), "words", w,
                                             "weights", wt));
     }
     json_object_set_new(root, "explanations", ex);
+    json_t *segs = json_array();
+    for (int i = 0; in->segments && i < in->segments->n; i++) {
+        const TmlSegment *g = &in->segments->s[i];
+        const TmlMetrics *sm = g->metrics;
+        json_array_append_new(
+            segs, json_pack("{s:o, s:o, s:I, s:I, s:o, s:[o, o], s:o, s:[o, o], s:o}", "column", str(g->column), "value",
+                            str(g->value), "rows", (json_int_t)g->rows, "evaluated",
+                            (json_int_t)(sm ? sm->n_evaluated : 0), "accuracy", sm ? num(sm->accuracy) : json_null(),
+                            "accuracy_ci", sm ? num(sm->accuracy_ci.lo) : json_null(),
+                            sm ? num(sm->accuracy_ci.hi) : json_null(), "macro_f1", sm ? num(sm->macro.f1) : json_null(),
+                            "macro_f1_ci", sm ? num(sm->macro_f1_ci.lo) : json_null(),
+                            sm ? num(sm->macro_f1_ci.hi) : json_null(), "roc_auc",
+                            sm && sm->is_binary ? num(sm->binary.roc_auc) : json_null()));
+    }
+    json_object_set_new(root, "segments", segs);
+    json_object_set_new(root, "training", training(in));
+    if (in->global) {
+        const TmlGlobalExplanation *g = in->global;
+        json_t *cls = json_array();
+        for (int c = 0; c < g->C; c++) {
+            json_t *fs = json_array();
+            for (int i = 0; i < g->n[c]; i++)
+                json_array_append_new(fs, json_pack("{s:o, s:o}", "feature", str(g->words[(size_t)c * g->k + i]), "score",
+                                                    num(g->scores[(size_t)c * g->k + i])));
+            json_array_append_new(cls, json_pack("{s:o, s:o}", "label", str(in->label_names[c]), "features", fs));
+        }
+        json_object_set_new(root, "global_explanation",
+                            json_pack("{s:s, s:i, s:o}", "method",
+                                      "one-n-gram tickets scored by the model: log p(class | n-gram) - log p(class | "
+                                      "empty ticket)",
+                                      "candidates", g->n_candidates, "classes", cls));
+    } else {
+        json_object_set_new(root, "global_explanation", json_null());
+    }
     if (in->importance_kind && in->n_importance > 0) {
         int *ord = tml_report_importance_order(in);
         if (!ord) {
@@ -202,7 +275,7 @@ int tml_report_write_json(FILE *f, const TmlReportInput *in, TmlError *err) {
     if (!root) return -1;
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(root);
-    if (rc) return tml_fail(err, "report.json: write failed");
+    if (rc) return tml_fail(err, "report.json: write failed: %s", strerror(errno ? errno : EIO));
     fputc('\n', f);
     return 0;
 }

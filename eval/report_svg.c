@@ -47,6 +47,25 @@ void tml_svg_open(FILE *f, int w, int h, const char *title) {
 }
 
 /* Frame, grid, ticks, title and axis captions. */
+/* Tick labels with as many digits as the range needs (0.9286 and 0.9291 must not both read 0.93). */
+static int tick_digits(double lo, double hi) {
+    double step = fabs(hi - lo) / 5, mag = fmax(fabs(lo), fabs(hi));
+    /* significant digits: those of the magnitude down to the step's decimal */
+    int d = step > 0 && mag > 0 ? (int)ceil(log10(mag / step)) + 1 : 2;
+    return d < 2 ? 2 : d > 6 ? 6 : d;
+}
+
+/* Left margin that fits the y tick labels and, left of them, the rotated axis caption. */
+static double left_margin(double y0, double y1) {
+    char b[32];
+    double w = 0;
+    for (int i = 0; i <= 5; i++) {
+        snprintf(b, sizeof b, "%.*g", tick_digits(y0, y1), y0 + (y1 - y0) * i / 5.0);
+        w = fmax(w, tml_svg_text_width(b, 11, 32));
+    }
+    return fmax(52, w + 30);
+}
+
 static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xlabel, const char *ylabel) {
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fcfcfd\" stroke=\"#c8ccd2\"/>\n",
             p->left, p->top, p->w, p->h);
@@ -59,10 +78,10 @@ static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xla
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eceef1\"/>\n", p->left, Y,
                     p->left + p->w, Y);
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\" font-size=\"11\">%.2g</text>\n", X,
-                p->top + p->h + 14, xv);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\" font-size=\"11\">%.2g</text>\n",
-                p->left - 4, Y + 4, yv);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\" font-size=\"11\">%.*g</text>\n", X,
+                p->top + p->h + 14, tick_digits(p->x0, p->x1), xv);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\" font-size=\"11\">%.*g</text>\n",
+                p->left - 4, Y + 4, tick_digits(p->y0, p->y1), yv);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"16\" font-weight=\"600\" font-size=\"13\">", p->left);
     tml_report_put_html(f, title);
@@ -76,7 +95,12 @@ static void draw_axes(FILE *f, const Plot *p, const char *title, const char *xla
 }
 
 void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
-    Plot p = {52, 26, c->width - 52 - 14, c->height - 26 - 42, c->x0, c->x1, c->y0, c->y1};
+    /* named series get a legend row between the title and the plot, where no line can cross it */
+    int legend = 0;
+    for (int s = 0; s < c->n_series; s++) legend |= c->series[s].name != NULL;
+    double top = legend ? 42 : 26;
+    double left = left_margin(c->y0, c->y1);
+    Plot p = {left, top, c->width - left - 14, c->height - top - 42, c->x0, c->x1, c->y0, c->y1};
     tml_svg_open(f, c->width, c->height, c->title);
     draw_axes(f, &p, c->title, c->xlabel, c->ylabel);
     if (c->diagonal) {
@@ -88,8 +112,8 @@ void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#b0651f\" stroke-dasharray=\"5 3\"/>\n",
                 p.left, py(&p, c->hline), p.left + p.w, py(&p, c->hline));
         if (c->hline_label) {
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#b0651f\" font-size=\"11\">",
-                    p.left + p.w - 4, py(&p, c->hline) - 4);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"#b0651f\" font-size=\"11\">",
+                    c->hline_left ? p.left + 4 : p.left + p.w - 4, py(&p, c->hline) - 4, c->hline_left ? "start" : "end");
             tml_report_put_html(f, c->hline_label);
             fputs("</text>\n", f);
         }
@@ -105,8 +129,12 @@ void tml_svg_line_chart(FILE *f, const TmlSvgChart *c) {
         }
         fputs("\"/>\n", f);
         if (se->name) {
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\" font-size=\"11\">",
-                    p.left + p.w - 6, p.top + p.h - 8 - 14.0 * s, se->color);
+            double x = p.left;
+            for (int k = 0; k < s; k++)
+                if (c->series[k].name) x += 26 + tml_svg_text_width(c->series[k].name, 11, 60);
+            fprintf(f, "<rect x=\"%.1f\" y=\"28\" width=\"14\" height=\"3\" fill=\"%s\"/><text x=\"%.1f\" y=\"33\" "
+                       "fill=\"%s\" font-size=\"11\">",
+                    x, se->color, x + 18, se->color);
             tml_report_put_html(f, se->name);
             fputs("</text>\n", f);
         }
@@ -158,25 +186,62 @@ void tml_svg_reliability(FILE *f, const TmlReliabilityBin *bins, int n_bins, dou
     fputs("</svg>\n", f);
 }
 
-/* Width in px that the longest drawn label needs at font size fs (about 0.6 em per character). */
-static double label_width(const char *const *names, int C, double fs) {
-    size_t longest = 0;
-    for (int c = 0; c < C; c++) {
-        size_t n = 0;
-        for (const unsigned char *s = (const unsigned char *)names[c]; *s && n < SVG_LABEL_MAX; s++)
-            n += (*s & 0xC0) != 0x80; /* count characters, not bytes */
-        if (n > longest) longest = n;
+/* An order of the classes in which classes confused with each other sit together: a greedy chain
+ * that starts at the most confused class and each time appends the unplaced class most confused
+ * (both directions, as shares of the two supports) with the last two placed; when nothing left is
+ * confused with them, the most confused class left starts a new run. Deterministic. */
+static void confusion_order(const int64_t *cm, int C, int *order) {
+    double *sim = calloc((size_t)C * (size_t)C, sizeof *sim), *tot = calloc((size_t)C, sizeof *tot);
+    char *placed = calloc((size_t)C, 1);
+    if (!sim || !tot || !placed) {
+        for (int c = 0; c < C; c++) order[c] = c;
+        free(sim), free(tot), free(placed);
+        return;
     }
-    double w = (double)longest * fs * 0.6 + 8;
-    return w < 40 ? 40 : w;
+    for (int t = 0; t < C; t++) {
+        int64_t sup = 0;
+        for (int p = 0; p < C; p++) sup += cm[(int64_t)t * C + p];
+        for (int p = 0; p < C; p++)
+            if (p != t && sup) {
+                double v = (double)cm[(int64_t)t * C + p] / (double)sup;
+                sim[(size_t)t * C + p] += v;
+                sim[(size_t)p * C + t] += v;
+            }
+    }
+    for (int a = 0; a < C; a++)
+        for (int b = 0; b < C; b++) tot[a] += sim[(size_t)a * C + b];
+    for (int k = 0; k < C; k++) {
+        int best = -1;
+        double bv = 0;
+        for (int c = 0; c < C && k > 0; c++) {
+            if (placed[c]) continue;
+            double v = sim[(size_t)order[k - 1] * C + c] + (k > 1 ? 0.5 * sim[(size_t)order[k - 2] * C + c] : 0);
+            if (v > bv) bv = v, best = c;
+        }
+        if (best < 0) /* a new run: the most confused class left (lowest index on ties) */
+            for (int c = 0; c < C; c++)
+                if (!placed[c] && (best < 0 || tot[c] > tot[best])) best = c;
+        order[k] = best;
+        placed[best] = 1;
+    }
+    free(sim), free(tot), free(placed);
 }
 
 void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const *names) {
-    int cell = 960 / C;
+    int *ord = malloc(sizeof *ord * (size_t)C);
+    if (!ord) return;
+    confusion_order(confusion, C, ord);
+    /* the widest label decides the margins; the cells take what is left of ~1290 px */
+    /* many classes: a smaller font and names cut a little earlier (hover shows them whole), so the
+     * cells keep room for their counts */
+    double fs = C <= 30 ? 12 : C <= 50 ? 11 : 10;
+    int cut = C <= 50 ? SVG_LABEL_MAX : 34;
+    double lw = 0;
+    for (int c = 0; c < C; c++) lw = fmax(lw, tml_svg_text_width(names[c], fs, cut));
+    lw += 8;
+    int cell = (int)((1290 - lw - 20 - lw * 0.5 - 12) / C);
     if (cell > 40) cell = 40;
-    if (cell < 10) cell = 10;
-    double fs = cell >= 16 ? 12 : cell - 2;
-    double lw = label_width(names, C, fs);
+    if (cell < 11) cell = 11;
     double left = lw + 20, top = lw * 0.87 + 34; /* column labels rotated -60 degrees */
     /* Rotated column labels reach lw/2 past their column; the caption needs ~130 px. */
     int W = (int)(left + fmax(C * cell + lw * 0.5 + 12, 140)), H = (int)(top + C * cell + 24);
@@ -185,23 +250,26 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
     fprintf(f, "<text transform=\"translate(12 %.1f) rotate(-90)\" text-anchor=\"end\" fill=\"#333\">true label "
                "&#8594;</text>\n",
             top);
-    for (int c = 0; c < C; c++) {
-        double y = top + c * cell + cell / 2.0 + fs * 0.35, x = left + c * cell + cell / 2.0;
+    for (int k = 0; k < C; k++) {
+        int c = ord[k];
+        double y = top + k * cell + cell / 2.0 + fs * 0.35, x = left + k * cell + cell / 2.0;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"%.0f\">", left - 4, y, fs);
-        tml_report_put_html_cut(f, names[c], SVG_LABEL_MAX);
+        tml_svg_put_cut(f, names[c], cut);
         fputs("<title>", f);
         tml_report_put_html(f, names[c]);
         fprintf(f, "</title></text>\n<text transform=\"translate(%.1f %.1f) rotate(-60)\" font-size=\"%.0f\">", x + fs * 0.3,
                 top - 4, fs);
-        tml_report_put_html_cut(f, names[c], SVG_LABEL_MAX);
+        tml_svg_put_cut(f, names[c], cut);
         fputs("<title>", f);
         tml_report_put_html(f, names[c]);
         fputs("</title></text>\n", f);
     }
-    for (int t = 0; t < C; t++) {
+    for (int i = 0; i < C; i++) {
+        int t = ord[i];
         int64_t support = 0;
         for (int p = 0; p < C; p++) support += confusion[(int64_t)t * C + p];
-        for (int p = 0; p < C; p++) {
+        for (int j = 0; j < C; j++) {
+            int p = ord[j];
             int64_t n = confusion[(int64_t)t * C + p];
             double share = support ? (double)n / (double)support : 0;
             char col[8];
@@ -211,18 +279,23 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
             else tml_svg_mix(col, 0.12 + 0.88 * sqrt(share), 0xd9, 0x48, 0x0f);
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"#fff\" "
                        "stroke-width=\"%.1f\"><title>true ",
-                    left + p * cell, top + t * cell, cell, cell, col, cell >= 16 ? 1.0 : 0.5);
+                    left + j * cell, top + i * cell, cell, cell, col, cell >= 16 ? 1.0 : 0.5);
             tml_report_put_html(f, names[t]);
             fputs(" &#8594; predicted ", f);
             tml_report_put_html(f, names[p]);
             fprintf(f, ": %lld of %lld (%.1f%%)</title></rect>\n", (long long)n, (long long)support, 100 * share);
-            if (cell >= 24 && n > 0)
-                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" fill=\"%s\">%lld</text>\n",
-                        left + p * cell + cell / 2.0, top + t * cell + cell / 2.0 + 4, share > 0.5 ? "#fff" : "#222",
-                        (long long)n);
+            if (n > 0) {
+                /* every count is written: the font shrinks to fit the digits in the cell */
+                int digits = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+                double nf = fmin(11, fmin(cell * 0.72, (cell - 2) / (0.6 * digits)));
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"%.1f\" fill=\"%s\">%lld</text>\n",
+                        left + j * cell + cell / 2.0, top + i * cell + cell / 2.0 + nf * 0.36, nf,
+                        (t == p ? share > 0.5 : sqrt(share) > 0.6) ? "#fff" : "#222", (long long)n);
+            }
         }
     }
     fputs("</svg>\n", f);
+    free(ord);
 }
 
 typedef struct {
@@ -241,7 +314,9 @@ void tml_svg_class_bars(FILE *f, const TmlClassMetrics *per_class, int C, const 
     if (!order) return;
     for (int c = 0; c < C; c++) order[c] = (BarKey){per_class[c].f1, c};
     qsort(order, (size_t)C, sizeof *order, bar_cmp);
-    double fs = 12, lw = label_width(names, C, fs), row = 18, barw = 420;
+    double fs = 12, lw = 0, row = 18, barw = 420;
+    for (int c = 0; c < C; c++) lw = fmax(lw, tml_svg_text_width(names[c], fs, SVG_LABEL_MAX));
+    lw += 8;
     double left = lw + 10, top = 26;
     int W = (int)(left + barw + 260), H = (int)(top + C * row + 24);
     tml_svg_open(f, W, H, "per-class F1");
@@ -258,7 +333,7 @@ void tml_svg_class_bars(FILE *f, const TmlClassMetrics *per_class, int C, const 
         else if (k->f1 < 0.8) snprintf(col, sizeof col, "#e8a33d");
         else snprintf(col, sizeof col, "#1f5fa8");
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 6, y + 13);
-        tml_report_put_html_cut(f, names[order[i].c], SVG_LABEL_MAX);
+        tml_svg_put_cut(f, names[order[i].c], SVG_LABEL_MAX);
         fputs("<title>", f);
         tml_report_put_html(f, names[order[i].c]);
         fputs("</title></text>\n", f);

@@ -23,6 +23,7 @@ typedef struct TmlSvgChart {
     int diagonal;           /* dashed y = x line (ROC, reliability) */
     double hline;           /* dashed horizontal line at this y, NaN for none */
     const char *hline_label;
+    int hline_left;         /* its label at the left end (default: the right end) */
     double mark_x, mark_y;  /* a highlighted point, NaN for none */
     const char *mark_label;
     int n_series;
@@ -52,6 +53,9 @@ void tml_svg_class_bars(FILE *f, const TmlClassMetrics *per_class, int C, const 
 /* Width in px of s drawn at font size fs: about 0.62 em per narrow character, 1 em per wide (CJK)
  * one; at most max_chars characters are counted (the drawn text is cut there). */
 double tml_svg_text_width(const char *s, double fs, int max_chars);
+
+/* Writes s HTML-escaped, cut after max_chars characters (with "…"), as tml_svg_text_width counts. */
+void tml_svg_put_cut(FILE *f, const char *s, int max_chars);
 
 /* Horizontal paired bars, one row per item: reference (grey) and current (blue) share side by side,
  * with "ref -> cur" as text; items drawn in the given order (order NULL: index order). */

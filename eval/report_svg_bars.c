@@ -29,8 +29,7 @@ double tml_svg_text_width(const char *s, double fs, int max_chars) {
     return em * fs;
 }
 
-/* Writes s HTML-escaped, cut after max_chars characters (with "…"), as tml_svg_text_width counts. */
-static void put_cut(FILE *f, const char *s, int max_chars) {
+void tml_svg_put_cut(FILE *f, const char *s, int max_chars) {
     size_t b = 0;
     int n = 0;
     while (s[b] && n < max_chars) {
@@ -83,7 +82,7 @@ void tml_svg_paired_bars(FILE *f, const char *title, int n, const char *const *n
         pct(ra, sizeof ra, ref[i]);
         pct(cb, sizeof cb, cur[i]);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"%.0f\">", lw - 6, y + 14, fs);
-        put_cut(f, names[i], LABEL_MAX);
+        tml_svg_put_cut(f, names[i], LABEL_MAX);
         fputs("<title>", f);
         tml_report_put_html(f, names[i]);
         fputs("</title></text>\n", f);
@@ -140,7 +139,7 @@ void tml_svg_histogram(FILE *f, const char *title, const char *xlabel, int n, co
             else
                 fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">", x + bw / 2,
                         top + ph + 14);
-            put_cut(f, value_names[i], 24);
+            tml_svg_put_cut(f, value_names[i], 24);
             fputs("</text>\n", f);
         }
     }

@@ -29,11 +29,6 @@ void tml_report_put_md(FILE *f, const char *s);
 /* "0.8123" (digits after the point), or "n/a" for NaN/inf. buf needs 32 bytes. */
 const char *tml_report_fmt(char *buf, double v, int digits);
 
-/* Rows of the input whose true class is truth and predicted class is predicted, most confident
- * first (ties by row), at most max; returns how many were written to rows. 0 when the input has
- * no per-row data. */
-int tml_report_pick_examples(const TmlReportInput *in, int truth, int predicted, int64_t *rows, int max);
-
 /* The text to show for row (NULL when no texts were given or row is out of range). */
 const char *tml_report_row_text(const TmlReportInput *in, int64_t row);
 

@@ -116,10 +116,16 @@ def check_case(binary, rng, name, N, C, positive, top_k):
         ck.near("per_class.c%d.f1" % c, pc["f1"], F[c])
         ck.equal("per_class.c%d.support" % c, pc["support"], int(S[c]))
     for avg in ("macro", "weighted", "micro"):
-        p, r, f, _ = skm.precision_recall_fscore_support(yk, ypred, labels=labels, average=avg, zero_division=0)
+        # scikit-learn's default labels: the classes present in y_true or y_pred
+        p, r, f, _ = skm.precision_recall_fscore_support(yk, ypred, average=avg, zero_division=0)
         ck.near(avg + "_precision", m[avg + "_precision"], p)
         ck.near(avg + "_recall", m[avg + "_recall"], r)
         ck.near(avg + "_f1", m[avg + "_f1"], f)
+    # every class of the model, absent ones as 0: the figure kept under its own name
+    p, r, f, _ = skm.precision_recall_fscore_support(yk, ypred, labels=labels, average="macro", zero_division=0)
+    ck.near("macro_precision_all_labels", m["macro_precision_all_labels"], p)
+    ck.near("macro_recall_all_labels", m["macro_recall_all_labels"], r)
+    ck.near("macro_f1_all_labels", m["macro_f1_all_labels"], f)
     ck.equal("confusion.matrix", rep["confusion"]["matrix"], skm.confusion_matrix(yk, ypred, labels=labels).tolist())
     ck.near("log_loss", m["log_loss"], sk_log_loss(yk, pk, C))
     if positive >= 0:

@@ -23,7 +23,7 @@ fi
 # quotes, between CR and LF, inside the BOM's line), which 1 MiB chunks would never show the fuzzer
 CFLAGS="-std=c11 -D_GNU_SOURCE -DTML_READ_CHUNK=7 -g -O1 -I. -Iinclude -Itests $(pkg-config --cflags jansson)"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-SRCS="data/reader.c data/table.c data/csv.c data/jsonl.c"
+SRCS="data/reader.c data/table.c data/csv.c data/jsonl.c data/strmap.c"
 status=0
 for target in csv jsonl; do
     bin="$OUT/fuzz_$target"

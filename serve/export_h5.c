@@ -101,9 +101,9 @@ static int write_tensors(hid_t f, const TmlExport *e) {
 }
 
 static int write_h5_locked(const TmlExport *e, const char *tmp, TmlError *err) {
-    tml_h5_quiet();
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return tml_fail(err, "%s: cannot create the file (is the directory writable?)", tmp);
+    /* built in memory and written whole (data/h5.h): a full disk is a plain write error */
+    hid_t f = tml_h5_mem_create(0);
+    if (f < 0) return tml_fail(err, "%s: out of memory building the export", tmp);
     hid_t gm = -1, gl = -1, gd = -1;
     int rc = -1;
     if (w_attr_str(f, "format", TML_EXPORT_FORMAT) || w_attr_i64(f, "format_version", e->format_version) ||
@@ -125,10 +125,11 @@ done:
     if (gm >= 0) H5Gclose(gm);
     if (gl >= 0) H5Gclose(gl);
     if (gd >= 0) H5Gclose(gd);
-    if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = -1;
-    if (H5Fclose(f) < 0) rc = -1;
-    if (rc) tml_fail(err, "%s: writing the HDF5 export failed (disk full?)", tmp);
-    return rc;
+    if (rc) {
+        H5Fclose(f);
+        return tml_fail(err, "%s: building the HDF5 export failed (out of memory?)", tmp);
+    }
+    return tml_h5_mem_save(f, tmp, 0, err); /* the caller fsyncs and renames */
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */

@@ -2,6 +2,7 @@
  * consistency checks a loader runs before trusting any shape (the model part by its serving family,
  * serve_family.h). Knows no file format: the formats (export_h5.c, export_st.c) build and read
  * this, export_io.c picks between them. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,33 +52,36 @@ const TmlExportTensor *tml_export_tensor(const TmlExport *e, const char *key) {
     return NULL;
 }
 
-int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t cols, float *data, TmlError *err) {
+/* The next tensor slot named key, or NULL (data freed, err set) when the table is full or the
+ * name too long. */
+static TmlExportTensor *add_slot(TmlExport *e, const char *key, int64_t rows, int64_t cols, void *data,
+                                 TmlError *err) {
     if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
         free(data);
-        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
-                        TML_EXPORT_VERSION);
-    }
-    TmlExportTensor *t = &e->tensors[e->n_tensors++];
-    snprintf(t->key, sizeof t->key, "%s", key);
-    t->rows = rows;
-    t->cols = cols;
-    t->data = data;
-    t->ints = NULL;
-    return 0;
-}
-
-int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
-                              TmlError *err) {
-    if (e->n_tensors >= TML_EXPORT_MAX_TENSORS + 1 || strlen(key) >= sizeof e->tensors[0].key) {
-        free(data);
-        return tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
-                        TML_EXPORT_VERSION);
+        tml_fail(err, "too many tensors (or a tensor name too long: '%s'); not a version %d export", key,
+                 TML_EXPORT_VERSION);
+        return NULL;
     }
     TmlExportTensor *t = &e->tensors[e->n_tensors++];
     snprintf(t->key, sizeof t->key, "%s", key);
     t->rows = rows;
     t->cols = cols;
     t->data = NULL;
+    t->ints = NULL;
+    return t;
+}
+
+int tml_export_add_tensor(TmlExport *e, const char *key, int64_t rows, int64_t cols, float *data, TmlError *err) {
+    TmlExportTensor *t = add_slot(e, key, rows, cols, data, err);
+    if (!t) return -1;
+    t->data = data;
+    return 0;
+}
+
+int tml_export_add_tensor_i32(TmlExport *e, const char *key, int64_t rows, int64_t cols, int32_t *data,
+                              TmlError *err) {
+    TmlExportTensor *t = add_slot(e, key, rows, cols, data, err);
+    if (!t) return -1;
     t->ints = data;
     return 0;
 }
@@ -162,6 +166,24 @@ static int validate_tabular(const TmlExport *e, const char *where, TmlError *err
     return 0;
 }
 
+/* Weights must be numbers: a NaN or infinite weight (a diverged training) makes every probability
+ * NaN. Split thresholds may be infinite (a split above every value); never NaN. */
+static int check_finite(const TmlExport *e, const char *where, TmlError *err) {
+    for (int t = 0; t < e->n_tensors; t++) {
+        const TmlExportTensor *x = &e->tensors[t];
+        if (!x->data) continue;
+        int inf_ok = !strcmp(x->key, "trees/threshold");
+        int64_t n = x->cols > 0 ? x->rows * x->cols : x->rows;
+        for (int64_t i = 0; i < n; i++)
+            if (isnan(x->data[i]) || (!inf_ok && isinf(x->data[i])))
+                return tml_fail(err, "%s: tensor '%s' holds a NaN or infinite value (index %lld): the model it was "
+                                     "exported from diverged in training; train it again with a lower train.lr and "
+                                     "export that model",
+                                where, x->key, (long long)i);
+    }
+    return 0;
+}
+
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
     int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
     if (v2 && e->format_version < 2)
@@ -206,5 +228,5 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
     if (e->n_tensors != expect)
         return tml_fail(err, "%s: %d tensors stored, the model needs %d; re-export the model", where, e->n_tensors,
                         expect);
-    return 0;
+    return check_finite(e, where, err);
 }

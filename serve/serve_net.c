@@ -129,22 +129,19 @@ static int net_forward(const void *state, const int32_t *ids, const float *w, in
     return tml_serve_finish(probs, C, m->ova);
 }
 
+/* Both families are the same forward pass on different features. */
+#define NET_SERVE_ENTRIES                                                                                   \
+    .validate = net_validate, .build = net_build, .free = net_free, .scratch_floats = net_scratch,           \
+    .forward = net_forward
+
 const TmlServeFamily tml_serve_family_bag = {
     .archs = (const char *const[]){"linear", "embedding", NULL},
     .kind = "text",
-    .validate = net_validate,
-    .build = net_build,
-    .free = net_free,
-    .scratch_floats = net_scratch,
-    .forward = net_forward,
+    NET_SERVE_ENTRIES,
 };
 
 const TmlServeFamily tml_serve_family_mlp = {
     .archs = (const char *const[]){"tabular", NULL},
     .kind = "tabular",
-    .validate = net_validate,
-    .build = net_build,
-    .free = net_free,
-    .scratch_floats = net_scratch,
-    .forward = net_forward,
+    NET_SERVE_ENTRIES,
 };

@@ -131,6 +131,42 @@ static void test_train_eval_compare_explain(void **state) {
     json_decref(r);
     assert_true(exists("rep/report.html") && exists("rep/report.md"));
     assert_int_equal(run("%s compare rep/report.json rep/report.json --max-drop accuracy=0.01", g_bin), 0);
+    /* --explain N explains N errors and N correct rows; segments per language and per script */
+    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep4 --explain 4 --samples 200 --segments lang",
+                         g_bin),
+                     0);
+    snprintf(path, sizeof path, "%s/rep4/report.json", g_dir);
+    r = json_load_file(path, 0, &je);
+    assert_non_null(r);
+    json_t *ex = json_object_get(r, "explanations");
+    assert_int_equal(json_array_size(ex), 8);
+    for (size_t i = 0; i < json_array_size(ex); i++) {
+        json_int_t row = json_integer_value(json_object_get(json_array_get(ex, i), "row"));
+        assert_true(row >= 0 && row < 3000);
+    }
+    json_t *segs = json_object_get(r, "segments");
+    int langs = 0, scripts = 0;
+    for (size_t i = 0; i < json_array_size(segs); i++) {
+        const char *col = json_string_value(json_object_get(json_array_get(segs, i), "column"));
+        langs += !strcmp(col, "lang");
+        scripts += !strcmp(col, "script");
+    }
+    assert_int_equal(langs, 3); /* en, zh, mixed */
+    assert_true(scripts >= 2);
+    assert_non_null(json_object_get(json_object_get(r, "metrics"), "macro_f1_ci"));
+    /* the model file keeps its training curve; train and held-out scores sit beside this data's */
+    json_t *tr = json_object_get(r, "training");
+    assert_int_equal(json_array_size(json_object_get(tr, "log")), 3);
+    assert_true(json_is_object(json_object_get(tr, "train")) && json_is_object(json_object_get(tr, "valid")));
+    assert_non_null(strstr(json_string_value(json_object_get(tr, "config")), "type = linear"));
+    json_t *gl = json_object_get(json_object_get(r, "global_explanation"), "classes");
+    assert_int_equal(json_array_size(gl), (size_t)json_integer_value(json_object_get(r, "n_classes")));
+    json_t *base = json_object_get(r, "baseline");
+    assert_true(json_real_value(json_object_get(base, "majority_accuracy")) < acc); /* the model beats it */
+    json_decref(r);
+    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep5 --segments nosuch", g_bin), 2);
+    expect_output("nosuch");
+    assert_false(exists("rep5/report.json"));
     assert_int_equal(run("%s explain m.h5 --text 'my card was stolen, please block it' --samples 500 --json", g_bin), 0);
     char *out = slurp("out.txt");
     json_t *e = json_loads(strstr(out, "{"), JSON_DISABLE_EOF_CHECK, &je);

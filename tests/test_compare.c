@@ -113,7 +113,7 @@ static void test_load_errors(void **state) {
     assert_non_null(strstr(err.msg, "not a ticketml report"));
 
     json_t *future = fake_report(&BASE);
-    json_object_set_new(future, "format_version", json_integer(2));
+    json_object_set_new(future, "format_version", json_integer(3));
     write_json("future.json", future, path, sizeof path);
     assert_null(tml_compare_load(path, &err));
     assert_non_null(strstr(err.msg, "newer"));
@@ -238,6 +238,58 @@ static void test_per_class_and_notes(void **state) {
     tml_compare_free(r);
 }
 
+/* Reports of different tasks or label sets are refused (exit 2), not compared: before, an intent
+ * report against a churn report said "no regression" and a per-class gate passed with no class in
+ * common. A class gated per class and missing from the candidate fails the gate. */
+static void test_incomparable_reports(void **state) {
+    (void)state;
+    TmlError err = {{0}};
+    TmlCompareGate g;
+    assert_int_equal(tml_compare_parse_gate("per_class.f1=0.05", &g, &err), 0);
+    json_t *b = fake_report(&BASE), *c = fake_report(&BASE);
+    json_object_set_new(b, "model", json_pack("{s:s}", "kind", "intent"));
+    json_object_set_new(c, "model", json_pack("{s:s}", "kind", "churn"));
+    assert_null(tml_compare_reports(b, c, &g, 1, &err));
+    assert_non_null(strstr(err.msg, "different tasks (baseline: intent, multiclass; candidate: churn, multiclass)"));
+    json_object_set_new(c, "model", json_pack("{s:s}", "kind", "intent"));
+    json_object_set_new(c, "task", json_string("binary"));
+    assert_null(tml_compare_reports(b, c, &g, 1, &err));
+    assert_non_null(strstr(err.msg, "different tasks"));
+    json_decref(c);
+    /* labels: none in common */
+    c = fake_report(&BASE);
+    json_object_set_new(b, "labels", json_pack("[s, s]", "a", "b"));
+    json_object_set_new(c, "labels", json_pack("[s, s]", "yes", "no"));
+    json_object_set_new(c, "per_class", json_pack("{s:{s:f}, s:{s:f}}", "yes", "f1", 0.9, "no", "f1", 0.9));
+    assert_null(tml_compare_reports(b, c, &g, 1, &err));
+    assert_non_null(strstr(err.msg, "different label sets (2 labels only in the baseline, e.g. 'a'; 2 only in the "
+                                    "candidate, e.g. 'yes')"));
+    json_decref(c);
+    /* the candidate adds a label: compared (a note); the candidate lacks one: the gated class fails */
+    c = fake_report(&BASE);
+    json_object_set_new(c, "labels", json_pack("[s, s, s]", "a", "b", "c"));
+    TmlCompareResult *r = tml_compare_reports(b, c, &g, 1, &err);
+    assert_non_null(r);
+    assert_int_equal(tml_compare_exit_code(r), 0);
+    tml_compare_free(r);
+    json_object_set_new(c, "labels", json_pack("[s]", "a"));
+    json_object_del(json_object_get(c, "per_class"), "b");
+    r = tml_compare_reports(b, c, &g, 1, &err);
+    assert_non_null(r);
+    assert_int_equal(tml_compare_exit_code(r), 1);
+    int saw = 0;
+    for (int i = 0; i < r->n_notes; i++) saw |= strstr(r->notes[i], "class 'b' is missing from the candidate") != NULL;
+    assert_true(saw);
+    tml_compare_free(r);
+    /* without a per-class gate the missing class is only a note */
+    r = tml_compare_reports(b, c, NULL, 0, &err);
+    assert_non_null(r);
+    assert_int_equal(tml_compare_exit_code(r), 0);
+    tml_compare_free(r);
+    json_decref(b);
+    json_decref(c);
+}
+
 /* Reports written by tml_report_write must be readable by compare with every gateable key: a
  * binary report compared with itself has all deltas 0 and passes gates of 0 everywhere. */
 static void test_writer_round_trip(void **state) {
@@ -355,7 +407,7 @@ int main(void) {
         cmocka_unit_test(test_parse_gate),        cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_outcomes),          cmocka_unit_test(test_lower_is_better),
         cmocka_unit_test(test_per_class_and_notes), cmocka_unit_test(test_writer_round_trip),
-        cmocka_unit_test(test_cli_exits),
+        cmocka_unit_test(test_cli_exits),         cmocka_unit_test(test_incomparable_reports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

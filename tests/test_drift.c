@@ -378,6 +378,44 @@ static void test_text_without_labels(void **state) {
     check_page("rep2");
 }
 
+/* The other text families through the same seam: an embedding bag and a tiny random-initialised
+ * encoder (its WordPiece vocabulary built from the corpus, so no download is needed). */
+static void test_text_families(void **state) {
+    (void)state;
+    NEED_BINARY();
+    write_file("emb.ini", "[data]\nkind = text\ntrain = ref/tickets.csv\ntext = text\nlabel = intent\nvalid_frac = 0.1\n"
+                          "seed = 3\n[text]\nword_ngrams = 2\nbuckets = 20000\n[model]\ntask = intent\ntype = embedding\n"
+                          "dim = 16\n[train]\noptimizer = adamw\nlr = 0.01\nepochs = 2\nbatch_size = 64\npatience = 0\n"
+                          "seed = 3\n");
+    write_file("enc.ini", "[data]\nkind = text\ntrain = cur/tickets.csv\ntext = text\nlabel = intent\nvalid_frac = 0.1\n"
+                          "seed = 3\n[text]\nword_ngrams = 1\nbuckets = 1000\n[model]\ntask = intent\ntype = encoder\n"
+                          "pretrained = tok\ninit = random\nlayers = 1\nwidth = 32\nheads = 4\nmax_len = 32\n[train]\n"
+                          "optimizer = adamw\nlr = 3e-3\nwarmup = 0.1\nepochs = 1\nbatch_size = 32\nclip = 1.0\n"
+                          "patience = 0\nseed = 3\n");
+    assert_int_equal(run("(mkdir -p tok && (printf '[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\n'; "
+                         "cat ref/tickets.csv shifted/tickets.csv | tr -cs 'A-Za-z' '\\n' | tr 'A-Z' 'a-z' | sort -u | "
+                         "grep -v '^$'; for c in a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9; "
+                         "do echo $c; echo \"##$c\"; done) | awk '!seen[$0]++' > tok/vocab.txt)"),
+                     0);
+    const char *fam[] = {"emb", "enc"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(run("%s train %s.ini --out %s.h5 --quiet --device cpu", g_bin, fam[k], fam[k]), 0);
+        /* the encoder learned on the current sample's first corpus: compare its unshifted and
+         * shifted siblings (same size) to keep the scoring small */
+        const char *ref = k ? "cur/tickets.csv" : "ref/tickets.csv";
+        assert_int_equal(run("%s drift %s.h5 %s shifted/tickets.csv --report fam-%s --quiet --device cpu", g_bin, fam[k],
+                             ref, fam[k]),
+                         1);
+        char name[64];
+        snprintf(name, sizeof name, "fam-%s/report.json", fam[k]);
+        json_t *r = load_json(name);
+        assert_true(failed_check(r, "input.unseen_token_increase"));
+        assert_true(json_array_size(json_object_get(json_object_get(r, "prediction"), "classes")) == 20);
+        json_decref(r);
+    }
+    assert_int_equal(run("%s drift emb.h5 ref/tickets.csv cur/tickets.csv --quiet", g_bin), 0);
+}
+
 static void test_tabular_families(void **state) {
     (void)state;
     NEED_BINARY();
@@ -478,7 +516,8 @@ int main(int argc, char **argv) {
     };
     const struct CMUnitTest cli[] = {
         cmocka_unit_test(test_text_no_drift),     cmocka_unit_test(test_text_shift_found),
-        cmocka_unit_test(test_text_without_labels), cmocka_unit_test(test_tabular_families),
+        cmocka_unit_test(test_text_without_labels), cmocka_unit_test(test_text_families),
+        cmocka_unit_test(test_tabular_families),
         cmocka_unit_test(test_bad_input),
     };
     int rc = cmocka_run_group_tests_name("drift statistics", stats, NULL, NULL);

@@ -127,6 +127,44 @@ static void test_multiclass_by_hand(void **state) {
     tml_metrics_free(m);
 }
 
+/* Macro averages follow scikit-learn's default: over the classes present in the labels or the
+ * predictions. The same five rows as above under a 4-class model whose class 3 never occurs: macro
+ * F1 stays 11/18 (before: 11/24, class 3 counted as 0); the all-classes figure is kept as macro_all. */
+static void test_macro_absent_class(void **state) {
+    (void)state;
+    float probs[6 * 4];
+    for (int r = 0; r < 6; r++) {
+        for (int c = 0; c < 3; c++) probs[r * 4 + c] = MC_PROBS[r * 3 + c] * 0.9f;
+        probs[r * 4 + 3] = 0.1f * (r == 5 ? 1.0f : 0.5f) + (r == 5 ? 0.0f : 0.05f); /* never the argmax */
+    }
+    TmlMetricsOptions o;
+    tml_metrics_options_default(&o);
+    o.top_k = 1;
+    TmlError err = {{0}};
+    TmlMetrics *m = tml_metrics_compute(probs, MC_LABELS, 6, 4, -1, &o, &err);
+    if (!m) fail_msg("%s", err.msg);
+    assert_int_equal(m->per_class[3].support, 0);
+    assert_int_equal(m->per_class[3].predicted, 0);
+    NEAR(m->macro.precision, 2.0 / 3);
+    NEAR(m->macro.recall, 7.0 / 9);
+    NEAR(m->macro.f1, 11.0 / 18);
+    NEAR(m->macro_all.f1, 11.0 / 24);
+    NEAR(m->macro_all.recall, 7.0 / 12);
+    /* a class predicted but absent from the labels does count (precision 0, F1 0) */
+    float probs2[6 * 4];
+    memcpy(probs2, probs, sizeof probs);
+    probs2[4 * 4 + 3] = 0.99f; /* row 4 (true 2) now predicted as class 3 */
+    TmlMetrics *m2 = tml_metrics_compute(probs2, MC_LABELS, 6, 4, -1, &o, &err);
+    assert_non_null(m2);
+    assert_int_equal(m2->per_class[3].predicted, 1);
+    /* classes 0..3 present; class 2 lost its only hit: F1 0 */
+    double f1 = (2.0 / 3 + 0.5 + 0 + 0) / 4;
+    NEAR(m2->macro.f1, f1);
+    NEAR(m2->macro_all.f1, f1);
+    tml_metrics_free(m);
+    tml_metrics_free(m2);
+}
+
 /* Binary, positive = 1, eight rows (p = probability of the positive class, y = truth):
  *   p  .9 .8 .6 .6 .3 .2 .1 .1      y  1 0 1 0 1 0 0 0     P = 3 positives, 5 negatives
  * ROC-AUC: positive .9 beats all 5 negatives (5); positive .6 beats .2 .1 .1 and ties .6 (3.5);
@@ -245,15 +283,17 @@ static void test_errors(void **state) {
     TmlError err = {{0}};
     int32_t bad_label[6] = {0, 1, 3, 1, 2, -1};
     assert_null(tml_metrics_compute(MC_PROBS, bad_label, 6, 3, -1, NULL, &err));
-    assert_non_null(strstr(err.msg, "row 2"));
+    assert_non_null(strstr(err.msg, "row 3")); /* 1-based, as explain --rows and the reports count */
     assert_non_null(strstr(err.msg, "label index 3"));
 
     float nan_probs[18];
     memcpy(nan_probs, MC_PROBS, sizeof nan_probs);
     nan_probs[4] = NAN;
     assert_null(tml_metrics_compute(nan_probs, MC_LABELS, 6, 3, -1, NULL, &err));
-    assert_non_null(strstr(err.msg, "row 1, class 1"));
+    assert_non_null(strstr(err.msg, "row 2, class 1"));
     assert_non_null(strstr(err.msg, "NaN"));
+    assert_null(strstr(err.msg, "logits")); /* a NaN is a diverged model, not logits */
+    assert_non_null(strstr(err.msg, "lower train.lr"));
 
     nan_probs[4] = 3.5f; /* a logit, not a probability */
     assert_null(tml_metrics_compute(nan_probs, MC_LABELS, 6, 3, -1, NULL, &err));
@@ -301,6 +341,55 @@ static void test_order_independent(void **state) {
  * compared with scikit-learn to 1e-6) with the first python3 that imports numpy and sklearn:
  * the one on PATH, else Debian's /usr/bin/python3 (CI installs python3-sklearn there while PATH
  * may point at another interpreter). */
+/* Intervals and baselines: Wilson by its formula, bootstrap intervals around the estimate that
+ * shrink with more rows, the two do-nothing models by hand. */
+static void test_intervals_and_baseline(void **state) {
+    (void)state;
+    /* 3 classes; truth shares 0.5 / 0.3 / 0.2; the model is right on 80% of each class */
+    enum { N = 1000, C = 3 };
+    float *probs = malloc(sizeof(float) * N * C);
+    int32_t *labels = malloc(sizeof(int32_t) * N);
+    for (int i = 0; i < N; i++) {
+        int y = i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2;
+        int pred = (i / 10) % 5 == 0 ? (y + 1) % C : y; /* every 5th group of ten: wrong */
+        labels[i] = y;
+        for (int c = 0; c < C; c++) probs[i * C + c] = c == pred ? 0.8f : 0.1f;
+    }
+    TmlError err;
+    TmlMetrics *m = tml_metrics_compute(probs, labels, N, C, -1, NULL, &err);
+    assert_non_null(m);
+    double p = m->accuracy, z = 1.959963984540054, d = 1 + z * z / N;
+    double c = (p + z * z / (2.0 * N)) / d, h = z * sqrt(p * (1 - p) / N + z * z / (4.0 * N * N)) / d;
+    assert_true(fabs(m->accuracy_ci.lo - (c - h)) < 1e-12 && fabs(m->accuracy_ci.hi - (c + h)) < 1e-12);
+    assert_true(m->macro_f1_ci.lo < m->macro.f1 && m->macro.f1 < m->macro_f1_ci.hi);
+    assert_true(m->macro_f1_ci.hi - m->macro_f1_ci.lo < 0.1);
+    for (int k = 0; k < C; k++) assert_true(m->f1_ci[k].lo <= m->per_class[k].f1 && m->per_class[k].f1 <= m->f1_ci[k].hi);
+    /* the majority class is 0: accuracy 0.5; its F1 2*0.5/(0.5+1), the others 0 */
+    assert_int_equal(m->baseline.majority, 0);
+    assert_true(fabs(m->baseline.majority_accuracy - 0.5) < 1e-12);
+    assert_true(fabs(m->baseline.majority_macro_f1 - (2 * 0.5 / 1.5) / 3) < 1e-9);
+    /* guessing by shares: accuracy sum p^2, each class's F1 its share, macro the mean */
+    assert_true(fabs(m->baseline.prior_accuracy - (0.25 + 0.09 + 0.04)) < 1e-12);
+    assert_true(fabs(m->baseline.prior_macro_f1 - (0.5 + 0.3 + 0.2) / 3) < 1e-6);
+    /* the same model on 10x the rows: narrower intervals; the same rows again: the same intervals */
+    float *p10 = malloc(sizeof(float) * N * C * 10);
+    int32_t *l10 = malloc(sizeof(int32_t) * N * 10);
+    for (int r = 0; r < 10; r++) {
+        memcpy(p10 + (size_t)r * N * C, probs, sizeof(float) * N * C);
+        memcpy(l10 + (size_t)r * N, labels, sizeof(int32_t) * N);
+    }
+    TmlMetrics *m10 = tml_metrics_compute(p10, l10, 10 * N, C, -1, NULL, &err), *again = tml_metrics_compute(probs, labels, N, C, -1, NULL, &err);
+    assert_non_null(m10);
+    assert_non_null(again);
+    assert_true(m10->macro_f1_ci.hi - m10->macro_f1_ci.lo < 0.6 * (m->macro_f1_ci.hi - m->macro_f1_ci.lo));
+    assert_true(m10->accuracy_ci.hi - m10->accuracy_ci.lo < 0.6 * (m->accuracy_ci.hi - m->accuracy_ci.lo));
+    assert_true(again->macro_f1_ci.lo == m->macro_f1_ci.lo && again->macro_f1_ci.hi == m->macro_f1_ci.hi);
+    tml_metrics_free(m);
+    tml_metrics_free(m10);
+    tml_metrics_free(again);
+    free(probs), free(labels), free(p10), free(l10);
+}
+
 static void test_sklearn_crosscheck(void **state) {
     (void)state;
     const char *script = "scripts/check_metrics_sklearn.py";
@@ -401,9 +490,10 @@ int main(int argc, char **argv) {
     g_argv0 = argv[0];
     if (argc > 1 && !strcmp(argv[1], "--metrics-json")) return dump_metrics(argc, argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_multiclass_by_hand), cmocka_unit_test(test_binary_by_hand),
+        cmocka_unit_test(test_multiclass_by_hand), cmocka_unit_test(test_macro_absent_class), cmocka_unit_test(test_binary_by_hand),
         cmocka_unit_test(test_curve_thinning),     cmocka_unit_test(test_errors),
         cmocka_unit_test(test_order_independent),  cmocka_unit_test(test_sklearn_crosscheck),
+        cmocka_unit_test(test_intervals_and_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

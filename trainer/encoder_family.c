@@ -266,6 +266,10 @@ static void scatter(TmlModel *m, const int64_t *rows, int nb, void *arg) {
 static int rows_through(TmlModel *m, const TmlDataset *ds, int B, float *out, int pooled, TmlError *err) {
     const TmlEncoderConfig *c = &tml_enc_model(m)->cfg;
     B = B < 1 ? 64 : B > 256 ? 256 : B;
+    /* during training the activations are laid out for the backward (every layer kept): score in
+     * batches that fit them rather than growing that layout to B rows (8x at 256 vs 32) */
+    const TmlEncoder *enc = tml_enc_model(m)->enc;
+    if (enc->cap_train && enc->cap_B > 0 && B > enc->cap_B) B = enc->cap_B;
     Scatter s = {out, NULL, pooled ? c->hidden : c->n_classes, pooled};
     if (!(s.tmp = malloc(sizeof(float) * (size_t)B * s.width))) return tml_fail(err, "out of host memory scoring");
     int rc = forward_rows(m, ds, B, scatter, &s, err);
@@ -499,6 +503,16 @@ static const char *const ENC_KEYS[] = {"model.pretrained", "model.init", "model.
                                        "model.heads", "model.ffn", "train.freeze_encoder", "train.grad_accum",
                                        "train.sort_window", NULL};
 
+/* The weights are one device allocation: the best weights are kept as one device copy of it. */
+static int enc_weight_views(const TmlModel *m, TmlWeightView *out, int max) {
+    const TmlEncModel *em = tml_enc_model(m);
+    if (!em || !em->enc) return 0;
+    if (max < 1) return -1;
+    out[0].w = em->enc->params;
+    out[0].n = em->enc->n_params;
+    return 1;
+}
+
 const TmlFamily tml_family_encoder = {
     .name = "encoder",
     .data = TML_DATA_TEXT,
@@ -516,4 +530,5 @@ const TmlFamily tml_family_encoder = {
     .score = enc_score,
     .grow_classes = enc_grow_classes,
     .export_model = enc_export,
+    .weight_views = enc_weight_views,
 };

@@ -2,7 +2,8 @@
  * longest row (rows shuffled, then length-sorted inside windows of train.sort_window batches, then
  * the batches shuffled), gradient accumulation over train.grad_accum batches, global-norm clipping,
  * AdamW with warmup and linear decay, and the shared steps of train.h (validation, early stopping,
- * checkpoints at epoch ends and on Ctrl-C, progress, the JSON log). With train.freeze_encoder the
+ * the best weights kept, checkpoints every train.checkpoint_every and on Ctrl-C, the stop on a
+ * diverged loss, progress, the JSON log). With train.freeze_encoder the
  * encoder runs once over the training texts and only the head trains, on the cached pooled vectors. */
 #include <math.h>
 #include <stdio.h>
@@ -134,11 +135,14 @@ static int batch(Loop *L, int64_t bi, float scale, TmlError *err) {
         if (tml_encoder_forward(L->enc, &bt, 1, seed, err)) return -1;
     }
     tml_encoder_backward(L->enc, scale);
-    int want_loss = !o->quiet || o->log_json || bi == L->batches - 1;
+    /* the loss of every batch with progress or a JSON log; quiet, every 16th (the model file keeps
+     * the training curve, and a mean over 1/16 of the batches estimates it well at 1/16 the cost) */
+    int want_loss = !o->quiet || o->log_json || bi == L->batches - 1 || bi % 16 == 0;
     if (want_loss) {
         tml_download(L->m->be, L->losses, tml_encoder_losses(L->enc), sizeof(float) * (size_t)nb);
         for (int b = 0; b < nb; b++) L->loss_sum += L->losses[b];
         L->loss_n += nb;
+        if (tml_train_check_loss(o, L->st, L->loss_sum, err)) return -1;
     }
     L->samples_done += nb;
     L->tokens_done += tokens;
@@ -173,26 +177,21 @@ static int run_epoch(Loop *L, TmlError *err) {
             if (r < 0) return -1;
             if (r == 1) return 1;
         }
-        if (tml_train_interrupted(L->sig, st->step)) {
-            TmlTrainState snap = *st;
-            snap.rng = epoch_rng; /* replays this epoch's order; batches before g1 are done */
-            snap.batch_pos = g1;
-            if (!o->quiet)
-                fprintf(stderr, "%sinterrupted: saving checkpoint %s\n", L->pr.tty ? "\r\033[K" : "",
-                        o->ckpt_path ? o->ckpt_path : "(none)");
-            return tml_train_checkpoint(L->m, o, &snap, err) < 0 ? -1 : 2;
-        }
+        /* Ctrl-C or the checkpoint interval: replays this epoch's order; batches before g1 are done */
+        int r = tml_train_after_step(L->m, o, st, &epoch_rng, g1, L->sig, err);
+        if (r) return r < 0 ? -1 : 2;
     }
     return 0;
 }
 
-/* After an epoch: validation or the epoch line, the JSON log, the early-stop note, the checkpoint.
- * Returns 1 when training stops, 0, or -1. */
+/* After an epoch: validation or the epoch line, the JSON log, the early-stop note. Returns 1 when
+ * training stops, 0, or -1. */
 static int end_epoch(Loop *L, int stop, TmlError *err) {
     const TmlTrainOptions *o = L->o;
     TmlTrainState *st = L->st;
     st->batch_pos = 0;
     double ta = tml_train_now(), el = ta - L->t_start, tl = mean_loss(L);
+    if (tml_train_check_loss(o, st, tl, err)) return -1;
     if (L->valid && o->eval_every == 0 && !stop) {
         int r = tml_train_validate(L->m, L->valid, o, st, tl, el, err);
         if (r < 0) return -1;
@@ -209,9 +208,6 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
     if (stop && !o->quiet)
         fprintf(stderr, "early stop: no %s improvement in %d evaluations; best at epoch %d\n", o->metric, o->patience,
                 st->best_epoch + 1);
-    TmlTrainState snap = *st;
-    snap.epoch = st->epoch + 1;
-    if (tml_train_checkpoint(L->m, o, &snap, err) < 0) return -1;
     L->t_aside += tml_train_now() - ta;
     return stop;
 }
@@ -274,7 +270,7 @@ static void report_speed(const Loop *L) {
     fprintf(stderr, "trained %lld steps in %.1fs (%.1f samples/s", (long long)L->st->step, el,
             (double)L->samples_done / (el > 0 ? el : 1e-9));
     if (L->tokens_done > 0) fprintf(stderr, ", %.0f tokens/s", (double)L->tokens_done / (el > 0 ? el : 1e-9));
-    fprintf(stderr, "); %.1fs more for validation, checkpoints and saving%s\n", total - el,
+    fprintf(stderr, "); %.1fs more for validation and checkpoints%s\n", total - el,
             L->valid ? "; best weights restored" : "");
 }
 

@@ -112,8 +112,8 @@ TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     e->n_labels = f->labels->n;
     e->positive = f->positive;
     if ((text ? export_text(e, f, err) : export_tabular(e, f, err)) || tml_model_export(lm->model, e, err)) goto fail;
-    /* version 2 only when needed (docs/export-format.md, Versioning) */
-    if (!strcmp(e->arch, "gbdt") || e->tab_keep_missing || e->tab_derive) e->format_version = 2;
+    /* version 2 only when needed (docs/export-format.md, Versioning): a family that needs it sets it */
+    if (e->tab_keep_missing || e->tab_derive) e->format_version = 2;
     return e;
 fail:
     tml_export_free(e);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/h5.h"
+#include "trainer/train.h"
 
 const TmlFamily *tml_family_for_type(const char *type) {
     for (const TmlFamily *const *f = tml_families(); *f; f++)
@@ -29,6 +30,18 @@ static int type_names(int kind, const char **names, int max) {
         if (kind < 0 || (int)(*f)->data == kind)
             for (const char *const *t = (*f)->types; *t && k < max; t++) names[k++] = *t;
     return k;
+}
+
+/* A model of family fam on be with nothing else set yet; NULL with err set. */
+static TmlModel *model_new(const TmlFamily *fam, TmlBackend *be, TmlError *err) {
+    TmlModel *m = calloc(1, sizeof *m);
+    if (!m) {
+        tml_fail(err, "out of host memory");
+        return NULL;
+    }
+    m->family = fam;
+    m->be = be;
+    return m;
 }
 
 TmlModel *tml_model_configure(const TmlConfig *cfg, const TmlFeatures *f, TmlBackend *be, TmlError *err) {
@@ -59,13 +72,8 @@ TmlModel *tml_model_configure(const TmlConfig *cfg, const TmlFeatures *f, TmlBac
                  list);
         return NULL;
     }
-    TmlModel *m = calloc(1, sizeof *m);
-    if (!m) {
-        tml_fail(err, "out of host memory");
-        return NULL;
-    }
-    m->family = fam;
-    m->be = be;
+    TmlModel *m = model_new(fam, be, err);
+    if (!m) return NULL;
     if (fam->configure(m, type, cfg, f, err) < 0) {
         tml_model_free(m);
         return NULL;
@@ -89,7 +97,13 @@ void tml_model_describe(const TmlModel *m, char *buf, size_t n) { m->family->des
 
 int tml_model_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
                     TmlTrainState *st, TmlError *err) {
-    return m->family->train(m, train, valid, o, st, err);
+    if (o->keep) return m->family->train(m, train, valid, o, st, err);
+    /* a caller without a run (tests, tools): the best weights are kept for this call only */
+    TmlTrainOptions run = *o;
+    if (!(run.keep = tml_train_keep_new())) return tml_fail(err, "out of host memory");
+    int rc = m->family->train(m, train, valid, &run, st, err);
+    tml_train_keep_free(run.keep);
+    return rc;
 }
 
 int tml_model_score(TmlModel *m, const TmlDataset *ds, int batch_size, float *probs, TmlError *err) {
@@ -127,27 +141,13 @@ TmlModel *tml_model_load(hid_t file, TmlBackend *be, int with_optim, TmlError *e
         return NULL;
     }
     free(arch);
-    TmlModel *m = calloc(1, sizeof *m);
-    if (!m) {
-        tml_fail(err, "out of host memory");
-        return NULL;
-    }
-    m->family = fam;
-    m->be = be;
+    TmlModel *m = model_new(fam, be, err);
+    if (!m) return NULL;
     if (fam->load(m, file, with_optim, err) < 0) {
         tml_model_free(m);
         return NULL;
     }
     return m;
-}
-
-int tml_model_reload(TmlModel *m, const char *path, TmlError *err) {
-    tml_h5_quiet();
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return tml_fail(err, "%s: cannot reopen the best model", path);
-    int rc = m->family->load(m, f, 0, err);
-    H5Fclose(f);
-    return rc;
 }
 
 int tml_model_export(const TmlModel *m, TmlExport *e, TmlError *err) { return m->family->export_model(m, e, err); }

@@ -29,7 +29,14 @@ typedef struct TmlModel {
     void *impl;     /* the family's own state (owned; freed by family->destroy) */
 } TmlModel;
 
-/* What a family implements. Every entry is required. m->family and m->be are set before any call. */
+/* One device tensor of a model's weights (see TmlFamily.weight_views). */
+typedef struct TmlWeightView {
+    float *w; /* device pointer on m->be */
+    size_t n; /* floats */
+} TmlWeightView;
+
+/* What a family implements. Every entry is required unless marked optional. m->family and m->be are
+ * set before any call. */
 struct TmlFamily {
     const char *name;               /* "bag", "mlp": for messages and docs */
     TmlDataKind data;               /* the featurized rows it takes: TML_DATA_TEXT or TML_DATA_TABULAR */
@@ -66,6 +73,12 @@ struct TmlFamily {
     /* The model part of an export: e->arch/loss/... and the weights/ tensors (export.c adds the
      * labels and the featurization). */
     int (*export_model)(const TmlModel *m, TmlExport *e, TmlError *err);
+    /* Optional. The device tensors that hold m's weights (not its optimizer state), at most max of
+     * them, in a fixed order; returns how many (-1: more than max). The trainer keeps the best
+     * weights as one device copy of these (no host round trip) and a checkpoint stores that copy.
+     * NULL: the best weights are kept as an in-memory model file written by save (host memory; fine
+     * for small models such as trees). */
+    int (*weight_views)(const TmlModel *m, TmlWeightView *out, int max);
 };
 
 /* ---- the registry (trainer/families.c) --------------------------------------------------------- */
@@ -88,8 +101,9 @@ int tml_model_same_shape(const TmlModel *a, const TmlModel *b);
 void tml_model_describe(const TmlModel *m, char *buf, size_t n);
 /* Trains m. st holds the state to start from (tml_train_state_init for a fresh run, a checkpoint's
  * for --resume) and the state at the end. Returns 0 when training finished, 1 when interrupted by
- * Ctrl-C (checkpoint written), -1 on error. On return m holds the best weights seen (or the last
- * when there was no validation). */
+ * Ctrl-C (checkpoint written), -1 on error (a diverged loss included). On return m holds the best
+ * weights seen (or the last when there was no validation); writing the model file is the caller's
+ * (trainer/run.c writes it once, after checking the model scores finite probabilities). */
 int tml_model_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
                     TmlTrainState *st, TmlError *err);
 /* Class probabilities (n_rows, n_out) of every row of ds into probs. */
@@ -101,9 +115,6 @@ int tml_model_grow_classes(TmlModel *m, int new_C, uint64_t seed, TmlError *err)
  * attribute, picks the family and returns a new model on be (NULL with err set). */
 int tml_model_save(const TmlModel *m, hid_t file, int with_optim, TmlError *err);
 TmlModel *tml_model_load(hid_t file, TmlBackend *be, int with_optim, TmlError *err);
-/* Replaces m's weights with those of the model file at path (same shape): the best model saved
- * during training. */
-int tml_model_reload(TmlModel *m, const char *path, TmlError *err);
 int tml_model_export(const TmlModel *m, TmlExport *e, TmlError *err);
 
 #endif

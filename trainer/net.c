@@ -142,6 +142,13 @@ void tml_net_free(TmlNet *m) {
     free(m);
 }
 
+void tml_net_drop_training_state(TmlNet *m, TmlParam *p) {
+    tml_free(m->be, p->g);
+    tml_free(m->be, p->m);
+    tml_free(m->be, p->v);
+    p->g = p->m = p->v = NULL;
+}
+
 int64_t tml_net_n_weights(const TmlNet *m) {
     int64_t n = 0;
     for (int i = 0; i < m->n_params; i++) n += m->params[i].rows * m->params[i].cols;

@@ -94,6 +94,9 @@ void tml_net_forward(TmlNet *m, float *losses);
 /* Backward of mean loss * scale over the loaded batch: dense grads overwritten, sparse grads
  * accumulated into the touched rows of E.g. Requires a forward on the same batch. */
 void tml_net_backward(TmlNet *m, float scale);
+/* Frees p's gradient and optimizer moments (a frozen parameter): the optimizer then skips it and
+ * checkpoints hold no moments for it. */
+void tml_net_drop_training_state(TmlNet *m, TmlParam *p);
 /* Total number of scalar parameters. */
 int64_t tml_net_n_weights(const TmlNet *m);
 

@@ -142,26 +142,34 @@ static int net_export(const TmlModel *m, TmlExport *e, TmlError *err) {
     return 0;
 }
 
+/* The parameter tensors, in their fixed order: the best weights are kept as a device copy of them. */
+static int net_weight_views(const TmlModel *m, TmlWeightView *out, int max) {
+    const TmlNet *net = impl(m)->net;
+    if (!net) return 0;
+    if (net->n_params > max) return -1;
+    for (int i = 0; i < net->n_params; i++) {
+        out[i].w = net->params[i].w;
+        out[i].n = (size_t)net->params[i].rows * (size_t)net->params[i].cols;
+    }
+    return net->n_params;
+}
+
 /* Keys only these families read (the common ones are in trainer/options.c). */
 static const char *const NET_KEYS[] = {"model.dim", "model.hidden", "model.loss", "model.bag", NULL};
+
+/* Both families are the same code on different data. */
+#define NET_FAMILY_ENTRIES                                                                                  \
+    .config_keys = NET_KEYS, .configure = net_configure, .init = net_init, .destroy = net_destroy,           \
+    .same_shape = net_same_shape, .describe = net_describe, .save = net_save, .load = net_load,               \
+    .train = tml_net_train, .score = net_score, .grow_classes = net_grow_classes, .export_model = net_export,     \
+    .weight_views = net_weight_views
 
 const TmlFamily tml_family_bag = {
     .name = "bag",
     .data = TML_DATA_TEXT,
     .types = (const char *const[]){"linear", "embedding", NULL},
     .archs = (const char *const[]){"linear", "embedding", NULL},
-    .config_keys = NET_KEYS,
-    .configure = net_configure,
-    .init = net_init,
-    .destroy = net_destroy,
-    .same_shape = net_same_shape,
-    .describe = net_describe,
-    .save = net_save,
-    .load = net_load,
-    .train = tml_net_train,
-    .score = net_score,
-    .grow_classes = net_grow_classes,
-    .export_model = net_export,
+    NET_FAMILY_ENTRIES,
 };
 
 const TmlFamily tml_family_mlp = {
@@ -169,16 +177,5 @@ const TmlFamily tml_family_mlp = {
     .data = TML_DATA_TABULAR,
     .types = (const char *const[]){"mlp", "logistic", NULL},
     .archs = (const char *const[]){"tabular", NULL},
-    .config_keys = NET_KEYS,
-    .configure = net_configure,
-    .init = net_init,
-    .destroy = net_destroy,
-    .same_shape = net_same_shape,
-    .describe = net_describe,
-    .save = net_save,
-    .load = net_load,
-    .train = tml_net_train,
-    .score = net_score,
-    .grow_classes = net_grow_classes,
-    .export_model = net_export,
+    NET_FAMILY_ENTRIES,
 };

@@ -1,6 +1,7 @@
 /* net_train.c — the bag and mlp families' training loop: shuffled mini-batches, one optimizer step
  * per batch (row-sparse for the embedding table), the learning-rate schedule, and the shared steps
- * of train.h around it (validation, early stopping, checkpoints at epoch ends and on Ctrl-C). */
+ * of train.h around it (validation, early stopping, the best weights kept, checkpoints every
+ * train.checkpoint_every and on Ctrl-C, the stop on a diverged loss). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,7 +50,9 @@ static int step(Loop *L, int64_t bi, TmlError *err) {
     const TmlBatch *b = tml_batcher_fill(L->bt, L->order, start, nb);
     if (!b) return tml_fail(err, "out of host memory assembling a batch");
     if (tml_net_load_batch(L->net, b, err) < 0) return -1;
-    int want_loss = !o->quiet || o->log_json || bi == L->batches - 1;
+    /* the loss of every batch with progress or a JSON log; quiet, every 16th (the model file keeps
+     * the training curve, and a mean over 1/16 of the batches estimates it well at 1/16 the cost) */
+    int want_loss = !o->quiet || o->log_json || bi == L->batches - 1 || bi % 16 == 0;
     tml_net_forward(L->net, want_loss ? L->losses : NULL);
     tml_net_backward(L->net, 1.0f / (float)nb);
     double lr = tml_lr_at(&o->opt, st->step, st->total_steps);
@@ -59,6 +62,7 @@ static int step(Loop *L, int64_t bi, TmlError *err) {
     if (want_loss) {
         for (int i = 0; i < nb; i++) L->loss_sum += L->losses[i];
         L->loss_n += nb;
+        if (tml_train_check_loss(o, st, L->loss_sum, err)) return -1;
     }
     L->samples_done += nb;
     L->tokens_done += b->nnz;
@@ -88,22 +92,14 @@ static int run_epoch(Loop *L, TmlError *err) {
             L->t_aside += tml_train_now() - ta;
             if (r == 1) return 1;
         }
-        if (tml_train_interrupted(L->sig, st->step)) {
-            /* Save where we are: this epoch's starting RNG and how many batches are done. */
-            TmlTrainState snap = *st;
-            snap.rng = epoch_rng;
-            snap.batch_pos = bi + 1;
-            if (!o->quiet)
-                fprintf(stderr, "%sinterrupted: saving checkpoint %s\n", L->pr.tty ? "\r\033[K" : "",
-                        o->ckpt_path ? o->ckpt_path : "(none)");
-            return tml_train_checkpoint(L->m, o, &snap, err) < 0 ? -1 : 2;
-        }
+        int r = tml_train_after_step(L->m, o, st, &epoch_rng, bi + 1, L->sig, err); /* Ctrl-C, interval */
+        if (r) return r < 0 ? -1 : 2;
     }
     return 0;
 }
 
 /* After an epoch: validation (once per epoch) or the epoch line, the JSON log without validation,
- * the early-stop note, the epoch-end checkpoint. Returns 1 when training stops, 0, or -1. */
+ * the early-stop note. Returns 1 when training stops, 0, or -1. */
 static int end_epoch(Loop *L, int stop, TmlError *err) {
     const TmlTrainOptions *o = L->o;
     TmlTrainState *st = L->st;
@@ -111,6 +107,7 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
     double ta = tml_train_now();
     double el = ta - L->t_start;
     double tl = mean_loss(L);
+    if (tml_train_check_loss(o, st, tl, err)) return -1;
     if (L->valid && o->eval_every == 0 && !stop) {
         int r = tml_train_validate(L->m, L->valid, o, st, tl, el, err);
         if (r < 0) return -1;
@@ -127,9 +124,6 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
     if (stop && !o->quiet)
         fprintf(stderr, "early stop: no %s improvement in %d evaluations; best at epoch %d\n", o->metric, o->patience,
                 st->best_epoch + 1);
-    TmlTrainState snap = *st;
-    snap.epoch = st->epoch + 1;
-    if (tml_train_checkpoint(L->m, o, &snap, err) < 0) return -1;
     L->t_aside += tml_train_now() - ta;
     return stop;
 }
@@ -139,7 +133,7 @@ static void report_speed(const Loop *L) {
     fprintf(stderr, "trained %lld steps in %.1fs (%.0f samples/s", (long long)L->st->step, el,
             (double)L->samples_done / (el > 0 ? el : 1e-9));
     if (L->tokens_done > 0) fprintf(stderr, ", %.2fM tokens/s", (double)L->tokens_done / (el > 0 ? el : 1e-9) / 1e6);
-    fprintf(stderr, "); %.1fs more for validation, checkpoints and saving%s\n", total - el,
+    fprintf(stderr, "); %.1fs more for validation and checkpoints%s\n", total - el,
             L->valid ? "; best weights restored" : "");
 }
 
@@ -166,8 +160,10 @@ int tml_net_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid,
     }
     tml_progress_init(&L.pr, o->quiet);
     L.t_start = tml_train_now();
-    /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated. */
+    /* Frozen embeddings (fine-tuning): no gradient flows into the table, no row is updated, and the
+     * table has neither a gradient buffer nor optimizer moments. */
     net->freeze_embeddings = o->freeze_embeddings;
+    if (net->freeze_embeddings && net->E) tml_net_drop_training_state(net, net->E);
     int stop = 0;
     for (; st->epoch < o->epochs && !stop; st->epoch++) {
         int r = run_epoch(&L, err);

@@ -36,16 +36,17 @@ double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t ste
     if (c->clip > 0 || want_norm) {
         double ss = 0;
         for (int i = 0; i < m->n_params; i++)
-            if (!m->params[i].sparse) ss += tml_sum_squares(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols));
+            if (!m->params[i].sparse && m->params[i].g) ss += tml_sum_squares(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols));
         norm = sqrt(ss);
         if (c->clip > 0 && norm > c->clip) {
             float s = (float)(c->clip / (norm + 1e-12));
             for (int i = 0; i < m->n_params; i++)
-                if (!m->params[i].sparse) tml_scale(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols), s);
+                if (!m->params[i].sparse && m->params[i].g) tml_scale(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols), s);
         }
     }
     for (int i = 0; i < m->n_params; i++) {
         TmlParam *p = &m->params[i];
+        if (!p->g) continue; /* frozen: no gradient, no moments */
         size_t n = (size_t)p->rows * (size_t)p->cols;
         /* no weight decay on biases: it only fights the class priors */
         float wd = p->cols == 1 ? 0.0f : (float)c->weight_decay;

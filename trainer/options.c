@@ -28,9 +28,9 @@ static const char *const COMMON_KEYS[] = {
     "train.optimizer", "train.lr", "train.schedule", "train.warmup", "train.epochs", "train.batch_size",
     "train.weight_decay", "train.clip", "train.label_smoothing", "train.class_weight", "train.seed",
     "train.metric", "train.patience", "train.eval_every", "train.freeze_embeddings", "train.beta1",
-    "train.beta2", "train.eps", "train.device",
+    "train.beta2", "train.eps", "train.checkpoint_every", "train.device",
     /* eval/ */
-    "eval.top_k", "eval.threshold", "eval.target_accuracy", "eval.batch_size",
+    "eval.top_k", "eval.threshold", "eval.target_accuracy", "eval.batch_size", "eval.segments",
     "explain.samples", "explain.features", "explain.kernel_width", "explain.seed",
     NULL};
 

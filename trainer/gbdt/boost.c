@@ -349,11 +349,15 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
                 fflush(stderr);
             }
         }
+        /* the model file keeps the curve (step = trees; boosting has no training loss here) */
+        if (valid) tml_train_log_add(st, p->metric, NAN, v, acc, el);
         if (o->log_json) {
             fprintf(o->log_json, "{\"round\": %d, \"trees\": %d", st->epoch + 1, m->ens->n_trees);
-            if (valid)
-                fprintf(o->log_json, ", \"valid_%s\": %.6f, \"valid_accuracy\": %.6f, \"best\": %s", p->metric, v, acc,
-                        improved ? "true" : "false");
+            if (valid) { /* the accuracy once, also when it is the metric */
+                fprintf(o->log_json, ", \"valid_%s\": %.6f", p->metric, v);
+                if (strcmp(p->metric, "accuracy")) fprintf(o->log_json, ", \"valid_accuracy\": %.6f", acc);
+                fprintf(o->log_json, ", \"best\": %s", improved ? "true" : "false");
+            }
             fprintf(o->log_json, ", \"elapsed_s\": %.3f}\n", el);
             fflush(o->log_json);
         }

@@ -26,6 +26,7 @@ int tml_gbdt_export(const TmlGbdtModel *g, TmlExport *e, TmlError *err) {
     if (!(e->arch = strdup("gbdt")) || !(e->loss = strdup(K == 1 ? "logistic" : "softmax")) ||
         !(e->bag = strdup("none")))
         return tml_fail(err, "out of memory");
+    e->format_version = 2; /* tree arrays and int32 tensors: a version-1 reader cannot serve this */
     e->in_dim = g->in.dim;
     e->dim = g->in.F;
     e->hidden = 0;

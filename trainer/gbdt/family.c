@@ -1,7 +1,7 @@
 /* family.c — gradient-boosted trees as a model family (trainer/model.h): [model] type = gbdt on
  * tabular data. The model-file part is the root attribute arch = "gbdt" and the `gbdt` group
  * (trainer/gbdt/model.c); training is the boosting loop (boost.c) wired to the shared steps
- * (checkpoints, Ctrl-C, the best model on disk); the export part is the flat tree arrays. */
+ * (checkpoints every train.checkpoint_every and on Ctrl-C); the export part is the flat tree arrays. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,10 +98,6 @@ static int checkpoint(void *ctx, const TmlGbdtModel *gm, const TmlTrainState *st
     return tml_train_checkpoint(c->m, c->o, st, err);
 }
 
-/* Seconds between checkpoints: a round takes from milliseconds to seconds, so a checkpoint per
- * round would cost more than the rounds on small data. */
-#define CHECKPOINT_EVERY_S 30.0
-
 static int gbdt_train(TmlModel *m, const TmlDataset *train, const TmlDataset *valid, const TmlTrainOptions *o,
                       TmlTrainState *st, TmlError *err) {
     TmlGbdtTrainOptions go;
@@ -115,12 +111,9 @@ static int gbdt_train(TmlModel *m, const TmlDataset *train, const TmlDataset *va
     CkptCtx cc = {m, o};
     go.checkpoint = o->ckpt_path ? checkpoint : NULL;
     go.checkpoint_ctx = &cc;
-    go.checkpoint_every_s = CHECKPOINT_EVERY_S;
-    int rc = tml_gbdt_train(impl(m)->gm, m->be, train, valid, &go, st, err);
-    if (rc != 0) return rc;
-    /* the trees of the best round are what m holds now: that is the model to keep */
-    if (o->out_path && tml_modelfile_save(o->out_path, o->cfg, o->task, o->features, m, NULL, 0, err) < 0) return -1;
-    return 0;
+    go.checkpoint_every_s = o->checkpoint_every; /* train.checkpoint_every (shared) */
+    /* the trees of the best round are what m holds at the end; the run writes the model file */
+    return tml_gbdt_train(impl(m)->gm, m->be, train, valid, &go, st, err);
 }
 
 static int gbdt_score(TmlModel *m, const TmlDataset *ds, int batch_size, float *probs, TmlError *err) {
