@@ -31,6 +31,7 @@ typedef struct Run {
     TmlTrainKeep *keep;    /* the best weights (a resumed run: the checkpoint's) */
     FILE *log;
     TmlFileLock *lock;     /* on the output: one run per --out */
+    double t_data, t_init; /* seconds spent reading and featurizing, and building the model */
 } Run;
 
 TmlBackend *tml_run_backend(const char *device, const TmlConfig *cfg, int quiet, TmlError *err) {
@@ -63,8 +64,9 @@ static int new_data(Run *r, TmlError *err) {
 }
 
 /* Warns about every key whose value differs between the checkpoint's config and this run's (the
- * run goes on with this run's values); returns how many differ, listing them in diff. */
-static int config_diff(const TmlConfig *was, const TmlConfig *now, int quiet, char *diff, size_t n) {
+ * run goes on with this run's values); returns how many differ, listing them in diff. The warnings
+ * are printed under --quiet too: --quiet drops progress, not a changed setting. */
+static int config_diff(const TmlConfig *was, const TmlConfig *now, char *diff, size_t n) {
     int k = 0;
     diff[0] = '\0';
     for (int pass = 0; pass < 2; pass++) {
@@ -75,9 +77,8 @@ static int config_diff(const TmlConfig *was, const TmlConfig *now, int quiet, ch
             if (pass && vb) continue; /* both sides have it: counted in the first pass */
             if (vb && !strcmp(va, vb)) continue;
             const char *v_now = pass ? vb : va, *v_was = pass ? va : vb;
-            if (!quiet)
-                fprintf(stderr, "warning: --resume: %s = %s here, %s in the checkpoint\n", key,
-                        v_now ? v_now : "(unset)", v_was ? v_was : "(unset)");
+            fprintf(stderr, "warning: --resume: %s = %s here, %s in the checkpoint\n", key, v_now ? v_now : "(unset)",
+                    v_was ? v_was : "(unset)");
             size_t used = strlen(diff);
             if (used + 2 < n) snprintf(diff + used, n - used, "%s%s", k ? ", " : "", key);
             k++;
@@ -94,7 +95,7 @@ static int new_model(Run *r, const TmlTrainOptions *o, const char *ckpt, TmlErro
     TmlLoadedModel *ck = tml_modelfile_load(ckpt, r->be, 1, &e2);
     if (!ck) return tml_fail(err, "--resume: %s", e2.msg), 2;
     char diff[600];
-    int nd = config_diff(ck->config, r->cfg, r->rq->quiet, diff, sizeof diff);
+    int nd = config_diff(ck->config, r->cfg, diff, sizeof diff);
     if (!ck->has_state || !tml_model_same_shape(ck->model, r->m)) {
         tml_loaded_model_free(ck);
         if (nd)
@@ -285,7 +286,12 @@ static int prepare(Run *r, TmlTrainOptions *o, TmlRunResult *res, TmlError *err)
         if ((rc = base_data(r, err)) || (rc = base_model(r, o, err))) return rc;
     } else {
         r->task = tml_config_str(r->cfg, "model.task", "");
-        if ((rc = new_data(r, err)) || (rc = new_model(r, o, res->ckpt, err))) return rc;
+        double t0 = tml_train_now();
+        if ((rc = new_data(r, err))) return rc;
+        double t1 = tml_train_now();
+        if ((rc = new_model(r, o, res->ckpt, err))) return rc;
+        r->t_data = t1 - t0;
+        r->t_init = tml_train_now() - t1;
     }
     progress_header(r, o);
     /* a resumed run continues its log */
@@ -343,14 +349,26 @@ int tml_run_train(const TmlRunRequest *rq, TmlRunResult *res, TmlError *err) {
         o.features = r.f;
         o.task = r.task;
         o.metric_fn = rq->meter->value;
+    }
+    double t_train = tml_train_now(), t_score = 0, t_save = 0;
+    if (rc == 0) {
         int t = tml_model_train(r.m, r.train, r.valid, &o, &r.st, err);
         rc = t < 0 ? 1 : t == 1 ? 130 : 0;
     }
+    t_score = tml_train_now();
+    t_train = t_score - t_train;
     /* the scores first: a model whose probabilities are not finite is not written */
     if (rc == 0 && (summarize(&r, r.valid, "valid", res->valid, sizeof res->valid, err) ||
                     summarize(&r, r.test, "test", res->test, sizeof res->test, err)))
         rc = 1;
+    t_save = tml_train_now();
+    t_score = t_save - t_score;
     if (rc == 0 && tml_modelfile_save_final(rq->out, r.cfg, r.task, r.f, r.m, &r.st, err) < 0) rc = 1;
+    t_save = tml_train_now() - t_save;
+    /* where the command's time went (the training line above splits "training" further) */
+    if (rc == 0 && !rq->quiet)
+        fprintf(stderr, "time: data %.1fs, model %.1fs, training %.1fs, scoring %.1fs, saving %.1fs\n", r.t_data,
+                r.t_init, t_train, t_score, t_save);
     if (rc == 0) unlink(res->ckpt); /* finished: the checkpoint has served its purpose */
     rc = close_log(&r, rc, err);
     run_free(&r);
