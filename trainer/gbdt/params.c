@@ -4,11 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int tml_gbdt_config_is_gbdt(const TmlConfig *cfg) {
-    const char *t = tml_config_str(cfg, "model.type", "");
-    return !strcmp(t, "gbdt");
-}
-
 /* A range message naming where the value came from ("file:line: key = \"value\"" or "--set
  * key=value", tml_config_where), as the other families' [train] checks do. */
 static int bad(const TmlConfig *cfg, const char *key, const char *rule, TmlError *err) {
