@@ -237,12 +237,48 @@ static void test_finetune_and_export(void **state) {
     assert_false(exists("exp/model.h5"));
 }
 
+/* The first "accuracy" line of the last run's output (malloc'd). */
+static char *accuracy_line(void) {
+    char *out = slurp("out.txt"), *a = out ? strstr(out, "accuracy") : NULL;
+    if (!a) fail_msg("no accuracy in:\n%s", out ? out : "(none)");
+    char *e = strchr(a, '\n');
+    char *line = strndup(a, e ? (size_t)(e - a) : strlen(a));
+    free(out);
+    return line;
+}
+
+/* A model file carries its tokenizer: with the model folder moved away, eval gives the same
+ * figures and explain and finetune still work. */
+static void test_model_file_is_self_contained(void **state) {
+    (void)state;
+    NEED_BINARY();
+    if (!exists("m.h5")) RUN_EXPECT(0, "%s train enc.ini --out m.h5 --quiet --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_bin);
+    char *before = accuracy_line();
+    RUN_EXPECT(0, "mv tok tok.away");
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_bin);
+    char *after = accuracy_line();
+    assert_string_equal(before, after);
+    RUN_EXPECT(0, "%s explain m.h5 --text 'my card was stolen' --samples 100 --json --device cpu", g_bin);
+    expect_output("stolen");
+    write_file("ft2.csv", "ticket_id,text,intent\nq1,where is my refund,refund_status\nq2,refund not received yet,refund_status\n"
+                          "q3,card stolen block it,card_lost\nq4,lost my card,card_lost\n");
+    write_file("ft2.ini", "[data]\nkind = text\ntrain = ft2.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
+                          "[train]\nlr = 3e-3\nepochs = 2\nbatch_size = 4\npatience = 0\n");
+    RUN_EXPECT(0, "%s finetune --from m.h5 ft2.ini --out m3.h5 --quiet --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m3.h5 ft2.csv --device cpu", g_bin);
+    RUN_EXPECT(0, "mv tok.away tok");
+    free(before);
+    free(after);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_eval_explain),
         cmocka_unit_test(test_resume_matches_uninterrupted),
         cmocka_unit_test(test_frozen_encoder),
         cmocka_unit_test(test_finetune_and_export),
+        cmocka_unit_test(test_model_file_is_self_contained),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/h5.h"
+#include "data/tokspec_h5.h"
 #include "trainer/encoder_family.h"
 
 /* ---- config ----------------------------------------------------------------------------------- */
@@ -103,6 +104,21 @@ static int load_tokenizer(TmlEncModel *em, TmlError *err) {
     if (!em->tok) return -1;
     if (tml_tokenizer_vocab_size(em->tok) > em->cfg.vocab_size)
         return tml_fail(err, "%s: the tokenizer has %d ids but the model only %d embeddings", em->dir,
+                        tml_tokenizer_vocab_size(em->tok), em->cfg.vocab_size);
+    return 0;
+}
+
+/* The tokenizer stored in a model file's encoder group; a file from before tokenizers were stored
+ * falls back to the model folder it names. */
+static int load_file_tokenizer(hid_t g, TmlEncModel *em, TmlError *err) {
+    if (!tml_h5_exists(g, "tokenizer")) return load_tokenizer(em, err);
+    TmlTokSpec spec;
+    if (tml_tokspec_read_h5(g, "tokenizer", &spec, "model file", err)) return -1;
+    em->tok = tml_tokenizer_from_spec(&spec, "model file", err);
+    tml_tokspec_free(&spec);
+    if (!em->tok) return -1;
+    if (tml_tokenizer_vocab_size(em->tok) > em->cfg.vocab_size)
+        return tml_fail(err, "model file: the tokenizer has %d ids but the model only %d embeddings",
                         tml_tokenizer_vocab_size(em->tok), em->cfg.vocab_size);
     return 0;
 }
@@ -374,7 +390,10 @@ static int enc_save(const TmlModel *m, hid_t file, int with_optim, TmlError *err
         tml_fail(err, "out of host memory saving the encoder");
         goto done;
     }
-    if (save_attrs(g, em, err) || (w = H5Gcreate2(g, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+    /* the tokenizer itself, so the file needs no model folder (eval, explain, finetune, export elsewhere) */
+    if (save_attrs(g, em, err) || tml_tokspec_write_h5(g, "tokenizer", tml_tokenizer_spec(em->tok), err) ||
+        (w = H5Gcreate2(g, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        goto done;
     tml_download(m->be, host, enc->params, sizeof(float) * enc->n_params);
     for (int t = 0; t < TML_ENC_NUM_TENSORS; t++) {
         int64_t cols = tensor_cols(&em->cfg, (TmlEncTensor)t), n = (int64_t)enc->sizes[t];
@@ -427,7 +446,7 @@ static int enc_load(TmlModel *m, hid_t file, int with_optim, TmlError *err) {
         em = tml_enc_model(m);
         m->n_out = em->cfg.n_classes;
         m->arch = "encoder";
-        if (load_tokenizer(em, err) || !(em->enc = tml_encoder_create(m->be, &em->cfg, err))) goto done;
+        if (load_file_tokenizer(g, em, err) || !(em->enc = tml_encoder_create(m->be, &em->cfg, err))) goto done;
     }
     TmlEncoder *enc = em->enc;
     if (!(host = malloc(sizeof(float) * enc->n_params))) {
