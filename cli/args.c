@@ -2,6 +2,7 @@
 #include "cli/args.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_parse(const char *cmd, int argc, char **argv, const CliOpt *opts, int n_opts, const char **pos, int max_pos,
@@ -50,4 +51,42 @@ int cli_parse(const char *cmd, int argc, char **argv, const CliOpt *opts, int n_
         }
     }
     return 0;
+}
+
+char *cli_text_arg(const char *cmd, const char *value) {
+    if (strcmp(value, "-") != 0) {
+        char *t = strdup(value);
+        if (!t) fprintf(stderr, "ticketml %s: out of memory\n", cmd);
+        return t;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, stdin);
+        n += got;
+        if (got == 0) break;
+    }
+    if (!buf || ferror(stdin)) {
+        fprintf(stderr, "ticketml %s: --text -: %s\n", cmd, buf ? "cannot read standard input" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        fprintf(stderr, "ticketml %s: --text -: the input holds a NUL byte; pass plain UTF-8 text\n", cmd);
+        free(buf);
+        return NULL;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0'; /* echo's newline */
+    return buf;
 }

@@ -18,4 +18,9 @@ typedef struct CliOpt {
 int cli_parse(const char *cmd, int argc, char **argv, const CliOpt *opts, int n_opts, const char **pos, int max_pos,
               int *n_pos);
 
+/* The text of a --text option: "-" reads standard input to its end (for texts longer than the
+ * 128 KiB a command-line argument can hold), anything else is the text itself. malloc'd (caller
+ * frees); NULL after printing a message naming the command when stdin cannot be read. */
+char *cli_text_arg(const char *cmd, const char *value);
+
 #endif

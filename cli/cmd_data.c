@@ -85,6 +85,7 @@ int cmd_data(int argc, char **argv) {
         fprintf(stderr, "ticketml data: %s\n", err.msg);
         return 2;
     }
+    if (tml_cache_check_path(cache, cfg, &err)) goto fail;
     if (!force) {
         int fresh = tml_cache_read(cache, cfg, &f, &ds[0], &ds[1], &ds[2], &err);
         if (fresh < 0) goto fail;

@@ -3,6 +3,7 @@
  * DATA (CSV or JSONL) prints one line per row: id, top label, probability (or JSON lines).
  * --dump-features writes the features each row produced, for cross-checks in other languages. */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@ static void usage(void) {
     printf("usage: ticketml predict EXPORT (--text \"...\" | DATA) [options]\n\n"
            "Predicts with an export from `ticketml export` through the serving library.\n"
            "EXPORT is the export directory (or its model.h5 / model.json).\n\n"
-           "  --text \"...\"          one ticket text (text models); prints the top labels\n"
+           "  --text \"...\"          one ticket text (text models; - reads it from standard input); prints\n"
+           "                        the top labels\n"
            "  DATA                  CSV or JSONL file: one line per row with the id (the model's id column,\n"
            "                        else the row's line number), the top label and its probability.\n"
            "                        Text models read the training text column(s); tabular models read every\n"
@@ -37,6 +39,9 @@ typedef struct Out {
     struct Dump *dump;
 } Out;
 
+/* A number, or null when it is not one (json_real refuses NaN, which dropped the key). */
+static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
 static void print_row(const Out *o, const char *id, const float *p) {
     int k = o->top_k < o->C ? o->top_k : o->C;
     int *idx = malloc((size_t)k * sizeof *idx);
@@ -49,11 +54,11 @@ static void print_row(const Out *o, const char *id, const float *p) {
             json_object_set_new(row, "id", js ? js : json_string("?"));
         }
         json_object_set_new(row, "label", json_string(tml_serve_label_name(o->m, idx[0])));
-        json_object_set_new(row, "probability", json_real(p[idx[0]]));
+        json_object_set_new(row, "probability", jnum(p[idx[0]]));
         for (int i = 0; i < k; i++) {
             json_t *t = json_object();
             json_object_set_new(t, "label", json_string(tml_serve_label_name(o->m, idx[i])));
-            json_object_set_new(t, "probability", json_real(p[idx[i]]));
+            json_object_set_new(t, "probability", jnum(p[idx[i]]));
             json_array_append_new(top, t);
         }
         json_object_set_new(row, "top", top);
@@ -174,6 +179,7 @@ int cmd_predict(int argc, char **argv) {
     Out o = {json, k, tml_serve_n_labels(m), m, &d};
     int rc = 1;
     float *p = NULL;
+    char *own_text = NULL; /* --text, read from standard input for "-" */
     if (dump_open(&d, dump_path) < 0) goto done;
     if (text) {
         if (!tml_serve_is_text(m)) {
@@ -182,6 +188,19 @@ int cmd_predict(int argc, char **argv) {
             goto done;
         }
         if (!(p = malloc((size_t)o.C * sizeof *p))) goto done;
+        if (!(own_text = cli_text_arg("predict", text))) {
+            rc = 2;
+            goto done;
+        }
+        text = own_text;
+        int32_t *ids = NULL;
+        float *w = NULL;
+        int64_t nf = tml_serve_text_features(m, text, &ids, &w, &err);
+        free(ids);
+        free(w);
+        if (nf == 0) /* before: the class prior, silently */
+            fprintf(stderr, "warning: the text has no feature the model knows (empty, only punctuation, or no word or "
+                            "n-gram of the model); the prediction is the model's prior\n");
         if (tml_serve_predict_text(m, text, p, NULL, &err) < 0) {
             fprintf(stderr, "ticketml predict: --text: %s\n", err.msg);
             rc = 2;
@@ -199,6 +218,7 @@ done:
         rc = 1;
     }
     free(p);
+    free(own_text);
     tml_serve_free(m);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "data/dataset.h"
+#include "data/file.h"
 #include "data/h5.h"
 
 #define CACHE_MAGIC "ticketml-dataset-cache"
@@ -115,6 +116,21 @@ static int write_split(hid_t file, const char *name, const TmlDataset *d) {
     }
     H5Gclose(g);
     return rc ? -1 : 0;
+}
+
+int tml_cache_check_path(const char *path, const TmlConfig *cfg, TmlError *err) {
+    static const char *const keys[] = {"data.train", "data.valid", "data.test", "data.tickets"};
+    for (int i = 0; i < 4; i++) {
+        const char *v = tml_config_str(cfg, keys[i], NULL);
+        if (!v || !v[0]) continue;
+        char *p = tml_data_path(v);
+        int same = p && (tml_file_same(p, path) || !strcmp(p, path));
+        free(p);
+        if (same)
+            return tml_fail(err, "--cache %s is the %s file of the config (%s); the cache would replace the data: "
+                                 "choose another --cache path", path, keys[i] + 5, keys[i]);
+    }
+    return tml_file_check_output(path, "--cache", err);
 }
 
 int tml_cache_write(const char *path, const TmlConfig *cfg, const TmlFeatures *f, const TmlDataset *train,

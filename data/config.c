@@ -69,6 +69,16 @@ static int config_add(TmlConfig *c, const char *key, const char *value, int line
     return 0;
 }
 
+/* Section and key names are words (letters, digits, '_', '-'; a key may also hold '.'): model files
+ * store the config as text and parse it again, and a name with a '.', a ';' or spaces in it would
+ * not read back the same (found by fuzzing). */
+static int plain_name(const char *s, int allow_dot) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || (allow_dot && *s == '.'))) return 0;
+    return 1;
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *value) {
     ConfigParse *p = user;
     char key[256];
@@ -89,6 +99,17 @@ static int config_handler(void *user, const char *section, const char *name, con
         p->bad_line = p->line;
         snprintf(p->bad_msg, sizeof p->bad_msg, "key \"%s\" is outside any section; put it under a [section] header",
                  name);
+        return 0;
+    }
+    if (!plain_name(section, 0) || !plain_name(name, 1)) {
+        p->bad_line = p->line;
+        if (!*name)
+            snprintf(p->bad_msg, sizeof p->bad_msg, "a key name is missing before '='; write key = value");
+        else
+            snprintf(p->bad_msg, sizeof p->bad_msg,
+                     "[%.60s] %.60s: section and key names are words of letters, digits, '_' and '-', like "
+                     "[train] epochs",
+                     section, name);
         return 0;
     }
     if (config_add(p->cfg, key, value, p->line) < 0) {
@@ -200,6 +221,20 @@ int tml_config_set(TmlConfig *c, const char *assignment, TmlError *err) {
     const char *dot = strchr(key, '.');
     if (!dot || dot == key || !dot[1]) {
         rc = tml_fail(err, "--set %s: the key must be section.key, e.g. --set train.epochs=10", assignment);
+        goto done;
+    }
+    /* the config is saved in model files as INI text and read back line by line: an override must
+     * fit in one line of it, as a key in the file must */
+    char section[256];
+    snprintf(section, sizeof section, "%.*s", (int)(dot - key), key);
+    if (!plain_name(section, 0) || !plain_name(dot + 1, 1) || strpbrk(value, "\r\n")) {
+        rc = tml_fail(err, "--set %s: section and key names are words of letters, digits, '_' and '-' (e.g. "
+                           "--set train.epochs=10), and a value holds no line break", assignment);
+        goto done;
+    }
+    if (strlen(dot + 1) + strlen(value) + 4 > CONFIG_MAX_LINE - 2) {
+        rc = tml_fail(err, "--set %s: longer than a config line may be (198 characters); shorten it (e.g. a path "
+                           "through ${TICKETML_DATA})", assignment);
         goto done;
     }
     int i = config_find(c, key);
@@ -399,7 +434,9 @@ char *tml_config_to_string(const TmlConfig *c) {
             const char *kj = c->entries[j].key;
             const char *dj = strchr(kj, '.');
             if (done[j] || !dj || (size_t)(dj - kj) != sl || strncmp(kj, key, sl) != 0) continue;
-            n += (size_t)snprintf(out + n, cap - n, "%s = %s\n", dj + 1, c->entries[j].value);
+            /* "k = ;v" would read back as a comment: a value that starts with ';' follows '=' directly */
+            const char *v = c->entries[j].value;
+            n += (size_t)snprintf(out + n, cap - n, "%s =%s%s\n", dj + 1, v[0] == ';' ? "" : " ", v);
             done[j] = 1;
         }
     }

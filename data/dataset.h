@@ -108,6 +108,9 @@ TmlFeatures *tml_features_load(hid_t loc, const char *name, TmlError *err);
  * cache is rebuilt. Written to a temp name and renamed. */
 int tml_cache_write(const char *path, const TmlConfig *cfg, const TmlFeatures *f, const TmlDataset *train,
                     const TmlDataset *valid, const TmlDataset *test, TmlError *err);
+/* Checks, before any work, that a cache path can be written and is none of the config's data files
+ * (data.train/valid/test/tickets): "delete it to rebuild" must never point at the data. 0 / -1. */
+int tml_cache_check_path(const char *path, const TmlConfig *cfg, TmlError *err);
 /* Returns 1 and fills outputs when the cache is fresh for cfg, 0 when stale or absent, -1 on a
  * corrupt file. */
 int tml_cache_read(const char *path, const TmlConfig *cfg, TmlFeatures **f, TmlDataset **train,

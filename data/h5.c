@@ -172,21 +172,39 @@ static Image *read_all(const char *path, TmlError *err) {
     return im;
 }
 
-/* 0 when the checksum block is absent (*checked 0) or matches (*checked 1); -1 with err set. */
+/* 0 when the checksum block is absent (*checked 0) or matches (*checked 1); -1 with err set.
+ * Where HDF5's superblock starts tells which files must have the block: ticketml's checksummed
+ * files put it at 512 (after the block), files without a user block at 0. So damage to the block's
+ * own bytes is caught too, and bytes that are no HDF5 file at all never reach the library (HDF5
+ * 1.10 can crash or hang on damaged files: the checksum is checked before it parses anything). */
 static int verify(const char *path, const Image *im, int *checked, TmlError *err) {
+    static const unsigned char SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     size_t ml = sizeof CHECK_MAGIC - 1, n = im->size;
     *checked = 0;
-    if (n < TML_H5_USERBLOCK || memcmp(im->bytes, CHECK_MAGIC, ml) != 0) return 0;
+    int at0 = n >= 8 && !memcmp(im->bytes, SIG, 8);
+    int at512 = n >= TML_H5_USERBLOCK + 8 && !memcmp(im->bytes + TML_H5_USERBLOCK, SIG, 8);
+    if (at0) return 0; /* no user block: a file without a checksum (older ticketml, other writers) */
+    if (!at512)
+        return tml_fail(err, "%s: not an HDF5 file, or a truncated or damaged one", path);
+    if (memcmp(im->bytes, CHECK_MAGIC, ml) != 0)
+        return tml_fail(err, "%s: the file is damaged: its checksum block is missing or unreadable; use an intact copy "
+                             "or write it again",
+                        path);
     char head[TML_H5_USERBLOCK + 1];
     memcpy(head, im->bytes, TML_H5_USERBLOCK);
     head[TML_H5_USERBLOCK] = '\0';
     unsigned crc = 0;
     unsigned long long bytes = 0;
     int ok = sscanf(head + ml, "crc32c %8x\nbytes %llu\n", &crc, &bytes) == 2;
-    if (!ok || bytes != n - TML_H5_USERBLOCK)
-        return tml_fail(err, "%s: the file is damaged: %s (%zu bytes after the checksum block, %llu written); it was cut "
-                             "short or changed after it was written; use an intact copy or write it again",
-                        path, ok ? "wrong length" : "unreadable checksum block", n - TML_H5_USERBLOCK, bytes);
+    if (!ok)
+        return tml_fail(err, "%s: the file is damaged: its checksum block is missing or unreadable; use an intact copy "
+                             "or write it again",
+                        path);
+    if (bytes != n - TML_H5_USERBLOCK)
+        return tml_fail(err, "%s: the file is damaged: wrong length, %s (%zu bytes after the checksum block, %llu "
+                             "written); use an intact copy or write it again",
+                        path, n - TML_H5_USERBLOCK < bytes ? "truncated" : "bytes added after its end",
+                        n - TML_H5_USERBLOCK, bytes);
     uint32_t got = tml_crc32c(0, im->bytes + TML_H5_USERBLOCK, n - TML_H5_USERBLOCK);
     if (got != (uint32_t)crc)
         return tml_fail(err, "%s: the file is damaged: checksum mismatch (CRC-32C %08" PRIx32 ", written as %08x): its "

@@ -62,13 +62,27 @@ int tml_drift_add_check(TmlDriftResult *r, const char *name, const char *what, d
     c->limit = limit;
     c->upper = upper;
     c->p_value = p_value;
-    /* an undefined value (NaN: e.g. no row on one side) passes: there is nothing to compare; a value
-     * past its limit that a test cannot tell from sampling noise passes too */
-    int noise = !isnan(r->limits.alpha) && !isnan(p_value) && !(p_value < r->limits.alpha);
-    c->failed = isfinite(value) && (upper ? value > limit : value < limit) && !noise;
-    r->n_failed += c->failed;
+    c->failed = 0; /* decided once every check is in (finish_checks): the test level depends on their number */
     r->n_checks++;
     return 0;
+}
+
+/* Decides every check: failed when its value is past the limit and, when it has a test, the test
+ * says it is not sampling noise at the family-wise level alpha (Bonferroni: alpha / the number of
+ * checks with a test), so a run of 40 checks cries wolf no more often than one of 4. An undefined
+ * value (NaN: e.g. no row on one side) passes: there is nothing to compare. */
+static void finish_checks(TmlDriftResult *r) {
+    int tested = 0;
+    for (int i = 0; i < r->n_checks; i++) tested += !isnan(r->checks[i].p_value);
+    r->alpha_per_check = isnan(r->limits.alpha) || tested == 0 ? r->limits.alpha : r->limits.alpha / tested;
+    r->n_failed = 0;
+    for (int i = 0; i < r->n_checks; i++) {
+        TmlDriftCheck *c = &r->checks[i];
+        int past = isfinite(c->value) && (c->upper ? c->value > c->limit : c->value < c->limit);
+        int noise = !isnan(r->alpha_per_check) && !isnan(c->p_value) && !(c->p_value < r->alpha_per_check);
+        c->failed = past && !noise;
+        r->n_failed += c->failed;
+    }
 }
 
 /* Predicted class and its probability for every row of a side. */
@@ -240,6 +254,7 @@ static int check_limits(const TmlDriftRequest *rq, TmlDriftResult *r) {
                                      tml_drift_prop_p(r->ref.accuracy, r->ref.labelled, r->cur.accuracy,
                                                       r->cur.labelled));
     }
+    if (!e) finish_checks(r);
     return e ? -1 : 0;
 }
 

@@ -36,8 +36,9 @@ typedef struct TmlDriftLimits {
     double max_accuracy_drop;   /* accuracy, reference minus current (both labelled); 0.05 */
     double min_ks_p;            /* KS p-value of numeric inputs and confidence; off */
     double alpha;               /* a limit passed counts as drift only when a test says the difference
-                                 * is not sampling noise: its p-value < alpha (chi-square over the same
-                                 * bins, two-proportion z-test for shares); 0.01. NaN: distances alone */
+                                 * is not sampling noise (chi-square over the same bins, two-proportion
+                                 * z-test for shares) at this family-wise level, Bonferroni-split over
+                                 * the checks; 0.01. NaN: distances alone */
 } TmlDriftLimits;
 
 void tml_drift_limits_default(TmlDriftLimits *l);
@@ -70,7 +71,7 @@ typedef struct TmlDriftCheck {
     double value, limit;
     double p_value;   /* the significance test behind it (NaN: none) */
     int upper;        /* 1: value must stay <= limit; 0: value must stay >= limit (p-values) */
-    int failed;       /* past the limit and, when there is a test, p_value < alpha */
+    int failed;       /* past the limit and, when there is a test, p_value < alpha_per_check */
 } TmlDriftCheck;
 
 /* One class of the model. */
@@ -175,6 +176,7 @@ typedef struct TmlDriftResult {
     int n_checks;
     TmlDriftCheck *checks;
     int n_failed;
+    double alpha_per_check;       /* the level each check's test is held to: alpha / checks with a test */
     double seconds;               /* wall time of the run */
 } TmlDriftResult;
 

@@ -157,6 +157,7 @@ json_t *tml_drift_to_json(const TmlDriftResult *r) {
                                   num(l->max_js), "max_unseen_token_increase", num(l->max_oov_increase),
                                   "max_manual_increase", num(l->max_manual_increase), "max_accuracy_drop",
                                   num(l->max_accuracy_drop), "min_ks_p", num(l->min_ks_p), "alpha", num(l->alpha)));
+    json_object_set_new(root, "alpha_per_check", num(r->alpha_per_check));
     json_object_set_new(root, "model", json_pack("{s:o, s:o, s:o, s:o}", "path", str(r->model_path), "fingerprint",
                                                  str(r->model_fingerprint), "task", str(r->task), "arch", str(r->arch)));
     json_t *labels = json_array();

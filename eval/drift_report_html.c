@@ -20,7 +20,8 @@ static const char *DRIFT_CSS =
     ".verdict.good{background:#e9f6ec;border:1px solid #9fd3ad;color:#1b5e2d}"
     ".verdict ul{margin:6px 0 0 0;padding-left:20px}"
     "tr.bad td{background:#fdecea}td.bad{color:#b3261e;font-weight:600}"
-    ".ex{font-size:12px;color:#333;max-width:560px}.ex mark{background:#ffe08a;padding:0 1px}";
+    ".ex{font-size:12px;color:#333;max-width:560px}.ex mark{background:#ffe08a;padding:0 1px}"
+    "td.n{white-space:nowrap}";
 
 static void fmt(FILE *f, double v, int digits) {
     char b[32];
@@ -111,31 +112,46 @@ static void cards(FILE *f, const TmlDriftResult *r) {
     fputs("</section>\n", f);
 }
 
+static void check_head(FILE *f) {
+    fputs("<table><tr><th>check</th><th>what it means</th><th>value</th><th>limit</th><th>p-value</th><th>result</th>"
+          "</tr>\n", f);
+}
+
+static void check_row(FILE *f, const TmlDriftResult *r, const TmlDriftCheck *c) {
+    fprintf(f, "<tr%s><td><code>", c->failed ? " class=\"bad\"" : "");
+    tml_report_put_html(f, c->name);
+    fputs("</code></td><td>", f);
+    tml_report_put_html(f, c->what);
+    fputs("</td><td class=\"n\">", f);
+    fmt(f, c->value, 4);
+    fprintf(f, "</td><td class=\"n\">%s ", c->upper ? "&#8804;" : "&#8805;");
+    fmt(f, c->limit, 4);
+    fputs("</td><td class=\"n\">", f);
+    if (isnan(c->p_value)) fputs("&#8212;", f);
+    else fprintf(f, "%.3g", c->p_value);
+    int past = isfinite(c->value) && (c->upper ? c->value > c->limit : c->value < c->limit);
+    fprintf(f, "</td><td%s>%s</td></tr>\n", c->failed ? " class=\"bad\"" : "",
+            c->failed ? "DRIFT" : past ? "ok (within sampling noise)" : "ok");
+    (void)r;
+}
+
+/* The checks: those that failed first; a long list of passing ones folds away. */
 static void checks(FILE *f, const TmlDriftResult *r) {
-    fputs("<section><h2>Checks</h2><table><tr><th>check</th><th>what it means</th><th>value</th><th>limit</th>"
-          "<th>p-value</th><th>result</th></tr>\n", f);
-    for (int i = 0; i < r->n_checks; i++) {
-        const TmlDriftCheck *c = &r->checks[i];
-        fprintf(f, "<tr%s><td><code>", c->failed ? " class=\"bad\"" : "");
-        tml_report_put_html(f, c->name);
-        fputs("</code></td><td>", f);
-        tml_report_put_html(f, c->what);
-        fputs("</td><td class=\"n\">", f);
-        fmt(f, c->value, 4);
-        fprintf(f, "</td><td class=\"n\">%s ", c->upper ? "&#8804;" : "&#8805;");
-        fmt(f, c->limit, 4);
-        fputs("</td><td class=\"n\">", f);
-        if (isnan(c->p_value)) fputs("&#8212;", f);
-        else fprintf(f, "%.3g", c->p_value);
-        int past = isfinite(c->value) && (c->upper ? c->value > c->limit : c->value < c->limit);
-        fprintf(f, "</td><td%s>%s</td></tr>\n", c->failed ? " class=\"bad\"" : "",
-                c->failed ? "DRIFT" : past ? "ok (within sampling noise)" : "ok");
-    }
-    fprintf(f, "</table><p class=\"note\">Limits come from the command line (docs/monitoring.md has the defaults and "
+    int passed = r->n_checks - r->n_failed, fold = passed > 12;
+    fputs("<section><h2>Checks</h2>", f);
+    check_head(f);
+    for (int i = 0; i < r->n_checks; i++)
+        if (r->checks[i].failed) check_row(f, r, &r->checks[i]);
+    if (fold) fprintf(f, "</table><details><summary>the %d checks that passed</summary>", passed), check_head(f);
+    for (int i = 0; i < r->n_checks; i++)
+        if (!r->checks[i].failed) check_row(f, r, &r->checks[i]);
+    fputs(fold ? "</table></details>" : "</table>", f);
+    fprintf(f, "<p class=\"note\">Limits come from the command line (docs/monitoring.md has the defaults and "
                "their meaning). A value past its limit is drift when a test on the same counts says it is not "
-               "sampling noise (p-value below %.3g: chi-square over the same bins, or a two-proportion test); an "
-               "undefined value (n/a) passes.</p></section>\n",
-            r->limits.alpha);
+               "sampling noise: p-value below %.3g (chi-square over the same bins, or a two-proportion test), that "
+               "is %.3g shared among the tested checks, so many checks do not mean many false alarms. An undefined "
+               "value (n/a) passes.</p></section>\n",
+            r->alpha_per_check, r->limits.alpha);
 }
 
 static int *class_order(const TmlDriftResult *r) {
@@ -306,7 +322,7 @@ static int input_text(FILE *f, const TmlDriftResult *r) {
     fputs("</div>\n", f);
     numeric_head(f);
     numeric_row(f, "tokens per ticket", &r->length);
-    fputs("</table>\n<h2>Words that moved most</h2><p class=\"note\">Share of tickets containing the word or word "
+    fputs("</table>\n<h2 style=\"margin-top:18px\">Words that moved most</h2><p class=\"note\">Share of tickets containing the word or word "
           "pair; score = its PSI term over smoothed shares. The example is the first ticket with it, from the side "
           "where it grew.</p>\n<table><tr><th>word</th><th>reference</th><th>current</th><th>score</th>"
           "<th>example ticket</th></tr>\n", f);

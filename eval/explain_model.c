@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "data/strmap.h"
 
 #include "data/textfeat.h"
 #include "eval/tree_explain.h"
@@ -28,7 +31,16 @@ typedef struct TextCtx {
     size_t *tpos;          /* (SCORE_CHUNK) */
     char *tbuf;
     size_t tlen, tcap;
+    /* progress on stderr for long explanations (an encoder, many samples) */
+    int total, done;
+    double t0, last;
 } TextCtx;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* Appends the k words joined by spaces and a NUL to c->tbuf; -1 when out of memory. */
 static int join_words(TextCtx *c, const char **words, int k) {
@@ -74,8 +86,33 @@ static int score_text(void *vctx, const uint8_t *masks, int S, int mw, float *pr
         TmlDataset chunk = {.kind = TML_DATA_TEXT, .n_rows = B, .offsets = c->offsets, .ids = c->ids,
                             .w = tfidf ? c->w : NULL, .texts = c->texts};
         if (tml_model_score(m, &chunk, SCORE_CHUNK, probs + (size_t)s0 * m->n_out, err) < 0) return -1;
+        c->done += B;
+        double t = now_s();
+        if (t - c->last >= 2.0 && c->done < c->total) { /* a line every 2 s once it takes that long */
+            c->last = t;
+            fprintf(stderr, "explain: %d/%d perturbed samples scored (%.0fs)\n", c->done, c->total, t - c->t0);
+        }
     }
     return 0;
+}
+
+/* The first tokens of a text up to max_words distinct words (all when max_words <= 0 or the text
+ * has no more): LIME's cost grows with the words times the samples, its fit with the words
+ * squared, so a 1 MB text is explained on its beginning instead of running for minutes. */
+static int words_within(char *const *tokens, int nt, int max_words, int *n_distinct) {
+    TmlStrMap seen;
+    *n_distinct = 0;
+    if (max_words <= 0 || tml_strmap_init(&seen, (size_t)(nt < 4 * max_words ? nt : 4 * max_words)) < 0) return nt;
+    int k = 0;
+    for (; k < nt; k++) {
+        size_t len = strlen(tokens[k]);
+        if (tml_strmap_get(&seen, tokens[k], len) >= 0) continue;
+        if (*n_distinct == max_words) break;
+        if (tml_strmap_put(&seen, tokens[k], len, *n_distinct) < 0) break;
+        ++*n_distinct;
+    }
+    tml_strmap_free(&seen);
+    return k;
 }
 
 TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const TmlLimeConfig *cfg, int label,
@@ -85,12 +122,36 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
         return NULL;
     }
     char **tokens = NULL;
-    int nt = tml_textfeat_tokenize(tml_textfeat_config(lm->features->text), text, &tokens, err);
+    const TmlTextFeaturizer *tf = lm->features->text;
+    int nt = tml_textfeat_tokenize(tml_textfeat_config(tf), text, &tokens, err);
     if (nt < 0) return NULL;
+    int distinct, k = words_within(tokens, nt, cfg ? cfg->max_words : 500, &distinct);
+    if (k < nt)
+        fprintf(stderr, "note: the text has %d words; LIME explains its first %d (%d distinct words: the --max-words "
+                        "cap); the probability and the weights are for that part\n",
+                nt, k, distinct);
+    /* a text with no feature the model knows (empty, punctuation only, no known word or n-gram)
+     * gets the model's prior: say so instead of explaining it */
+    int32_t *fid = NULL;
+    float *fw = NULL;
+    int64_t nf = 0, fcap = 0;
+    if (tml_textfeat_features(tf, tokens, k, &fid, tml_textfeat_config(tf)->tfidf ? &fw : NULL, &nf, &fcap) < 0) {
+        tml_textfeat_tokens_free(tokens, nt);
+        tml_fail(err, "out of memory featurizing the text");
+        return NULL;
+    }
+    free(fid);
+    free(fw);
+    if (nf == 0)
+        fprintf(stderr, "warning: the text has no feature the model knows (%s); the prediction is the model's prior "
+                        "and there is nothing to explain\n",
+                nt == 0 ? "it is empty or only punctuation" : "none of its words or n-grams is in the model");
     TmlLimeText t;
     TmlLimeExplanation *e = NULL;
     TextCtx c = {.lm = lm, .t = &t};
-    if (tml_lime_text_init(&t, tokens, nt, err) < 0) {
+    c.total = cfg ? cfg->num_samples : 5000;
+    c.t0 = c.last = now_s();
+    if (tml_lime_text_init(&t, tokens, k, err) < 0) {
         tml_textfeat_tokens_free(tokens, nt);
         return NULL;
     }
@@ -103,6 +164,7 @@ TmlLimeExplanation *tml_explain_text(TmlLoadedModel *lm, const char *text, const
         goto done;
     }
     e = tml_lime_text_explain(&t, cfg, lm->model->n_out, label, score_text, &c, err);
+    if (e && t.n_words == 0) e->score = NAN; /* one sample: no fit to judge (R^2 was printed as 1.000) */
 done:
     free(c.kept);
     free(c.offsets);

@@ -18,6 +18,7 @@ void tml_lime_config_default(TmlLimeConfig *c) {
     c->batch_size = 0;
     c->alpha = 1.0;
     c->seed = 0;
+    c->max_words = 500;
 }
 
 void tml_lime_explanation_free(TmlLimeExplanation *e) {

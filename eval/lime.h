@@ -27,6 +27,9 @@ typedef struct TmlLimeConfig {
     int batch_size;      /* samples per scorer call; <= 0: all num_samples in one call (default) */
     double alpha;        /* ridge regularization of the surrogate; default 1 */
     uint64_t seed;       /* same seed + same input + same scorer -> same explanation; default 0 */
+    int max_words;       /* text: distinct words LIME perturbs at most; a longer text is explained on
+                          * its first words up to this many distinct ones (cost grows with words x
+                          * samples; the surrogate fit with their square); default 500 */
 } TmlLimeConfig;
 
 void tml_lime_config_default(TmlLimeConfig *c);

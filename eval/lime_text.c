@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/strmap.h"
+
 int tml_lime_text_init(TmlLimeText *t, char *const *tokens, int n_tokens, TmlError *err) {
     memset(t, 0, sizeof *t);
     if (n_tokens < 0) return tml_fail(err, "lime: negative token count %d", n_tokens);
@@ -18,18 +20,27 @@ int tml_lime_text_init(TmlLimeText *t, char *const *tokens, int n_tokens, TmlErr
         tml_lime_text_free(t);
         return tml_fail(err, "lime: out of memory indexing %d tokens", n_tokens);
     }
-    /* Quadratic search is fine for ticket-sized texts and keeps first-occurrence order; a hash
-     * table would only pay off for documents far beyond what LIME can explain anyway. */
+    /* distinct words in first-occurrence order, hashed: long texts reach here too */
+    TmlStrMap seen;
+    if (tml_strmap_init(&seen, (size_t)n_tokens) < 0) {
+        tml_lime_text_free(t);
+        return tml_fail(err, "lime: out of memory indexing %d tokens", n_tokens);
+    }
     for (int i = 0; i < n_tokens; i++) {
-        int w = -1;
-        for (int j = 0; j < t->n_words && w < 0; j++)
-            if (strcmp(t->words[j], tokens[i]) == 0) w = j;
+        size_t len = strlen(tokens[i]);
+        int w = tml_strmap_get(&seen, tokens[i], len);
         if (w < 0) {
             w = t->n_words++;
             t->words[w] = tokens[i];
+            if (tml_strmap_put(&seen, tokens[i], len, w) < 0) {
+                tml_strmap_free(&seen);
+                tml_lime_text_free(t);
+                return tml_fail(err, "lime: out of memory indexing %d tokens", n_tokens);
+            }
         }
         t->token_word[i] = w;
     }
+    tml_strmap_free(&seen);
     return 0;
 }
 

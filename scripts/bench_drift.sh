@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
 RUNS=${2:-3}
-TML=./ticketml
+TML=${TICKETML:-./ticketml}
 OUT=bench-out/drift
 mkdir -p $OUT
 C=$(( N / 5 + 1 ))

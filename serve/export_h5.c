@@ -101,8 +101,9 @@ static int write_tensors(hid_t f, const TmlExport *e) {
 }
 
 static int write_h5_locked(const TmlExport *e, const char *tmp, TmlError *err) {
-    /* built in memory and written whole (data/h5.h): a full disk is a plain write error */
-    hid_t f = tml_h5_mem_create(0);
+    /* built in memory, checksummed and written whole (data/h5.h): a full disk is a plain write
+     * error, and a damaged export is refused before HDF5 parses it */
+    hid_t f = tml_h5_mem_create(1);
     if (f < 0) return tml_fail(err, "%s: out of memory building the export", tmp);
     hid_t gm = -1, gl = -1, gd = -1;
     int rc = -1;
@@ -342,13 +343,13 @@ static TmlExport *read_h5_locked(const char *path, TmlError *err) {
         return NULL;
     }
     fclose(probe);
-    if (H5Fis_hdf5(path) <= 0) {
-        tml_fail(err, "%s: not an HDF5 export (or truncated at its start); export the model again", path);
-        return NULL;
-    }
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* one read; the checksum (exports written since it exists) before HDF5 parses anything */
+    int checked;
+    TmlError eo;
+    hid_t f = tml_h5_open_checked(path, &checked, &eo);
     if (f < 0) {
-        tml_fail(err, "%s: cannot open the HDF5 file: it is truncated or damaged; export the model again", path);
+        if (strstr(eo.msg, "the file is damaged")) tml_fail(err, "%s; export the model again", eo.msg);
+        else tml_fail(err, "%s: not an HDF5 export (or truncated or damaged at its start); export the model again", path);
         return NULL;
     }
     Rd r = {path, err, 0};

@@ -222,7 +222,7 @@ static void test_checked_files(void **state) {
     FILE *fp = fopen(p, "r+b");
     fseek(fp, 0, SEEK_END);
     long len = ftell(fp);
-    for (long at = 512; at < len; at += 97) { /* every 97th byte, one at a time */
+    for (long at = 520; at < len; at += 97) { /* every 97th byte after HDF5's signature, one at a time */
         unsigned char c;
         fseek(fp, at, SEEK_SET);
         assert_int_equal(fread(&c, 1, 1, fp), 1);
@@ -237,6 +237,14 @@ static void test_checked_files(void **state) {
         fwrite(&c, 1, 1, fp);
         fflush(fp);
     }
+    /* HDF5's own signature: refused before HDF5 sees the file */
+    fseek(fp, 514, SEEK_SET);
+    fputc('X', fp);
+    fflush(fp);
+    assert_true(tml_h5_open_checked(p, &checked, &err) < 0);
+    assert_non_null(strstr(err.msg, "not an HDF5 file"));
+    fseek(fp, 514, SEEK_SET);
+    fputc('D', fp);
     fclose(fp);
     assert_int_equal(truncate(p, len - 1), 0);
     assert_true(tml_h5_open_checked(p, &checked, &err) < 0);

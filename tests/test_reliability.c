@@ -126,13 +126,37 @@ static void test_diverged_training_stops(void **state) {
     free(after);
 }
 
-/* A model file with a NaN weight and no checksum block, as an older ticketml wrote after a diverged
- * training: m.h5 with one weight set to NaN, its format version 1 and its checksum block zeroed. */
+/* Copies every root attribute of src to dst (H5Aiterate callback). */
+static herr_t copy_attr(hid_t src, const char *name, const H5A_info_t *info, void *dst) {
+    (void)info;
+    hid_t a = H5Aopen(src, name, H5P_DEFAULT), t = H5Aget_type(a), sp = H5Aget_space(a);
+    size_t n = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
+    void *buf = calloc(1, n + 16);
+    H5Aread(a, t, buf);
+    hid_t b = H5Acreate2(*(hid_t *)dst, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(b, t, buf);
+    if (H5Tis_variable_str(t) > 0) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf);
+    free(buf);
+    H5Aclose(b), H5Sclose(sp), H5Tclose(t), H5Aclose(a);
+    return 0;
+}
+
+static herr_t copy_link(hid_t src, const char *name, const H5L_info_t *info, void *dst) {
+    (void)info;
+    return H5Ocopy(src, name, *(hid_t *)dst, name, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+/* A model file as an older ticketml wrote one after a diverged training: no checksum block (a
+ * plain HDF5 file, format version 1) holding m.h5's objects with one weight set to NaN. */
 static void make_nan_model(const char *name) {
-    assert_int_equal(RUN("cp m.h5 %s", name), 0);
-    char path[512];
-    hid_t f = H5Fopen(tu_path(&g, name, path, sizeof path), H5F_ACC_RDWR, H5P_DEFAULT);
-    assert_true(f >= 0);
+    char src[512], dst[512];
+    tu_path(&g, "m.h5", src, sizeof src);
+    tu_path(&g, name, dst, sizeof dst);
+    hid_t s = H5Fopen(src, H5F_ACC_RDONLY, H5P_DEFAULT), f = H5Fcreate(dst, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(s >= 0 && f >= 0);
+    assert_true(H5Aiterate2(s, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &f) >= 0);
+    assert_true(H5Literate(s, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_link, &f) >= 0);
+    H5Fclose(s);
     hid_t ds = H5Dopen2(f, "weights/embedding", H5P_DEFAULT);
     hid_t sp = H5Dget_space(ds);
     size_t n = (size_t)H5Sget_simple_extent_npoints(sp);
@@ -148,10 +172,6 @@ static void make_nan_model(const char *name) {
     assert_true(H5Awrite(a, H5T_NATIVE_INT64, &one) >= 0);
     H5Aclose(a);
     H5Fclose(f);
-    int fd = open(path, O_WRONLY);
-    char zeros[512] = {0};
-    assert_int_equal(pwrite(fd, zeros, sizeof zeros, 0), (ssize_t)sizeof zeros);
-    close(fd);
 }
 
 static void test_nan_model_refused(void **state) {
@@ -208,12 +228,15 @@ static void test_damaged_files_refused(void **state) {
     assert_int_equal(RUN("cp m.h5 head.h5 && printf X | dd of=head.h5 bs=1 seek=0 conv=notrunc 2>/dev/null"), 0);
     assert_int_equal(RUN("%s eval head.h5 corpus/tickets.csv", g.bin), 2);
     HAS("checksum block is missing or unreadable");
+    assert_int_equal(RUN("cp m.h5 sig.h5 && printf X | dd of=sig.h5 bs=1 seek=513 conv=notrunc 2>/dev/null"), 0);
+    assert_int_equal(RUN("%s eval sig.h5 corpus/tickets.csv", g.bin), 2); /* HDF5's own signature */
+    HAS("not a ticketml model");
     assert_int_equal(RUN("cp m.h5 crc.h5 && printf Z | dd of=crc.h5 bs=1 seek=27 conv=notrunc 2>/dev/null"), 0);
     assert_int_equal(RUN("%s eval crc.h5 corpus/tickets.csv", g.bin), 2);
     HAS("damaged");
     /* cut short, or grown */
     assert_int_equal(RUN("head -c 100000 m.h5 > cut.h5 && %s eval cut.h5 corpus/tickets.csv", g.bin), 2);
-    HAS("wrong length");
+    HAS("wrong length, truncated");
     assert_int_equal(RUN("cp m.h5 long.h5 && echo extra >> long.h5 && %s eval long.h5 corpus/tickets.csv", g.bin), 2);
     HAS("wrong length");
     /* a checkpoint is checked the same way on --resume, and left for the user to deal with */
@@ -431,6 +454,124 @@ static void test_log_json_readable(void **state) {
     HAS("valid after epoch 1 (step 75): accuracy ");
 }
 
+/* ---- item 8: labels must be UTF-8 ---------------------------------------------------------------- */
+
+static void test_label_utf8(void **state) {
+    (void)state;
+    NEED_BINARY();
+    tu_write(&g, "lab.csv", "ticket_id,text,intent\n"
+                            "1,my card was stolen,card_lost\n2,please block my card,card_lost\n"
+                            "3,refund my order,refund_request\n4,I want my money back,refund_request\n"
+                            "5,card gone missing,card_lost\n6,send a refund please,refund_request\n");
+    assert_int_equal(RUN("printf '7,refund it now,refund_request\\300\\n' >> lab.csv"), 0);
+    tu_write(&g, "lab.ini", "[data]\nkind = text\ntrain = lab.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
+                            "[train]\nepochs = 2\n");
+    /* before: the label became a third class "refund_request\xC0", silently */
+    assert_int_equal(RUN("%s train lab.ini --out lab.h5", g.bin), 2);
+    HAS("lab.csv:8: the label \"refund_request\\xC0\" in column \"intent\" is not valid UTF-8");
+    assert_false(tu_exists(&g, "lab.h5"));
+    assert_int_equal(RUN("%s train lab.ini --out lab.h5 --set text.invalid_utf8=replace", g.bin), 0);
+    HAS("warning: lab.csv: 1 label with invalid UTF-8, the bad bytes replaced by U+FFFD");
+    HAS("\"refund_request\\xC0\" (line 8)");
+    /* evaluating a file with such a label: the same error */
+    assert_int_equal(RUN("%s eval m.h5 lab.csv", g.bin), 2);
+    HAS("lab.csv:8: the label");
+}
+
+/* ---- item 9: compare refuses reports of different tasks ------------------------------------------- */
+
+static void test_compare_refuses_other_task(void **state) {
+    (void)state;
+    NEED_BINARY();
+    tu_write(&g, "churn.ini", "[data]\nkind = tabular\ntrain = corpus/customers.csv\nlabel = churn\nid = customer_id\n"
+                              "positive = Yes\nvalid_frac = 0.2\n[tabular]\nignore = customer_id\n[model]\ntask = churn\n"
+                              "type = logistic\n[train]\nepochs = 3\n");
+    assert_int_equal(RUN("%s train churn.ini --out churn.h5 --quiet", g.bin), 0);
+    assert_int_equal(RUN("%s eval churn.h5 corpus/customers.csv --report crep", g.bin), 0);
+    assert_int_equal(RUN("%s eval m.h5 corpus/tickets.csv --report irep", g.bin), 0);
+    /* before: "no regression", exit 0 */
+    assert_int_equal(RUN("%s compare irep/report.json crep/report.json", g.bin), 2);
+    HAS("different tasks (baseline: intent, multiclass; candidate: churn, binary)");
+    assert_int_equal(RUN("%s compare irep crep --max-drop per_class.f1=0.05", g.bin), 2);
+    assert_int_equal(RUN("%s compare irep irep --max-drop per_class.f1=0", g.bin), 0);
+}
+
+/* ---- items 12 and 13: long and content-free texts ------------------------------------------------- */
+
+static void test_long_and_empty_texts(void **state) {
+    (void)state;
+    NEED_BINARY();
+    /* a 1 MB text: before, 388 s with no progress and the whole text echoed; --text could not take it */
+    /* 45000 distinct made-up words (numbers would all be <num>) between known ones: about 1 MB */
+    assert_int_equal(RUN("awk 'BEGIN { for (i = 0; i < 45000; i++) { s = \"\"; n = i; "
+                         "do { s = s sprintf(\"%%c\", 97 + n %% 26); n = int(n / 26) } while (n > 0); "
+                         "printf \"my card was stolen %%s \", s } }' > big.txt && test $(wc -c < big.txt) -gt 1000000"),
+                     0);
+    double t0 = tu_now();
+    assert_int_equal(RUN("%s explain m.h5 --text - --samples 500 < big.txt", g.bin), 0);
+    double took = tu_now() - t0;
+    HAS("note: the text has 225000 words; LIME explains its first");
+    HAS("(500 distinct words: the --max-words cap)");
+    HAS("more bytes)"); /* the echo is cut */
+    size_t n;
+    char *out = tu_slurp(&g, "out.txt", &n);
+    assert_true(n < 4000);
+    free(out);
+    printf("  explain of a 1 MB text: %.1f s\n", took);
+    assert_int_equal(RUN("%s export m.h5 --out lexp && %s predict lexp --text - < big.txt", g.bin, g.bin), 0);
+    HAS("\t0."); /* label <tab> probability */
+    /* nothing the model knows: a warning, and no R^2 from a single sample */
+    assert_int_equal(RUN("%s explain m.h5 --text ''", g.bin), 0);
+    HAS("warning: the text has no feature the model knows (it is empty or only punctuation)");
+    HAS("R^2 n/a");
+    assert_int_equal(RUN("%s explain m.h5 --text '?! ... !!' --json", g.bin), 0);
+    HAS("\"r2\":null");
+    assert_int_equal(RUN("%s predict lexp --text '?! ...' --json", g.bin), 0);
+    HAS("warning: the text has no feature the model knows");
+    HAS("\"probability\":");
+}
+
+/* ---- item 14: smaller things ---------------------------------------------------------------------- */
+
+static void test_messages_name_the_key(void **state) {
+    (void)state;
+    NEED_BINARY();
+    /* a bad enum from --set: before "intent.ini:0: ..." */
+    assert_int_equal(RUN("%s train intent.ini --out x.h5 --set train.optimizer=adamx", g.bin), 2);
+    HAS("--set train.optimizer=adamx is not one of: sgd | adamw");
+    /* bad [train] values: one message per key, naming where the value came from (before: one
+     * catch-all sentence naming no key) */
+    assert_int_equal(RUN("%s train intent.ini --out x.h5 --set train.lr=-1", g.bin), 2);
+    HAS("--set train.lr=-1: must be greater than 0");
+    tu_write(&g, "bad.ini", "[data]\nkind = text\ntrain = corpus/tickets.csv\ntext = text\nlabel = intent\n"
+                            "[train]\nepochs = 3\nbatch_size = 0\n");
+    assert_int_equal(RUN("%s train bad.ini --out x.h5", g.bin), 2);
+    HAS("bad.ini:8: train.batch_size = \"0\": must be in 1..1048576");
+    assert_int_equal(RUN("%s train intent.ini --out x.h5 --set train.checkpoint_every=soon", g.bin), 2);
+    HAS("train.checkpoint_every=soon: is not a duration");
+    assert_false(tu_exists(&g, "x.h5"));
+    /* the no-GPU notice says what is missing */
+    assert_int_equal(RUN("%s devices", g.bin), 0);
+    assert_true(tu_output_lacks(&g, "driver version is insufficient"));
+    /* rows are 1-based everywhere: report examples as explain --rows */
+    assert_int_equal(RUN("%s eval m.h5 corpus/tickets.csv --report rrep", g.bin), 0);
+    char path[512];
+    json_error_t je;
+    json_t *r = json_load_file(tu_path(&g, "rrep/report.json", path, sizeof path), 0, &je);
+    assert_non_null(r);
+    assert_int_equal(json_integer_value(json_object_get(r, "format_version")), 2);
+    json_t *ex = json_object_get(json_array_get(json_object_get(r, "top_confusions"), 0), "examples");
+    assert_true(json_array_size(ex) > 0);
+    json_int_t row = json_integer_value(json_object_get(json_array_get(ex, 0), "row"));
+    const char *text = json_string_value(json_object_get(json_array_get(ex, 0), "text"));
+    assert_true(row >= 1);
+    assert_int_equal(RUN("%s explain m.h5 corpus/tickets.csv --rows %lld --samples 50", g.bin, (long long)row), 0);
+    char want[400];
+    snprintf(want, sizeof want, "row %lld: %.60s", (long long)row, text);
+    HAS(want);
+    json_decref(r);
+}
+
 /* ---- item 1: every writer on a full disk ---------------------------------------------------------- */
 
 static char g_mnt[512];
@@ -503,6 +644,30 @@ static void test_full_disk(void **state) {
     unmount_small();
 }
 
+/* The same writers under a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored: writes fail with EFBIG):
+ * the write-failure path without root, beside the tmpfs test above. */
+static void test_file_size_limit(void **state) {
+    (void)state;
+    NEED_BINARY();
+    const char *lim = "trap '' XFSZ; ulimit -f 1000;"; /* 1000 blocks of 512 bytes: the 2 MB model does not fit */
+    assert_int_equal(RUN("%s exec %s train intent.ini --out lim.h5 --quiet", lim, g.bin), 1);
+    HAS("lim.h5: write failed: File too large");
+    assert_true(no_file_like("lim.h5"));
+    assert_int_equal(RUN("%s exec %s export m.h5 --out limex --format hdf5", lim, g.bin), 1);
+    HAS("File too large");
+    assert_false(tu_exists(&g, "limex/model.h5"));
+    assert_int_equal(RUN("(trap '' XFSZ; ulimit -f 100; exec %s data corpus/tickets.csv --config intent.ini --cache "
+                         "lim.cache)", g.bin),
+                     1);
+    HAS("File too large");
+    assert_true(no_file_like("lim.cache"));
+    /* --cache or --out naming the data: refused before any work */
+    assert_int_equal(RUN("%s data corpus/tickets.csv --config intent.ini --cache corpus/tickets.csv", g.bin), 2);
+    HAS("is the train file of the config");
+    assert_int_equal(RUN("%s train intent.ini --out z.h5 --cache corpus/tickets.csv", g.bin), 2);
+    HAS("is the train file of the config");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diverged_training_stops),
@@ -514,7 +679,12 @@ int main(void) {
         cmocka_unit_test(test_frozen_has_no_moments),
         cmocka_unit_test(test_resume_hint_and_config_check),
         cmocka_unit_test(test_log_json_readable),
+        cmocka_unit_test(test_label_utf8),
+        cmocka_unit_test(test_compare_refuses_other_task),
+        cmocka_unit_test(test_long_and_empty_texts),
+        cmocka_unit_test(test_messages_name_the_key),
         cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_file_size_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

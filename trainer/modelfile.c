@@ -146,7 +146,7 @@ TmlLoadedModel *tml_modelfile_load(const char *path, TmlBackend *be, int with_op
     TmlError eo;
     hid_t file = tml_h5_open_checked(path, &checked, &eo);
     if (file < 0) {
-        if (strstr(eo.msg, "damaged")) tml_fail(err, "%s", eo.msg);
+        if (strstr(eo.msg, "the file is damaged")) tml_fail(err, "%s", eo.msg);
         else tml_fail(err, "%s: not a ticketml model (not an HDF5 file, or a truncated one); train one with `ticketml train`", path);
         return NULL;
     }

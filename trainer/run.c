@@ -47,6 +47,7 @@ static int new_data(Run *r, TmlError *err) {
     const TmlRunRequest *rq = r->rq;
     int cached = 0;
     if (rq->cache) {
+        if (tml_cache_check_path(rq->cache, r->cfg, err)) return 2;
         if ((cached = tml_cache_read(rq->cache, r->cfg, &r->own, &r->train, &r->valid, &r->test, err)) < 0) return 2;
         if (!rq->quiet)
             fprintf(stderr, "cache %s: %s\n", rq->cache, cached ? "fresh, loaded" : "stale or absent, rebuilding");

@@ -1,16 +1,34 @@
 /* context.cu — CUDA backend life cycle: device probing (which must fail gracefully without a driver:
  * cudart is linked statically so the same binary runs on CPU-only machines), the per-backend
  * context (one stream, one cuBLAS handle, scratch), memory ops, and the build/device descriptions. */
+#include <dlfcn.h>
 #include <string.h>
 
 #include "kernels/cuda/cuda_common.cuh"
+
+/* 1 when the NVIDIA driver's library can be loaded: the static runtime reports "driver version is
+ * insufficient" both for an old driver and for none at all, which the two messages tell apart. */
+static int driver_installed(void) {
+    void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!h) return 0;
+    dlclose(h);
+    return 1;
+}
 
 extern "C" int tml_cuda_probe_devices(char *why, size_t n) {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         (void)cudaGetLastError(); /* not sticky: clear it so later calls start clean */
-        snprintf(why, n, "%s: %s", cudaGetErrorName(e), cudaGetErrorString(e));
+        if (e == cudaErrorInsufficientDriver && !driver_installed())
+            snprintf(why, n, "no NVIDIA driver is installed: libcuda.so.1 was not found");
+        else if (e == cudaErrorInsufficientDriver)
+            snprintf(why, n, "the NVIDIA driver is older than the CUDA %d.%d runtime this ticketml was built with; "
+                             "update the driver", CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10);
+        else if (e == cudaErrorNoDevice)
+            snprintf(why, n, "the NVIDIA driver is installed but sees no GPU");
+        else
+            snprintf(why, n, "%s: %s", cudaGetErrorName(e), cudaGetErrorString(e));
         return 0;
     }
     if (count == 0) snprintf(why, n, "the CUDA driver reports no devices");
