@@ -2,8 +2,9 @@
  * corpus, with a tiny random-initialised encoder (2 layers, width 32) and a WordPiece vocabulary
  * built from the corpus, so it needs no downloaded model: train (learns above chance), eval with a
  * report, explain (LIME texts scored through the encoder), Ctrl-C + --resume giving the same weights
- * as an uninterrupted run, a frozen encoder (head only), finetune with a new label, and export
- * refusing with one clear message. Skips when ./ticketml is absent. */
+ * as an uninterrupted run, a frozen encoder (head only), finetune with a new label, export and
+ * predict, and a model file that works with its model folder moved away (the tokenizer is stored
+ * in it). Skips when ./ticketml is absent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,9 +233,12 @@ static void test_finetune_and_export(void **state) {
     RUN_EXPECT(0, "%s finetune --from m.h5 ft.ini --out m2.h5 --device cpu", g_bin);
     expect_output("new label(s)");
     RUN_EXPECT(0, "%s eval m2.h5 new.csv --device cpu", g_bin);
-    RUN_EXPECT(1, "%s export m.h5 --out exp", g_bin);
-    expect_output("not implemented");
-    assert_false(exists("exp/model.h5"));
+    /* the fine-tuned model exports and predicts its new label (probabilities against the trainer's
+     * are test_export.c's job) */
+    RUN_EXPECT(0, "%s export m2.h5 --out exp", g_bin);
+    assert_true(exists("exp/model.h5"));
+    RUN_EXPECT(0, "%s predict exp --text 'the box came broken' --top 2", g_bin);
+    expect_output("damaged_item");
 }
 
 /* The first "accuracy" line of the last run's output (malloc'd). */
@@ -267,6 +271,8 @@ static void test_model_file_is_self_contained(void **state) {
                           "[train]\nlr = 3e-3\nepochs = 2\nbatch_size = 4\npatience = 0\n");
     RUN_EXPECT(0, "%s finetune --from m.h5 ft2.ini --out m3.h5 --quiet --device cpu", g_bin);
     RUN_EXPECT(0, "%s eval m3.h5 ft2.csv --device cpu", g_bin);
+    RUN_EXPECT(0, "%s export m.h5 --out exp_away --format safetensors", g_bin);
+    RUN_EXPECT(0, "%s predict exp_away --text 'my card was stolen'", g_bin);
     RUN_EXPECT(0, "mv tok.away tok");
     free(before);
     free(after);

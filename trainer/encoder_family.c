@@ -511,10 +511,41 @@ static int enc_grow_classes(TmlModel *m, int new_C, uint64_t seed, TmlError *err
     return 0;
 }
 
+/* The export's model part: the encoder's shape, its tokenizer and every tensor in the model file's
+ * layout (docs/export-format.md); served by serve/serve_encoder.c. */
 static int enc_export(const TmlModel *m, TmlExport *e, TmlError *err) {
-    (void)m, (void)e;
-    return tml_fail(err, "exporting encoder models is not implemented yet (the serving library has no encoder "
-                    "forward pass); evaluate and explain the model file directly");
+    const TmlEncModel *em = tml_enc_model(m);
+    const TmlEncoderConfig *c = &em->cfg;
+    const TmlEncoder *enc = em->enc;
+    e->format_version = 2; /* encoders are a version-2 feature */
+    if (!(e->arch = strdup("encoder")) || !(e->loss = strdup(c->ova ? "ova" : "softmax")) ||
+        !(e->bag = strdup(c->pooling == TML_POOL_CLS ? "cls" : "mean")) ||
+        tml_tokspec_copy(&e->tok, tml_tokenizer_spec(em->tok)))
+        return tml_fail(err, "out of memory exporting the encoder");
+    e->in_dim = c->vocab_size, e->dim = c->hidden, e->hidden = c->intermediate, e->n_out = c->n_classes;
+    e->enc_layers = c->layers, e->enc_heads = c->heads, e->enc_max_len = em->max_len;
+    e->enc_max_positions = c->max_positions, e->enc_pos_offset = c->pos_offset, e->enc_type_vocab = c->type_vocab;
+    e->enc_ln_eps = c->ln_eps;
+    float *host = malloc(sizeof(float) * enc->n_params);
+    if (!host) return tml_fail(err, "out of host memory exporting the encoder");
+    tml_download(m->be, host, enc->params, sizeof(float) * enc->n_params);
+    for (int t = 0; t < TML_ENC_NUM_TENSORS; t++) {
+        int64_t cols = tensor_cols(c, (TmlEncTensor)t), n = (int64_t)enc->sizes[t];
+        float *copy = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+        char key[48];
+        snprintf(key, sizeof key, "weights/%s", tml_encoder_tensor_name((TmlEncTensor)t));
+        if (!copy) {
+            free(host);
+            return tml_fail(err, "out of host memory exporting the encoder");
+        }
+        memcpy(copy, host + enc->offsets[t], sizeof(float) * (size_t)n);
+        if (tml_export_add_tensor(e, key, cols ? n / cols : n, cols, copy, err)) {
+            free(host);
+            return -1;
+        }
+    }
+    free(host);
+    return 0;
 }
 
 static const char *const ENC_KEYS[] = {"model.pretrained", "model.init", "model.pooling", "model.max_len",
