@@ -78,11 +78,12 @@ int tml_tokspec_read_h5(hid_t loc, const char *name, TmlTokSpec *s, const char *
     }
     int64_t n = 0;
     s->pieces = tml_h5_read_strs(g, "pieces", &n);
-    if (!s->pieces || n <= 0 || n > INT32_MAX) {
+    if (s->pieces && n > 0 && n <= INT32_MAX) s->n_pieces = (int32_t)n;
+    if (!s->pieces || s->n_pieces == 0) {
+        if (s->pieces && n <= 0) free(s->pieces), s->pieces = NULL; /* no strings to free */
         tml_fail(err, "%s: cannot read %s/pieces", where, name);
         goto done;
     }
-    s->n_pieces = (int32_t)n;
     if (tml_h5_exists(g, "scores")) {
         if (tml_h5_size(g, "scores", NULL) != n || !(s->scores = malloc(sizeof(double) * (size_t)n)) ||
             tml_h5_read(g, "scores", H5T_NATIVE_DOUBLE, s->scores)) {
