@@ -37,8 +37,12 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -fopenmp -I. -Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread -ldl
+# SASS for each CUDA_ARCH, plus PTX of the newest so a GPU newer than all of them JIT-compiles it
+# instead of failing with "no kernel image"
+CUDA_PTX  ?= $(lastword $(CUDA_ARCH))
 NVFLAGS := -std=c++17 -I. -Iinclude -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -MMD -MP \
-           $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a))
+           $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
+           -gencode arch=compute_$(CUDA_PTX),code=compute_$(CUDA_PTX)
 
 ifeq ($(DEBUG),1)
   OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -94,7 +98,7 @@ LIB       := $(BUILD)/libticketml.a
 SERVE_LIB := $(BUILD)/libticketml_serve.a
 SYNTH_LIB := $(BUILD)/libticketml_synth.a
 
-.PHONY: all test bench demo fuzz deps clean help info ticketml models
+.PHONY: all test test-gpu memcheck bench bench-train demo fuzz deps clean help info ticketml models
 all: info ticketml $(TESTS) $(BENCHES) $(TOOLS)
 
 info:
@@ -144,7 +148,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LI
 $(BUILD)/tools/%: $(BUILD)/tests/%.o $(LIB) $(SERVE_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
-	$(Q)$(CC) -o $@ $< $(SERVE_LIB) $(LIB) $(LDLIBS)
+	$(Q)$(CC) -o $@ $< $(SERVE_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LIB)
 	@mkdir -p $(dir $@)
@@ -161,6 +165,27 @@ test: info ticketml $(TESTS) $(TOOLS)
 
 bench: info ticketml $(BENCHES)
 	$(Q)for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+# On a GPU machine: the parity and gradient tests, the CUDA training test and the CUDA benchmarks with
+# TICKETML_REQUIRE_CUDA=1, under which a skipped CUDA case or a fall back to the CPU is a failure.
+GPU_TESTS := $(BUILD)/tests/test_ops_parity $(BUILD)/tests/test_ops_grad $(BUILD)/tests/test_train_cuda \
+             $(BUILD)/tests/test_encoder
+test-gpu: info ticketml $(TESTS) $(BENCHES)
+	$(Q)set -e; for t in $(GPU_TESTS); do echo "== $$t"; TICKETML_REQUIRE_CUDA=1 $$t; done; \
+	echo "== bench_ops --device cuda"; TICKETML_REQUIRE_CUDA=1 $(BUILD)/bench/bench_ops --device cuda; \
+	echo "== bench_encoder --device cuda"; TICKETML_REQUIRE_CUDA=1 $(BUILD)/bench/bench_encoder --device cuda --reps 3; \
+	echo "test-gpu: all passed on $$(./ticketml devices | grep -m1 -i 'cuda:' || echo cuda)"
+
+# The parity tests and the CUDA training test under compute-sanitizer (out-of-bounds and misaligned
+# accesses, uninitialised reads of device memory, leaks).
+SANITIZER ?= $(CUDA_HOME)/bin/compute-sanitizer
+memcheck: info $(BUILD)/tests/test_ops_parity $(BUILD)/tests/test_train_cuda
+	$(Q)for t in $(BUILD)/tests/test_ops_parity $(BUILD)/tests/test_train_cuda; do echo "== memcheck $$t"; \
+	  TICKETML_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --leak-check full --error-exitcode 1 $$t || exit 1; done
+
+# ticketml against fastText on the same corpus, split and settings (docs/performance.md); SIZES="1M 10M"
+bench-train: info ticketml $(BUILD)/tools/tool_ftinput
+	$(Q)TOOL=$(BUILD)/tools/tool_ftinput bash scripts/bench_train.sh $(SIZES)
 
 demo: info ticketml
 	$(Q)sh scripts/demo.sh
@@ -179,6 +204,6 @@ clean:
 	rm -rf build build-* ticketml
 
 help:
-	@echo "make [all|test|bench|demo|fuzz|models|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
+	@echo "make [all|test|test-gpu|memcheck|bench|bench-train|demo|fuzz|models|deps|clean] [NO_CUDA=1] [CUDA_ARCH='80 90'] [DEBUG=1] [V=1]"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,7 +1,9 @@
 /* main.c — the `ticketml` command: dispatch only. Each subcommand lives in cli/cmd_<name>.c and
  * calls into data/, trainer/, eval/ or serve/. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/version.h"
@@ -42,7 +44,21 @@ static void usage(FILE *f) {
     fprintf(f, "\n  --version  what was built (backends, libraries)\n");
 }
 
+/* libgomp (OpenMP) and OpenBLAS read how their idle threads wait once, when they are loaded, before
+ * main runs: by default they spin. On a machine where another process holds a core, every parallel
+ * region then ends waiting for a thread that is not running while its partner burns the other core
+ * (issue 14: training 5x slower with one busy core). Unless the user chose a policy, the command
+ * asks for sleeping waits and starts itself once more so the libraries see it (a millisecond). */
+static void passive_waits(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("TICKETML_NO_REEXEC")) return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    if (!getenv("OPENBLAS_THREAD_TIMEOUT")) setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1); /* its minimum: 2^4 cycles */
+    execv("/proc/self/exe", argv);
+    /* exec failed (no /proc?): run on with the libraries' default waits */
+}
+
 int main(int argc, char **argv) {
+    passive_waits(argv);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

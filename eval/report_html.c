@@ -620,8 +620,8 @@ static void weight_bars(FILE *f, const TmlReportExplanation *e, double maxw) {
 
 static void explanations(FILE *f, const TmlReportInput *in) {
     if (in->n_explanations <= 0) return;
-    fputs("<section><h2>Explanations</h2><p class=\"note\">Words are coloured by their weight toward the explained "
-          "label: <mark style=\"background-color:rgba(43,138,62,0.6)\">green supports it</mark>, <mark "
+    fputs("<section><h2>Explanations</h2><p class=\"note\">Words (for a table: attribute values) are coloured by "
+          "their weight toward the explained label: <mark style=\"background-color:rgba(43,138,62,0.6)\">green supports it</mark>, <mark "
           "style=\"background-color:rgba(217,72,15,0.6)\">red speaks against it</mark>; stronger colour, larger "
           "weight.</p>\n",
           f);

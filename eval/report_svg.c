@@ -242,9 +242,13 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
     int cell = (int)((1290 - lw - 20 - lw * 0.5 - 12) / C);
     if (cell > 40) cell = 40;
     if (cell < 11) cell = 11;
-    double left = lw + 20, top = lw * 0.87 + 34; /* column labels rotated -60 degrees */
-    /* Rotated column labels reach lw/2 past their column; the caption needs ~130 px. */
-    int W = (int)(left + fmax(C * cell + lw * 0.5 + 12, 140)), H = (int)(top + C * cell + 24);
+    /* Column labels slant at -60 degrees; neighbours then sit cell * sin(60) apart, which at narrow
+     * cells is less than a line of text and the names run into each other (77 classes: 12 px cells,
+     * 10.4 px apart), so narrow cells stand their labels upright (-90: a full cell apart). */
+    int upright = cell * 0.866 < fs * 1.3;
+    double left = lw + 20, top = (upright ? lw : lw * 0.87) + 34;
+    /* Slanted column labels reach lw/2 past their column; the caption needs ~130 px. */
+    int W = (int)(left + fmax(C * cell + (upright ? 0 : lw * 0.5) + 12, 140)), H = (int)(top + C * cell + 24);
     tml_svg_open(f, W, H, "confusion matrix");
     fprintf(f, "<text x=\"%.1f\" y=\"14\" fill=\"#333\">predicted label &#8594;</text>\n", left);
     fprintf(f, "<text transform=\"translate(12 %.1f) rotate(-90)\" text-anchor=\"end\" fill=\"#333\">true label "
@@ -257,8 +261,8 @@ void tml_svg_heatmap(FILE *f, const int64_t *confusion, int C, const char *const
         tml_svg_put_cut(f, names[c], cut);
         fputs("<title>", f);
         tml_report_put_html(f, names[c]);
-        fprintf(f, "</title></text>\n<text transform=\"translate(%.1f %.1f) rotate(-60)\" font-size=\"%.0f\">", x + fs * 0.3,
-                top - 4, fs);
+        fprintf(f, "</title></text>\n<text transform=\"translate(%.1f %.1f) rotate(%d)\" font-size=\"%.0f\">",
+                x + fs * (upright ? 0.35 : 0.3), top - 4, upright ? -90 : -60, fs);
         tml_svg_put_cut(f, names[c], cut);
         fputs("<title>", f);
         tml_report_put_html(f, names[c]);

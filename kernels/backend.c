@@ -68,8 +68,9 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
         return be;
     }
     char why[TML_ERROR_MSG_MAX] = "";
+    int ndev = 0;
 #ifdef TML_HAVE_CUDA
-    int ndev = tml_cuda_probe_devices(why, sizeof why);
+    ndev = tml_cuda_probe_devices(why, sizeof why);
     if (ndev > 0) {
         TmlBackend *be = calloc(1, sizeof *be);
         if (!be) {
@@ -92,12 +93,20 @@ TmlBackend *tml_backend_create(TmlDeviceKind kind, int quiet, TmlError *err) {
         tml_fail(err, "--device cuda: no usable CUDA device (%s); use --device cpu or --device auto", why);
         return NULL;
     }
+    const char *req = getenv("TICKETML_REQUIRE_CUDA");
+    if (req && *req && strcmp(req, "0") != 0) { /* make test-gpu: a silent CPU run would pass for a GPU one */
+        tml_fail(err, "TICKETML_REQUIRE_CUDA=1 and --device auto found no usable CUDA device (%s)", why);
+        return NULL;
+    }
     TmlBackend *be = backend_new_cpu();
     if (!be) {
         tml_fail(err, "out of memory creating the CPU backend");
         return NULL;
     }
-    if (!quiet) fprintf(stderr, "ticketml: no CUDA device found (%s); using the CPU\n", why);
+    if (!quiet) {
+        if (ndev > 0) fprintf(stderr, "ticketml: %s; using the CPU\n", why); /* a device, but no context */
+        else fprintf(stderr, "ticketml: no CUDA device found (%s); using the CPU\n", why);
+    }
     return be;
 }
 
@@ -110,6 +119,9 @@ void tml_backend_free(TmlBackend *be) {
 const char *tml_backend_name(const TmlBackend *be) { return be->ops->name; }
 const char *tml_backend_device(const TmlBackend *be) { return be->device; }
 int tml_backend_is_gpu(const TmlBackend *be) { return be->ops->is_gpu; }
+
+int tml_backend_threads(const TmlBackend *be) { return be->ops->is_gpu ? 0 : omp_get_max_threads(); }
+
 double tml_backend_peak_gbps(const TmlBackend *be) {
     return be->ops->peak_gbps ? be->ops->peak_gbps(be->ctx) : 0.0;
 }
@@ -162,6 +174,20 @@ void tml_fill(TmlBackend *be, float *x, size_t n, float value) {
 }
 void tml_sync(TmlBackend *be) { be->ops->sync(be->ctx); }
 
+void *tml_host_alloc(TmlBackend *be, size_t bytes) { return be->ops->host_alloc(be->ctx, bytes); }
+void tml_host_free(TmlBackend *be, void *p) {
+    if (p) be->ops->host_free(be->ctx, p);
+}
+void tml_upload_async(TmlBackend *be, void *dst, const void *src, size_t bytes) {
+    if (bytes) be->ops->upload_async(be->ctx, dst, src, bytes);
+}
+TmlEvent *tml_event_new(TmlBackend *be) { return (TmlEvent *)be->ops->event_new(be->ctx); }
+void tml_event_free(TmlBackend *be, TmlEvent *e) {
+    if (e) be->ops->event_free(be->ctx, e);
+}
+void tml_event_record(TmlBackend *be, TmlEvent *e) { be->ops->event_record(be->ctx, e); }
+void tml_event_wait(TmlBackend *be, TmlEvent *e) { be->ops->event_wait(be->ctx, e); }
+
 /* ---- dense algebra --------------------------------------------------------------------------- */
 void tml_sgemm(TmlBackend *be, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
@@ -183,6 +209,15 @@ void tml_axpy(TmlBackend *be, float *y, const float *x, size_t n, float alpha) {
 double tml_sum_squares(TmlBackend *be, const float *x, size_t n) {
     if (!n) return 0.0;
     return be->ops->sum_squares(be->ctx, x, n);
+}
+
+/* ---- device scalars --------------------------------------------------------------------------- */
+void tml_sum_into(TmlBackend *be, double *acc, const float *x, size_t n) {
+    if (n) be->ops->sum_into(be->ctx, acc, x, n);
+}
+void tml_clip_global_norm(TmlBackend *be, float *const *xs, const size_t *ns, int k, float max_norm, double *norm) {
+    TML_ASSERT(k >= 0 && k <= TML_CLIP_MAX_TENSORS && max_norm >= 0.0f);
+    be->ops->clip_global_norm(be->ctx, xs, ns, k, max_norm, norm);
 }
 
 /* ---- layers ---------------------------------------------------------------------------------- */
@@ -209,6 +244,13 @@ void tml_embbag_backward(TmlBackend *be, float *dE, const float *dout, const int
                          const int32_t *ids, const float *w, int B, int D, TmlBagMode mode) {
     TML_ASSERT(B >= 0 && D >= 0);
     if (B && D) be->ops->embbag_backward(be->ctx, dE, dout, offsets, ids, w, B, D, mode);
+}
+
+void tml_embbag_backward_rows(TmlBackend *be, float *dE, const float *dout, const int64_t *offsets, const float *w,
+                              int B, int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff,
+                              const int32_t *occ, int n_uniq) {
+    TML_ASSERT(B >= 0 && D >= 0 && n_uniq >= 0);
+    if (B && D && n_uniq) be->ops->embbag_backward_rows(be->ctx, dE, dout, offsets, w, B, D, mode, uniq, uoff, occ, n_uniq);
 }
 
 /* ---- losses ---------------------------------------------------------------------------------- */
@@ -249,6 +291,19 @@ void tml_adamw_update_rows(TmlBackend *be, float *W, float *G, float *M, float *
                            int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t) {
     TML_ASSERT(n_rows >= 0 && D >= 0 && t >= 1);
     if (n_rows && D) be->ops->adamw_update_rows(be->ctx, W, G, M, Vv, rows, n_rows, D, lr, b1, b2, eps, wd, t);
+}
+
+/* ---- per-example SGD ------------------------------------------------------------------------- */
+void tml_bag_sgd(TmlBackend *be, const TmlBagSgd *a) {
+    TML_ASSERT(a->n >= 0 && a->D > 0 && a->C > 0 && a->V > 0 && a->workers >= 0);
+    TML_ASSERT(a->W || a->D == a->C);
+    TML_ASSERT(2 * (int64_t)a->D + a->C <= TML_BAG_SGD_MAX_SCRATCH);
+    TML_ASSERT(a->smoothing >= 0.0f && a->smoothing < 1.0f);
+    TML_ASSERT(a->scratch || tml_bag_sgd_scratch_floats(be, a->D, a->C, a->W != NULL) == 0);
+    if (a->n) be->ops->bag_sgd(be->ctx, a);
+}
+size_t tml_bag_sgd_scratch_floats(const TmlBackend *be, int D, int C, int has_W) {
+    return be->ops->bag_sgd_scratch_floats(D, C, has_W);
 }
 
 /* ---- row reductions -------------------------------------------------------------------------- */

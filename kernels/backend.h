@@ -39,6 +39,8 @@ void tml_backend_free(TmlBackend *be);
 const char *tml_backend_name(const TmlBackend *be);   /* "cpu" or "cuda" */
 const char *tml_backend_device(const TmlBackend *be); /* e.g. "NVIDIA H100 80GB HBM3" or "cpu (2 threads)" */
 int tml_backend_is_gpu(const TmlBackend *be);
+/* Threads the CPU backend's ops use (OMP_NUM_THREADS, else the core count); 0 on a GPU backend. */
+int tml_backend_threads(const TmlBackend *be);
 
 /* What was compiled in and what is present, for `ticketml --version` and `ticketml devices`.
  * Writes a human-readable multi-line description into buf. */
@@ -63,6 +65,21 @@ void tml_zero(TmlBackend *be, void *dst_dev, size_t bytes);
 void tml_fill(TmlBackend *be, float *x, size_t n, float value); /* x: (n) */
 void tml_sync(TmlBackend *be);
 
+/* Pinned host memory: page-locked on CUDA, so uploads from it run asynchronously (plain aligned
+ * memory on the CPU). NULL when out of memory; freed with tml_host_free (NULL is fine). */
+void *tml_host_alloc(TmlBackend *be, size_t bytes);
+void tml_host_free(TmlBackend *be, void *p);
+/* Upload from tml_host_alloc memory that returns at once (queued on the backend's stream): src must
+ * not change until an event recorded after this call has completed. On the CPU: a copy. */
+void tml_upload_async(TmlBackend *be, void *dst_dev, const void *src_pinned, size_t bytes);
+/* Events mark a point in the backend's stream: record after queued work, wait (the host blocks)
+ * until that work is done. A host buffer's event guards its reuse. On the CPU they are no-ops. */
+typedef struct TmlEvent TmlEvent;
+TmlEvent *tml_event_new(TmlBackend *be); /* NULL when out of memory; tml_event_free */
+void tml_event_free(TmlBackend *be, TmlEvent *e);
+void tml_event_record(TmlBackend *be, TmlEvent *e);
+void tml_event_wait(TmlBackend *be, TmlEvent *e);
+
 /* ---- dense algebra --------------------------------------------------------------------------- */
 /* C = alpha * op(A) @ op(B) + beta * C, row-major. op(A): (M, K), op(B): (K, N), C: (M, N).
  * lda/ldb/ldc are the row strides of A, B, C as stored. */
@@ -74,6 +91,21 @@ void tml_scale(TmlBackend *be, float *x, size_t n, float alpha);
 void tml_axpy(TmlBackend *be, float *y, const float *x, size_t n, float alpha);
 /* Returns sum(x^2) (synchronises; used for gradient clipping). */
 double tml_sum_squares(TmlBackend *be, const float *x, size_t n);
+
+/* ---- device scalars: sums that stay on the device until the host asks -----------------------
+ * A training step's loss sum and gradient norm are kept in device doubles and read (tml_download)
+ * only when a progress line prints or an epoch ends, so a GPU step needs no round trip. */
+/* *acc += sum(x), summed in double in a fixed order (the same bits every run). acc: one device
+ * double. Does not synchronise. */
+void tml_sum_into(TmlBackend *be, double *acc /*(1)*/, const float *x /*(n)*/, size_t n);
+/* Global-norm clipping of k tensors as one vector: ss = sum of x^2 over every element of every tensor
+ * (double, fixed order: the same bits every run), norm = sqrt(ss). When max_norm > 0 and norm >
+ * max_norm, every element is multiplied by (float)(max_norm / (norm + 1e-12)). *norm (one device
+ * double; NULL: not wanted) receives the norm before clipping. xs and ns are host arrays of k device
+ * pointers and their lengths; k <= TML_CLIP_MAX_TENSORS. Does not synchronise. */
+#define TML_CLIP_MAX_TENSORS 64
+void tml_clip_global_norm(TmlBackend *be, float *const *xs /*(k) host*/, const size_t *ns /*(k) host*/, int k,
+                          float max_norm, double *norm /*(1) or NULL*/);
 
 /* ---- layers ---------------------------------------------------------------------------------- */
 void tml_bias_add_forward(TmlBackend *be, float *y /*(B,N)*/, const float *b /*(N)*/, int B, int N);
@@ -94,6 +126,17 @@ void tml_embbag_forward(TmlBackend *be, float *out /*(B,D)*/, const float *E /*(
 void tml_embbag_backward(TmlBackend *be, float *dE /*(V,D)*/, const float *dout /*(B,D)*/,
                          const int64_t *offsets /*(B+1)*/, const int32_t *ids /*(nnz)*/,
                          const float *w /*(nnz) or NULL*/, int B, int D, TmlBagMode mode);
+
+/* The same backward by rows instead of bags, for a batch whose distinct ids and their occurrences
+ * are listed (trainer/batch.c builds the lists): row uniq[u] receives the contributions of the
+ * positions occ[uoff[u] .. uoff[u+1]) of ids (absolute, like offsets; ascending, i.e. in bag order),
+ * added one at a time into dE in that order with the same float operations as
+ * tml_embbag_backward: the result is the same bits on every backend and every run, with no atomics
+ * and no contention on frequent words (one worker per row). */
+void tml_embbag_backward_rows(TmlBackend *be, float *dE /*(V,D)*/, const float *dout /*(B,D)*/,
+                              const int64_t *offsets /*(B+1)*/, const float *w /*(nnz) or NULL*/, int B, int D,
+                              TmlBagMode mode, const int32_t *uniq /*(n_uniq)*/, const int32_t *uoff /*(n_uniq+1)*/,
+                              const int32_t *occ /*(nnz)*/, int n_uniq);
 
 /* ---- losses ---------------------------------------------------------------------------------- */
 /* Softmax cross-entropy. probs = softmax(logits) row-wise. When labels is non-NULL, losses[b] =
@@ -132,6 +175,55 @@ void tml_sgd_update_rows(TmlBackend *be, float *W /*(V,D)*/, float *G /*(V,D)*/,
 void tml_adamw_update_rows(TmlBackend *be, float *W /*(V,D)*/, float *G /*(V,D)*/, float *M /*(V,D)*/,
                            float *Vv /*(V,D)*/, const int32_t *rows /*(n_rows)*/, int n_rows, int D,
                            float lr, float b1, float b2, float eps, float wd, int t);
+
+/* ---- per-example SGD for the text classifier (fastText's training step) ------------------------
+ * One coarse op trains an embedding-bag classifier on a run of examples, one SGD step per example,
+ * so no per-batch round trip through the other ops is needed. For example k = 0..n-1, with bag
+ * ids[offsets[k] .. offsets[k+1]), weights w (NULL: 1) and label y = labels[k]:
+ *   h  = bag(E)                      (D)  as tml_embbag_forward (MEAN: sum / number of ids)
+ *   z  = W^T h + b                   (C)  W NULL: z = h + b (the linear model, D == C); b NULL: no bias
+ *   p  = softmax(z);  t = (1 - s) onehot(y) + s / C;  g = cw[y] (p - t)        (cw NULL: 1)
+ *   loss_k = cw[y] * -sum_c t_c log p_c                (before the step)
+ *   lr_k = lr0 + (lr1 - lr0) * k / n                   (computed in double, used as float)
+ *   dh = W g (the W before this step; W NULL: dh = g)
+ *   W -= lr_k h g^T;  b -= lr_k g;  E[ids_j] -= lr_k * w_j * scale * dh for each id j of the bag, in
+ *   order, duplicates included (scale: 1/len for MEAN, 1 for SUM); E stays as is when !update_E.
+ * Rows with y < 0 are skipped (no step, loss 0). An empty bag has h = 0 (only b moves).
+ * *loss_sum (a device double) += the summed losses (NULL: not asked).
+ *
+ * workers = 1 takes the examples in order: that is the specification, and the result is the same
+ * bits on every run. workers != 1 (0: the backend's choice: CPU threads, CUDA warps) runs
+ * several examples at once on the shared weights without locks, as fastText does (Hogwild!, Niu et
+ * al. 2011): every example still takes exactly one step with its own lr_k, but steps running at the
+ * same time read each other's half-written rows, so the result changes from run to run (and the loss
+ * sum's order with it). Sparse text features rarely collide, which is why this converges like the
+ * sequential run (docs/backend.md). */
+typedef struct TmlBagSgd {
+    float *E;               /* (V, D) device, updated in place unless !update_E */
+    float *W;               /* (D, C) device, or NULL */
+    float *b;               /* (C) device, or NULL */
+    int64_t V;
+    int D, C;
+    TmlBagMode mode;
+    int update_E;
+    const int64_t *offsets; /* (n+1) device, absolute into ids */
+    const int32_t *ids;     /* (nnz) device, each in [0, V) */
+    const float *w;         /* (nnz) device, or NULL */
+    const int32_t *labels;  /* (n) device, each < C (< 0: skip) */
+    int64_t n;
+    const float *cw;        /* (C) device, or NULL */
+    float smoothing;        /* label smoothing s in [0, 1) */
+    float lr0, lr1;
+    int workers;
+    double *loss_sum;       /* (1) device, or NULL */
+    float *scratch;         /* device workspace of tml_bag_sgd_scratch_floats floats (NULL when that is 0) */
+} TmlBagSgd;
+/* 2D + C must not exceed this (each worker keeps h, dh and z in on-chip memory). */
+#define TML_BAG_SGD_MAX_SCRATCH 12288
+void tml_bag_sgd(TmlBackend *be, const TmlBagSgd *a);
+/* Workspace the op needs for a model of width D, C classes, with (has_W) or without an output
+ * layer: the CPU keeps the output layer transposed during a call (every loop then runs along D). */
+size_t tml_bag_sgd_scratch_floats(const TmlBackend *be, int D, int C, int has_W);
 
 /* ---- row reductions -------------------------------------------------------------------------- */
 void tml_row_sum(TmlBackend *be, float *out /*(B)*/, const float *x /*(B,N)*/, int B, int N);

@@ -25,12 +25,24 @@ typedef struct TmlBackendOps {
     void (*fill)(void *ctx, float *x, size_t n, float value);
     void (*sync)(void *ctx);
 
+    void *(*host_alloc)(void *ctx, size_t bytes);
+    void (*host_free)(void *ctx, void *p);
+    void (*upload_async)(void *ctx, void *dst_dev, const void *src_pinned, size_t bytes);
+    void *(*event_new)(void *ctx);
+    void (*event_free)(void *ctx, void *e);
+    void (*event_record)(void *ctx, void *e);
+    void (*event_wait)(void *ctx, void *e);
+
     /* dense algebra */
     void (*sgemm)(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha,
                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
     void (*scale)(void *ctx, float *x, size_t n, float alpha);
     void (*axpy)(void *ctx, float *y, const float *x, size_t n, float alpha);
     double (*sum_squares)(void *ctx, const float *x, size_t n);
+
+    /* device scalars */
+    void (*sum_into)(void *ctx, double *acc, const float *x, size_t n);
+    void (*clip_global_norm)(void *ctx, float *const *xs, const size_t *ns, int k, float max_norm, double *norm);
 
     /* layers */
     void (*bias_add_forward)(void *ctx, float *y, const float *b, int B, int N);
@@ -41,6 +53,10 @@ typedef struct TmlBackendOps {
                            const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
     void (*embbag_backward)(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                             const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
+
+    void (*embbag_backward_rows)(void *ctx, float *dE, const float *dout, const int64_t *offsets, const float *w,
+                                 int B, int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff,
+                                 const int32_t *occ, int n_uniq);
 
     /* losses */
     void (*softmax_xent_forward)(void *ctx, float *probs, float *losses, const float *logits,
@@ -60,6 +76,10 @@ typedef struct TmlBackendOps {
                             float lr, float wd);
     void (*adamw_update_rows)(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                               int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
+
+    /* per-example SGD of the embedding-bag classifier */
+    void (*bag_sgd)(void *ctx, const TmlBagSgd *a);
+    size_t (*bag_sgd_scratch_floats)(int D, int C, int has_W);
 
     /* row reductions */
     void (*row_sum)(void *ctx, float *out, const float *x, int B, int N);

@@ -32,7 +32,9 @@ for i in $(seq 1 "$RUNS"); do
     [ $rc -le 1 ] || { cat $OUT/run.err; exit 1; }
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(k=1;k<=n;k++) s=s*60+a[k]; print s}' $OUT/run.err)
     peak=$(awk '/Maximum resident/{printf "%.0f", $6/1024}' $OUT/run.err)
-    echo "run $i: ${wall} s wall, peak ${peak} MB, exit $rc ($(head -1 $OUT/run.out))"
+    # CPU seconds beside the wall time: on a shared machine the wall time measures the neighbours too
+    cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{printf "%.1f", s}' $OUT/run.err)
+    echo "run $i: ${wall} s wall, ${cpu} s CPU (user+sys), peak ${peak} MB, exit $rc ($(head -1 $OUT/run.out)); load $(cut -d' ' -f1-3 /proc/loadavg)"
     times+=("$wall")
 done
 printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print "median: " a[int((NR+1)/2)] " s"}'

@@ -160,7 +160,7 @@ static void bench_embbag(TmlBackend *be, TmlBackend *cpu, int B, int D, int L, i
     int64_t *off = tu_xmalloc(sizeof(int64_t) * (B + 1));
     int32_t *ids = tu_xmalloc(sizeof(int32_t) * nnz);
     for (int b = 0; b <= B; b++) off[b] = (int64_t)b * L;
-    for (size_t j = 0; j < nnz; j++) ids[j] = tu_rng_int(&r, V);
+    tu_fill_zipf(&r, ids, nnz, V, 1.0); /* as words of text: a few rows take most lookups */
     float *E = rand_floats(&r, VD, -1, 1), *dout = rand_floats(&r, BD, -1e-3f, 1e-3f);
     float *dE = tu_xmalloc(sizeof(float) * VD), *out = tu_xmalloc(sizeof(float) * BD);
     memset(dE, 0, sizeof(float) * VD);
@@ -185,7 +185,7 @@ static void bench_embbag(TmlBackend *be, TmlBackend *cpu, int B, int D, int L, i
     double idx = 4.0 * nnz + 8.0 * (B + 1);
     double fwd = 4.0 * nnz * D + 4.0 * BD + idx, bwd = 4.0 * BD + 8.0 * nnz * D + idx;
     char shape[64];
-    snprintf(shape, sizeof shape, "B=%d D=%d ids/bag=%d V=%d mean", B, D, L, V);
+    snprintf(shape, sizeof shape, "B=%d D=%d ids/bag=%d V=%d zipf mean", B, D, L, V);
     report(be, "embbag fwd", shape, ok_f, time_median(be, run_bag_fwd, &d), 0, fwd, 0);
     report(be, "embbag bwd", shape, ok_b, time_median(be, run_bag_bwd, &d), 0, bwd, 0);
     report(be, "embbag fwd+bwd", shape, ok_f == ok_b ? ok_f : "MISMATCH", time_median(be, run_bag_both, &d), 0,
@@ -193,6 +193,77 @@ static void bench_embbag(TmlBackend *be, TmlBackend *cpu, int B, int D, int L, i
     tml_free(be, d.out), tml_free(be, d.E), tml_free(be, d.dE), tml_free(be, d.dout), tml_free(be, d.off),
         tml_free(be, d.ids);
     free(off), free(ids), free(E), free(dout), free(dE), free(out);
+}
+
+/* ---- per-example SGD (tml_bag_sgd) ---------------------------------------------------------- */
+typedef struct SgdArg {
+    TmlBagSgd a;
+} SgdArg;
+
+static void run_sgd(TmlBackend *be, void *p) { tml_bag_sgd(be, &((SgdArg *)p)->a); }
+
+/* The training op at the benchmark model's shape: n examples of L Zipf ids into a V x D table, C
+ * classes. Validated with one worker on a few hundred examples (the CPU reference's order), then
+ * timed with every worker (Hogwild) and, on the CPU, with one thread. */
+static void bench_bag_sgd(TmlBackend *be, TmlBackend *cpu, int n, int D, int C, int L, int V) {
+    TuRng r;
+    tu_rng_seed(&r, 250);
+    size_t nnz = (size_t)n * L, VD = (size_t)V * D;
+    int64_t *off = tu_xmalloc(sizeof(int64_t) * (n + 1));
+    int32_t *ids = tu_xmalloc(sizeof(int32_t) * nnz), *labels = tu_xmalloc(sizeof(int32_t) * n);
+    for (int b = 0; b <= n; b++) off[b] = (int64_t)b * L;
+    tu_fill_zipf(&r, ids, nnz, V, 1.0);
+    for (int b = 0; b < n; b++) labels[b] = tu_rng_int(&r, C);
+    float *E = rand_floats(&r, VD, -0.01f, 0.01f), *W = rand_floats(&r, (size_t)D * C, -0.1f, 0.1f);
+    float *bias = rand_floats(&r, C, -0.1f, 0.1f);
+    SgdArg d = {{.E = dev_copy(be, E, 4 * VD), .W = dev_copy(be, W, 4.0 * D * C), .b = dev_copy(be, bias, 4.0 * C),
+                 .V = V, .D = D, .C = C, .mode = TML_BAG_MEAN, .update_E = 1,
+                 .offsets = dev_copy(be, off, sizeof(int64_t) * (n + 1)), .ids = dev_copy(be, ids, 4 * nnz),
+                 .labels = dev_copy(be, labels, 4.0 * n), .n = n, .smoothing = 0.0f, .lr0 = 0.05f, .lr1 = 0.04f,
+                 .workers = 1, .loss_sum = tml_alloc(be, sizeof(double))}};
+    size_t ws = tml_bag_sgd_scratch_floats(be, D, C, 1), ws_cpu = tml_bag_sgd_scratch_floats(cpu, D, C, 1);
+    d.a.scratch = ws ? tml_alloc(be, sizeof(float) * ws) : NULL;
+    float *scratch_cpu = ws_cpu ? tu_xmalloc(sizeof(float) * ws_cpu) : NULL;
+    const char *ok = "reference";
+    if (tml_backend_is_gpu(be)) {
+        int nv = n < 512 ? n : 512;
+        float *E_be = tu_xmalloc(4 * VD), *W_be = tu_xmalloc(4.0 * D * C);
+        SgdArg h = d;
+        h.a.E = E, h.a.W = W, h.a.b = bias, h.a.offsets = off, h.a.ids = ids, h.a.labels = labels, h.a.n = nv;
+        double loss_ref = 0.0;
+        h.a.loss_sum = &loss_ref;
+        h.a.scratch = scratch_cpu;
+        SgdArg v = d;
+        v.a.n = nv;
+        run_sgd(cpu, &h);
+        run_sgd(be, &v);
+        tml_download(be, E_be, d.a.E, 4 * VD);
+        tml_download(be, W_be, d.a.W, 4.0 * D * C);
+        ok = tu_count_mismatch("bag_sgd E", E_be, E, VD, 1e-6, 1e-4) ||
+                     tu_count_mismatch("bag_sgd W", W_be, W, (size_t)D * C, 1e-6, 1e-4)
+                 ? "MISMATCH"
+                 : "valid";
+        if (ok[0] == 'M') g_failures++;
+        free(E_be), free(W_be);
+    }
+    /* bytes: each example reads and writes its L rows and the whole output layer */
+    double bytes = (double)n * (8.0 * L * D + 8.0 * D * C + 4.0 * L + 8);
+    char shape[80];
+    d.a.workers = 0;
+    double t_all = time_median(be, run_sgd, &d);
+    snprintf(shape, sizeof shape, "n=%d D=%d C=%d ids=%d V=%d zipf: %.2fM ex/s", n, D, C, L, V, n / t_all / 1e6);
+    report(be, "bag_sgd (hogwild)", shape, ok, t_all, 0, bytes, 0);
+    if (!tml_backend_is_gpu(be)) {
+        d.a.workers = 1;
+        double t_one = time_median(be, run_sgd, &d);
+        snprintf(shape, sizeof shape, "n=%d D=%d C=%d ids=%d V=%d zipf: %.2fM ex/s", n, D, C, L, V, n / t_one / 1e6);
+        report(be, "bag_sgd (1 thread)", shape, ok, t_one, 0, bytes, 0);
+    }
+    tml_free(be, d.a.E), tml_free(be, d.a.W), tml_free(be, d.a.b), tml_free(be, (void *)d.a.offsets),
+        tml_free(be, (void *)d.a.ids), tml_free(be, (void *)d.a.labels), tml_free(be, d.a.loss_sum),
+        tml_free(be, d.a.scratch);
+    free(scratch_cpu);
+    free(off), free(ids), free(labels), free(E), free(W), free(bias);
 }
 
 /* ---- losses --------------------------------------------------------------------------------- */
@@ -559,6 +630,7 @@ static void bench_backend(TmlBackend *be, TmlBackend *cpu, int quick) {
     bench_sgemm(be, cpu, 0, quick ? 256 : big ? 4096 : 1024, quick ? 256 : big ? 4096 : 1024, quick ? 256 : big ? 4096 : 1024);
     bench_sgemm(be, cpu, 1, 4096, 256, 100);
     bench_embbag(be, cpu, 4096, 100, 40, 200000);
+    bench_bag_sgd(be, cpu, quick ? 8192 : 65536, 100, 20, 40, quick ? 200000 : 2000000);
     bench_xent(be, cpu, 4096, 77);
     bench_bce(be, cpu, quick ? (1u << 18) : (1u << 22));
     bench_vector(be, cpu, quick ? (1u << 20) : big ? (1u << 26) : (1u << 23));
@@ -599,6 +671,9 @@ int main(int argc, char **argv) {
             }
             bench_backend(gpu, cpu, quick);
             tml_backend_free(gpu);
+        } else if (tu_require_cuda()) {
+            fprintf(stderr, "bench_ops: TICKETML_REQUIRE_CUDA=1 but no CUDA device: CUDA benchmarks cannot run\n");
+            return 1;
         } else {
             printf("\n# cuda: no CUDA device here; CUDA benchmarks not run\n");
         }

@@ -413,6 +413,7 @@ static void test_load_hf(void **state) {
 /* ---- CPU vs CUDA ----------------------------------------------------------------------------- */
 static void test_cuda_parity(void **state) {
     if (!g_cuda) {
+        if (tu_require_cuda()) fail_msg("TICKETML_REQUIRE_CUDA=1 but no CUDA device: encoder parity cannot run");
         printf("no CUDA device: encoder CPU-vs-CUDA parity not run\n");
         skip();
     }

@@ -64,6 +64,7 @@ static TmlBackend *backend_under_test(void **state) {
     int kind = *(const int *)*state;
     if (kind == TML_DEVICE_CUDA) {
         if (!g_cuda) {
+            if (tu_require_cuda()) fail_msg("TICKETML_REQUIRE_CUDA=1 but no CUDA device: CUDA parity cannot run");
             printf("no CUDA device: CUDA parity not run\n");
             skip();
         }
@@ -458,6 +459,59 @@ static void test_embbag(void **state) {
     }
 }
 
+/* The by-rows backward from independently built lists (distinct ids in order of first appearance,
+ * each with its positions ascending) must give exactly tml_embbag_backward's bits, on every backend. */
+static void test_embbag_backward_rows(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const BagCase cases[] = {
+        {1, 1, 5, 3, 0, 0, 0, TML_BAG_SUM},      {5, 3, 50, 40, 7, 1, 0, TML_BAG_MEAN},
+        {64, 100, 50, 40, 13, 1, 0, TML_BAG_SUM}, {64, 100, 200, 40, 5, 0, 1, TML_BAG_MEAN},
+        {33, 37, 1000, 9, 2, 1, 0, TML_BAG_MEAN}, {300, 65, 20, 30, 0, 0, 0, TML_BAG_MEAN}, /* hot rows */
+    };
+    TuRng r;
+    tu_rng_seed(&r, 14);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const BagCase *c = &cases[ci];
+        BagData d;
+        bag_make(&r, c, &d);
+        size_t VD = (size_t)c->V * c->D, BD = (size_t)c->B * c->D, m = c->misalign ? 1 : 0;
+        float *out_ref = host_floats(BD), *dE_ref = host_floats(VD), *dE_got = host_floats(VD);
+        run_embbag(g_cpu, c, &d, out_ref, dE_ref);
+        /* lists over the batch's positions [base, base + nnz) */
+        int64_t lo = d.offsets[0], hi = d.offsets[c->B];
+        int32_t *uniq = tu_xmalloc(sizeof(int32_t) * (size_t)(hi - lo + 1));
+        int32_t *uoff = tu_xmalloc(sizeof(int32_t) * (size_t)(hi - lo + 2));
+        int32_t *occ = tu_xmalloc(sizeof(int32_t) * (size_t)(hi - lo + 1));
+        int n_uniq = 0, k = 0;
+        for (int64_t j = lo; j < hi; j++) {
+            int seen = 0;
+            for (int u = 0; u < n_uniq && !seen; u++) seen = uniq[u] == d.ids[j];
+            if (!seen) uniq[n_uniq++] = d.ids[j];
+        }
+        for (int u = 0; u < n_uniq; u++) {
+            uoff[u] = k;
+            for (int64_t j = lo; j < hi; j++)
+                if (d.ids[j] == uniq[u]) occ[k++] = (int32_t)j;
+        }
+        uoff[n_uniq] = k;
+        Arena ar = {.be = be};
+        float *dGrad = arena_out(&ar, "dE", sizeof(float) * (VD + m));
+        tml_upload(be, dGrad + m, d.dE0, sizeof(float) * VD);
+        int64_t *doff = arena_in(&ar, "offsets", d.offsets, sizeof(int64_t) * (c->B + 1));
+        float *dw = arena_in(&ar, "w", d.w, sizeof(float) * d.nnz_total);
+        float *dgo = arena_in(&ar, "dout", d.dout, sizeof(float) * BD);
+        int32_t *du = arena_in(&ar, "uniq", uniq, sizeof(int32_t) * (n_uniq + 1));
+        int32_t *duo = arena_in(&ar, "uoff", uoff, sizeof(int32_t) * (n_uniq + 1));
+        int32_t *doc = arena_in(&ar, "occ", occ, sizeof(int32_t) * (k + 1));
+        tml_embbag_backward_rows(be, dGrad + m, dgo, doff, dw, c->B, c->D, c->mode, du, duo, doc, n_uniq);
+        tml_download(be, dE_got, dGrad + m, sizeof(float) * VD);
+        arena_finish(&ar);
+        assert_memory_equal(dE_got, dE_ref, sizeof(float) * VD);
+        free(out_ref), free(dE_ref), free(dE_got), free(uniq), free(uoff), free(occ);
+        bag_free(&d);
+    }
+}
+
 /* The CPU backward must give the same bits whatever the thread count (reproducible training). */
 static void test_embbag_backward_deterministic(void **state) {
     BagCase c = {512, 100, 300, 40, 3, 1, 0, TML_BAG_MEAN};
@@ -477,6 +531,282 @@ static void test_embbag_backward_deterministic(void **state) {
     assert_memory_equal(dE1, dE2, sizeof(float) * VD);
     free(out1), free(dE1), free(out2), free(dE2);
     bag_free(&d);
+}
+
+/* ---- device scalars -------------------------------------------------------------------------- */
+/* sum_into adds (twice, so it accumulates) and clip_global_norm over several tensors of awkward
+ * sizes (one empty): the norm against a double sum by hand, the scaled tensors against the
+ * reference, and no clipping when the norm is under the limit. */
+static void test_scalars(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    TuRng r;
+    tu_rng_seed(&r, 61);
+    size_t ns[4] = {1000, 0, 77777, 3};
+    float *host[4];
+    double ss = 0.0;
+    for (int t = 0; t < 4; t++) {
+        host[t] = host_floats(ns[t]);
+        tu_fill_uniform(&r, host[t], ns[t], -1, 1);
+        for (size_t i = 0; i < ns[t]; i++) ss += (double)host[t][i] * host[t][i];
+    }
+    for (int clip = 0; clip < 2; clip++) {
+        Arena ar = {.be = be};
+        float *dev[4];
+        for (int t = 0; t < 4; t++) dev[t] = arena_in(&ar, "x", host[t], sizeof(float) * (ns[t] ? ns[t] : 1));
+        double zero = 0.0, norm = -1.0, acc = 0.0;
+        double *dnorm = arena_in(&ar, "norm", &zero, sizeof(double)), *dacc = arena_in(&ar, "acc", &zero, sizeof(double));
+        tml_sum_into(be, dacc, dev[0], ns[0]);
+        tml_sum_into(be, dacc, dev[2], ns[2]);
+        float max_norm = clip ? 10.0f : 1e6f;
+        tml_clip_global_norm(be, dev, ns, 4, max_norm, dnorm);
+        tml_download(be, &norm, dnorm, sizeof norm);
+        tml_download(be, &acc, dacc, sizeof acc);
+        double want_acc = 0.0;
+        for (size_t i = 0; i < ns[0]; i++) want_acc += host[0][i];
+        for (size_t i = 0; i < ns[2]; i++) want_acc += host[2][i];
+        assert_true(fabs(acc - want_acc) <= 1e-9 * (1.0 + fabs(want_acc)));
+        assert_true(fabs(norm - sqrt(ss)) <= 1e-9 * sqrt(ss));
+        float f = clip ? (float)(10.0 / (sqrt(ss) + 1e-12)) : 1.0f;
+        for (int t = 0; t < 4; t++) {
+            if (!ns[t]) continue;
+            float *got = host_floats(ns[t]), *want = host_floats(ns[t]);
+            tml_download(be, got, dev[t], sizeof(float) * ns[t]);
+            for (size_t i = 0; i < ns[t]; i++) want[i] = host[t][i] * f;
+            assert_int_equal(tu_count_mismatch("clip_global_norm", got, want, ns[t], EW_ATOL, EW_RTOL), 0);
+            free(got), free(want);
+        }
+        arena_finish(&ar);
+    }
+    for (int t = 0; t < 4; t++) free(host[t]);
+}
+
+/* ---- per-example SGD (tml_bag_sgd) ----------------------------------------------------------- */
+typedef struct SgdCase {
+    int n, D, C, V, max_len;
+    int linear;     /* W NULL: D == C */
+    int with_b, weighted, with_cw, update_E;
+    float smoothing;
+    TmlBagMode mode;
+} SgdCase;
+
+typedef struct SgdData {
+    int64_t *offsets;
+    int32_t *ids, *labels;
+    float *w, *cw, *E, *W, *b;
+    size_t nnz;
+} SgdData;
+
+/* Examples whose bags are empty every 5th row and whose labels are -1 every 7th; with disjoint set,
+ * every example gets ids of its own (no two examples share a row). */
+static void sgd_make(TuRng *r, const SgdCase *c, int disjoint, SgdData *d) {
+    d->offsets = tu_xmalloc(sizeof(int64_t) * (c->n + 1));
+    d->offsets[0] = 0;
+    for (int k = 0; k < c->n; k++) {
+        int len = 1 + tu_rng_int(r, c->max_len);
+        if (k % 5 == 3) len = 0;
+        d->offsets[k + 1] = d->offsets[k] + len;
+    }
+    d->nnz = (size_t)d->offsets[c->n];
+    d->ids = tu_xmalloc(sizeof(int32_t) * (d->nnz + 1));
+    for (size_t j = 0; j < d->nnz; j++) d->ids[j] = disjoint ? (int32_t)j : tu_rng_int(r, c->V);
+    d->labels = tu_xmalloc(sizeof(int32_t) * c->n);
+    for (int k = 0; k < c->n; k++) d->labels[k] = k % 7 == 6 ? -1 : tu_rng_int(r, c->C);
+    d->w = NULL;
+    if (c->weighted) {
+        d->w = host_floats(d->nnz);
+        tu_fill_uniform(r, d->w, d->nnz, 0.1f, 1.5f);
+    }
+    d->cw = NULL;
+    if (c->with_cw) {
+        d->cw = host_floats(c->C);
+        tu_fill_uniform(r, d->cw, c->C, 0.5f, 2.0f);
+    }
+    d->E = host_floats((size_t)c->V * c->D);
+    tu_fill_uniform(r, d->E, (size_t)c->V * c->D, -0.5f, 0.5f);
+    d->W = c->linear ? NULL : host_floats((size_t)c->D * c->C);
+    if (d->W) tu_fill_uniform(r, d->W, (size_t)c->D * c->C, -0.5f, 0.5f);
+    d->b = c->with_b ? host_floats(c->C) : NULL;
+    if (d->b) tu_fill_uniform(r, d->b, c->C, -0.5f, 0.5f);
+}
+
+static void sgd_free(SgdData *d) {
+    free(d->offsets), free(d->ids), free(d->labels), free(d->w), free(d->cw), free(d->E), free(d->W), free(d->b);
+}
+
+/* Runs the op on be from d's weights; E, W, b (when present) and the loss sum come back. */
+static double run_bag_sgd(TmlBackend *be, const SgdCase *c, const SgdData *d, int workers, float *E, float *W,
+                          float *b) {
+    Arena ar = {.be = be};
+    size_t VD = (size_t)c->V * c->D, DC = (size_t)c->D * c->C;
+    double zero = 0.0, loss = 0.0;
+    TmlBagSgd a = {
+        .E = arena_in(&ar, "E", d->E, sizeof(float) * VD),
+        .W = arena_in(&ar, "W", d->W, sizeof(float) * DC),
+        .b = arena_in(&ar, "b", d->b, sizeof(float) * c->C),
+        .V = c->V, .D = c->D, .C = c->C, .mode = c->mode, .update_E = c->update_E,
+        .offsets = arena_in(&ar, "offsets", d->offsets, sizeof(int64_t) * (c->n + 1)),
+        .ids = arena_in(&ar, "ids", d->ids, sizeof(int32_t) * d->nnz),
+        .w = arena_in(&ar, "w", d->w, sizeof(float) * d->nnz),
+        .labels = arena_in(&ar, "labels", d->labels, sizeof(int32_t) * c->n),
+        .n = c->n,
+        .cw = arena_in(&ar, "cw", d->cw, sizeof(float) * c->C),
+        .smoothing = c->smoothing, .lr0 = 0.4f, .lr1 = 0.1f, .workers = workers,
+        .loss_sum = arena_in(&ar, "loss", &zero, sizeof(double)),
+    };
+    size_t ws = tml_bag_sgd_scratch_floats(be, c->D, c->C, d->W != NULL);
+    a.scratch = ws ? arena_out(&ar, "scratch", sizeof(float) * ws) : NULL;
+    tml_bag_sgd(be, &a);
+    tml_download(be, E, a.E, sizeof(float) * VD);
+    if (W) tml_download(be, W, a.W, sizeof(float) * DC);
+    if (b) tml_download(be, b, a.b, sizeof(float) * c->C);
+    tml_download(be, &loss, a.loss_sum, sizeof(double));
+    arena_finish(&ar);
+    return loss;
+}
+
+/* backend.h's formulas in double, example by example: what the reference must compute. */
+static double sgd_spec(const SgdCase *c, const SgdData *d, double *E, double *W, double *b) {
+    int D = c->D, C = c->C;
+    double *h = calloc(D, sizeof(double)), *dh = calloc(D, sizeof(double)), *z = calloc(C, sizeof(double));
+    double total = 0.0;
+    for (int k = 0; k < c->n; k++) {
+        int y = d->labels[k];
+        if (y < 0) continue;
+        int64_t lo = d->offsets[k], hi = d->offsets[k + 1];
+        double sc = c->mode == TML_BAG_MEAN && hi > lo ? 1.0 / (double)(hi - lo) : 1.0;
+        for (int j = 0; j < D; j++) h[j] = 0.0;
+        for (int64_t i = lo; i < hi; i++)
+            for (int j = 0; j < D; j++) h[j] += (d->w ? d->w[i] : 1.0) * E[(size_t)d->ids[i] * D + j];
+        for (int j = 0; j < D; j++) h[j] *= sc;
+        for (int q = 0; q < C; q++) {
+            z[q] = b ? b[q] : 0.0;
+            if (W)
+                for (int j = 0; j < D; j++) z[q] += h[j] * W[(size_t)j * C + q];
+            else
+                z[q] += h[q];
+        }
+        double mx = z[0], sum = 0.0;
+        for (int q = 1; q < C; q++) mx = z[q] > mx ? z[q] : mx;
+        for (int q = 0; q < C; q++) sum += exp(z[q] - mx);
+        double cwy = d->cw ? d->cw[y] : 1.0, loss = 0.0;
+        for (int q = 0; q < C; q++) {
+            double t = (q == y ? 1.0 - c->smoothing : 0.0) + c->smoothing / C, logp = z[q] - mx - log(sum);
+            loss -= t * logp;
+            z[q] = cwy * (exp(logp) - t); /* now g */
+        }
+        total += cwy * loss;
+        double lr = 0.4 + (0.1 - 0.4) * (double)k / (double)c->n;
+        for (int j = 0; j < D; j++) {
+            dh[j] = 0.0;
+            if (W)
+                for (int q = 0; q < C; q++) dh[j] += W[(size_t)j * C + q] * z[q];
+            else
+                dh[j] = z[j];
+        }
+        if (W)
+            for (int j = 0; j < D; j++)
+                for (int q = 0; q < C; q++) W[(size_t)j * C + q] -= lr * h[j] * z[q];
+        if (b)
+            for (int q = 0; q < C; q++) b[q] -= lr * z[q];
+        if (c->update_E)
+            for (int64_t i = lo; i < hi; i++)
+                for (int j = 0; j < D; j++) E[(size_t)d->ids[i] * D + j] -= lr * (d->w ? d->w[i] : 1.0) * sc * dh[j];
+    }
+    free(h), free(dh), free(z);
+    return total;
+}
+
+static double *to_double(const float *x, size_t n) {
+    double *y = tu_xmalloc(sizeof(double) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) y[i] = x ? x[i] : 0.0;
+    return y;
+}
+
+static void test_bag_sgd(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    static const SgdCase cases[] = {
+        {1, 8, 3, 10, 4, 0, 1, 0, 0, 1, 0.0f, TML_BAG_MEAN},
+        {40, 16, 5, 30, 6, 0, 1, 1, 1, 1, 0.1f, TML_BAG_SUM},
+        {60, 100, 20, 500, 40, 0, 1, 0, 0, 1, 0.0f, TML_BAG_MEAN},  /* the benchmark model's shape */
+        {50, 7, 7, 40, 5, 1, 1, 0, 1, 1, 0.05f, TML_BAG_MEAN},     /* linear: D == C */
+        {30, 33, 40, 60, 9, 0, 0, 1, 0, 0, 0.0f, TML_BAG_MEAN},    /* frozen E, no bias, C > 32 */
+        {25, 5, 2, 3, 3, 0, 1, 0, 0, 1, 0.0f, TML_BAG_MEAN},       /* tiny table: every row collides */
+    };
+    TuRng r;
+    tu_rng_seed(&r, 41);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const SgdCase *c = &cases[ci];
+        SgdData d;
+        sgd_make(&r, c, 0, &d);
+        size_t VD = (size_t)c->V * c->D, DC = (size_t)c->D * c->C;
+        float *E_ref = host_floats(VD), *E_got = host_floats(VD), *W_ref = d.W ? host_floats(DC) : NULL,
+              *W_got = d.W ? host_floats(DC) : NULL, *b_ref = d.b ? host_floats(c->C) : NULL,
+              *b_got = d.b ? host_floats(c->C) : NULL;
+        double loss_ref = run_bag_sgd(g_cpu, c, &d, 1, E_ref, W_ref, b_ref);
+        double loss_got = run_bag_sgd(be, c, &d, 1, E_got, W_got, b_got);
+        /* the reference against the formulas in double (a float reference drifts ~1e-6 per step) */
+        double *E_s = to_double(d.E, VD), *W_s = d.W ? to_double(d.W, DC) : NULL, *b_s = d.b ? to_double(d.b, c->C) : NULL;
+        double loss_s = sgd_spec(c, &d, E_s, W_s, b_s);
+        assert_true(fabs(loss_ref - loss_s) <= 1e-4 * (1.0 + fabs(loss_s)));
+        for (size_t i = 0; i < VD; i++) assert_true(fabs(E_ref[i] - E_s[i]) <= 1e-4 * (1.0 + fabs(E_s[i])));
+        for (size_t i = 0; W_s && i < DC; i++) assert_true(fabs(W_ref[i] - W_s[i]) <= 1e-4 * (1.0 + fabs(W_s[i])));
+        for (int i = 0; b_s && i < c->C; i++) assert_true(fabs(b_ref[i] - b_s[i]) <= 1e-4 * (1.0 + fabs(b_s[i])));
+        if (!c->update_E) assert_memory_equal(E_ref, d.E, sizeof(float) * VD);
+        /* the backend against the reference: one worker takes the same steps in the same order; the
+         * rounding differs by FMA contraction and the order of the D- and C-sums, compounding over n
+         * steps, hence a few times the one-step sum tolerance */
+        char what[64];
+        double atol = sum_atol(c->D + c->C) * 4, rtol = 1e-4;
+        snprintf(what, sizeof what, "bag_sgd E case %zu", ci);
+        assert_int_equal(tu_count_mismatch(what, E_got, E_ref, VD, atol, rtol), 0);
+        if (W_ref) {
+            snprintf(what, sizeof what, "bag_sgd W case %zu", ci);
+            assert_int_equal(tu_count_mismatch(what, W_got, W_ref, DC, atol, rtol), 0);
+        }
+        if (b_ref) {
+            snprintf(what, sizeof what, "bag_sgd b case %zu", ci);
+            assert_int_equal(tu_count_mismatch(what, b_got, b_ref, c->C, atol, rtol), 0);
+        }
+        assert_true(fabs(loss_got - loss_ref) <= 1e-5 * (1.0 + fabs(loss_ref)));
+        free(E_ref), free(E_got), free(W_ref), free(W_got), free(b_ref), free(b_got), free(E_s), free(W_s), free(b_s);
+        sgd_free(&d);
+    }
+}
+
+/* Hogwild: examples that share no row and no parameter (linear model without bias, disjoint ids) do
+ * not interact, so running them on every worker at once must give exactly the one-worker result:
+ * each example stepped once, with its own lr_k, wherever it ran. With shared rows it must still
+ * train: the loss of a second pass drops below the first. */
+static void test_bag_sgd_hogwild(void **state) {
+    TmlBackend *be = backend_under_test(state);
+    SgdCase c = {3000, 6, 6, 3000 * 5, 5, 1, 0, 1, 0, 1, 0.0f, TML_BAG_MEAN};
+    TuRng r;
+    tu_rng_seed(&r, 42);
+    SgdData d;
+    sgd_make(&r, &c, 1, &d);
+    size_t VD = (size_t)c.V * c.D;
+    float *E1 = host_floats(VD), *Ea = host_floats(VD);
+    double l1 = run_bag_sgd(be, &c, &d, 1, E1, NULL, NULL);
+    double la = run_bag_sgd(be, &c, &d, 0, Ea, NULL, NULL);
+    assert_memory_equal(E1, Ea, sizeof(float) * VD);
+    assert_true(fabs(l1 - la) <= 1e-9 * fabs(l1)); /* block sums may be added in another order */
+    free(E1), free(Ea);
+    sgd_free(&d);
+    /* shared rows, all workers: two passes over the same examples, the second with lower loss */
+    SgdCase s = {4000, 16, 4, 48, 6, 0, 1, 0, 0, 1, 0.0f, TML_BAG_MEAN};
+    sgd_make(&r, &s, 0, &d);
+    for (int k = 0; k < s.n; k++) { /* learnable: every id of a bag has the label as its residue */
+        for (int64_t j = d.offsets[k]; j < d.offsets[k + 1] && d.labels[k] >= 0; j++)
+            d.ids[j] = d.ids[j] / s.C * s.C + d.labels[k];
+        if (d.offsets[k + 1] == d.offsets[k]) d.labels[k] = -1; /* nothing to learn from */
+    }
+    float *E = host_floats((size_t)s.V * s.D), *W = host_floats((size_t)s.D * s.C), *b = host_floats(s.C);
+    double first = run_bag_sgd(be, &s, &d, 0, E, W, b);
+    memcpy(d.E, E, sizeof(float) * s.V * s.D), memcpy(d.W, W, sizeof(float) * s.D * s.C), memcpy(d.b, b, sizeof(float) * s.C);
+    double second = run_bag_sgd(be, &s, &d, 0, E, W, b);
+    assert_true(isfinite(first) && isfinite(second) && second < 0.2 * first);
+    free(E), free(W), free(b);
+    sgd_free(&d);
 }
 
 /* ---- softmax cross-entropy ------------------------------------------------------------------ */
@@ -1696,6 +2026,10 @@ int main(void) {
         ON_BOTH(test_bias),
         ON_BOTH(test_embbag),
         cmocka_unit_test(test_embbag_backward_deterministic),
+        ON_BOTH(test_embbag_backward_rows),
+        ON_BOTH(test_scalars),
+        ON_BOTH(test_bag_sgd),
+        ON_BOTH(test_bag_sgd_hogwild),
         ON_BOTH(test_softmax_xent),
         ON_BOTH(test_softmax_no_labels),
         ON_BOTH(test_sigmoid_bce),

@@ -13,6 +13,7 @@
 
 #include "trainer/batch.h"
 #include "trainer/net.h"
+#include "tests/util_test.h"
 #include "trainer/optim.h"
 #include "ticketml/rng.h"
 
@@ -133,6 +134,7 @@ static void grad_case(TmlNetSpec spec, TmlDataset *d, const float *cw, float smo
         for (int64_t k = 0; k < m->params[i].rows * m->params[i].cols; k++)
             m->params[i].w[k] = 0.5f * (2.0f * tml_rng_uniform_f(&r) - 1.0f);
     assert_int_equal(tml_net_set_loss_options(m, cw, smoothing, &err), 0);
+    assert_int_equal(tml_net_alloc_grads(m, &err), 0);
     TmlBatcher *bt = tml_batcher_new(d, spec.in_dim, 8, 1);
     const TmlBatch *b = tml_batcher_fill(bt, NULL, 3, 8);
     check_gradients(m, (TmlBatch *)b);
@@ -182,6 +184,7 @@ static void test_grad_tabular(void **state) {
 /* Plain SGD / AdamW loops over a dataset; returns training accuracy at the end. */
 static double fit(TmlNet *m, TmlDataset *d, TmlOptimConfig *oc, int epochs, int B) {
     TmlError err;
+    assert_int_equal(tml_net_alloc_grads(m, &err), 0);
     TmlBatcher *bt = tml_batcher_new(d, m->spec.in_dim, B, m->E != NULL);
     int64_t steps = epochs * ((d->n_rows + B - 1) / B), t = 0;
     for (int e = 0; e < epochs; e++)
@@ -239,6 +242,119 @@ static void test_learns_and_reproduces(void **state) {
     tml_backend_free(be);
 }
 
+/* Training accuracy after per-example SGD (net_sgd.c) over d in chunks of 300 rows, lr decaying
+ * linearly from lr to 0 over all epochs. */
+static double sgd_fit(TmlNet *m, TmlDataset *d, int epochs, double lr, int workers) {
+    TmlError err;
+    TmlBatcher *bt = tml_batcher_new(d, m->spec.in_dim, 300, 0);
+    double total = (double)epochs * (double)d->n_rows, done = 0;
+    for (int e = 0; e < epochs; e++)
+        for (int64_t s = 0; s < d->n_rows; s += 300) {
+            int n = (int)(d->n_rows - s < 300 ? d->n_rows - s : 300);
+            const TmlBatch *b = tml_batcher_fill(bt, NULL, s, n);
+            float lr0 = (float)(lr * (1.0 - done / total)), lr1 = (float)(lr * (1.0 - (done + n) / total));
+            assert_int_equal(tml_net_sgd_chunk(m, b, lr0, lr1, workers, &err), 0);
+            done += n;
+        }
+    assert_true(tml_net_take_loss(m) > 0.0);
+    float *probs = tu_xmalloc(sizeof(float) * (size_t)d->n_rows * m->spec.n_out);
+    assert_int_equal(tml_net_score(m, d, 64, probs, &err), 0);
+    int64_t ok = 0;
+    for (int64_t i = 0; i < d->n_rows; i++) {
+        int best = 0;
+        for (int c = 1; c < m->spec.n_out; c++)
+            if (probs[i * m->spec.n_out + c] > probs[i * m->spec.n_out + best]) best = c;
+        ok += best == d->labels[i];
+    }
+    free(probs);
+    tml_batcher_free(bt);
+    return (double)ok / (double)d->n_rows;
+}
+
+/* The per-example path learns the toy task, one worker gives the same bits twice, and Hogwild over
+ * every thread learns it as well; the linear model too. */
+static void test_sgd_path_learns_and_reproduces(void **state) {
+    (void)state;
+    TmlBackend *be = cpu();
+    TmlError err;
+    TmlDataset *d = toy_text(2000, 200, 5, 9, 0);
+    TmlNetSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 200, .dim = 16, .n_out = 5,
+                    .bag = TML_BAG_MEAN};
+    TmlNet *a = tml_net_create(be, &s, 42, &err), *b = tml_net_create(be, &s, 42, &err);
+    assert_null(tml_net_sgd_unsupported(a, 1, 0, 0));
+    double acc_a = sgd_fit(a, d, 5, 0.2, 1), acc_b = sgd_fit(b, d, 5, 0.2, 1);
+    assert_true(acc_a > 0.9);
+    assert_true(acc_a == acc_b);
+    for (int i = 0; i < a->n_params; i++) {
+        assert_memory_equal(a->params[i].w, b->params[i].w, (size_t)(a->params[i].rows * a->params[i].cols) * sizeof(float));
+        assert_null(a->params[i].g); /* per-example SGD needs no gradient buffers */
+    }
+    TmlNet *h = tml_net_create(be, &s, 42, &err);
+    assert_true(sgd_fit(h, d, 5, 0.2, 0) > 0.9);
+    TmlNetSpec lin = {.arch = TML_ARCH_LINEAR, .loss = TML_LOSS_SOFTMAX, .in_dim = 200, .n_out = 5, .bag = TML_BAG_MEAN};
+    TmlNet *l = tml_net_create(be, &lin, 42, &err);
+    assert_true(sgd_fit(l, d, 5, 0.5, 1) > 0.9);
+    /* what it cannot train, it says */
+    TmlNetSpec hid = s;
+    hid.hidden = 8;
+    TmlNet *x = tml_net_create(be, &hid, 1, &err);
+    assert_non_null(tml_net_sgd_unsupported(x, 1, 0, 0));
+    assert_non_null(tml_net_sgd_unsupported(a, 0, 0, 0));
+    assert_non_null(tml_net_sgd_unsupported(a, 1, 0.01, 0));
+    tml_net_free(a), tml_net_free(b), tml_net_free(h), tml_net_free(l), tml_net_free(x);
+    tml_dataset_free(d);
+    tml_backend_free(be);
+}
+
+/* The batcher's occurrence lists: every position once, grouped under its id, ascending, ids distinct
+ * in order of first appearance; a second batch (new serial) starts clean. */
+static void test_batch_occurrence_lists(void **state) {
+    (void)state;
+    TmlDataset *d = toy_text(300, 40, 3, 6, 0);
+    TmlBatcher *bt = tml_batcher_new(d, 40, 64, 1);
+    for (int round = 0; round < 3; round++) {
+        const TmlBatch *b = tml_batcher_fill(bt, NULL, round * 64, 64);
+        assert_non_null(b);
+        int *seen = calloc((size_t)b->nnz + 1, sizeof(int));
+        assert_int_equal(b->uoff[0], 0);
+        assert_int_equal(b->uoff[b->n_uniq], b->nnz);
+        for (int u = 0; u < b->n_uniq; u++) {
+            for (int v = 0; v < u; v++) assert_int_not_equal(b->uniq[u], b->uniq[v]);
+            assert_true(b->uoff[u + 1] > b->uoff[u]);
+            for (int32_t k = b->uoff[u]; k < b->uoff[u + 1]; k++) {
+                assert_int_equal(b->ids[b->occ[k]], b->uniq[u]);
+                if (k > b->uoff[u]) assert_true(b->occ[k] > b->occ[k - 1]);
+                seen[b->occ[k]]++;
+            }
+            /* first appearance order: the group's first position beats every later group's */
+            if (u > 0) assert_true(b->occ[b->uoff[u]] > b->occ[b->uoff[u - 1]]);
+        }
+        for (int64_t j = 0; j < b->nnz; j++) assert_int_equal(seen[j], 1);
+        free(seen);
+    }
+    tml_batcher_free(bt);
+    tml_dataset_free(d);
+}
+
+/* Gradient buffers exist only for mini-batch training, never for a frozen embedding table. */
+static void test_gradients_only_when_needed(void **state) {
+    (void)state;
+    TmlBackend *be = cpu();
+    TmlError err;
+    TmlNetSpec s = {.arch = TML_ARCH_EMBED, .loss = TML_LOSS_SOFTMAX, .in_dim = 50, .dim = 4, .hidden = 3, .n_out = 3,
+                    .bag = TML_BAG_MEAN};
+    TmlNet *m = tml_net_create(be, &s, 5, &err);
+    for (int i = 0; i < m->n_params; i++) assert_null(m->params[i].g);
+    m->freeze_embeddings = 1;
+    assert_int_equal(tml_net_alloc_grads(m, &err), 0);
+    for (int i = 0; i < m->n_params; i++) {
+        if (&m->params[i] == m->E) assert_null(m->params[i].g);
+        else assert_non_null(m->params[i].g);
+    }
+    tml_net_free(m);
+    tml_backend_free(be);
+}
+
 static void test_tabular_sgd_learns(void **state) {
     (void)state;
     TmlBackend *be = cpu();
@@ -292,6 +408,8 @@ int main(void) {
         cmocka_unit_test(test_grad_ova),           cmocka_unit_test(test_grad_tabular),
         cmocka_unit_test(test_learns_and_reproduces), cmocka_unit_test(test_tabular_sgd_learns),
         cmocka_unit_test(test_grow_classes_keeps_weights), cmocka_unit_test(test_lr_schedules),
+        cmocka_unit_test(test_sgd_path_learns_and_reproduces), cmocka_unit_test(test_gradients_only_when_needed),
+        cmocka_unit_test(test_batch_occurrence_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

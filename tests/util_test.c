@@ -30,6 +30,34 @@ void tu_fill_uniform(TuRng *r, float *x, size_t n, float lo, float hi) {
     for (size_t i = 0; i < n; i++) x[i] = tu_rng_uniform(r, lo, hi);
 }
 
+int tu_require_cuda(void) {
+    const char *v = getenv("TICKETML_REQUIRE_CUDA");
+    return v && strcmp(v, "0") != 0 && *v;
+}
+
+void tu_fill_zipf(TuRng *r, int32_t *ids, size_t n, int V, double s) {
+    double *cdf = malloc(sizeof(double) * (size_t)V);
+    if (!cdf) abort();
+    double acc = 0.0;
+    for (int k = 0; k < V; k++) cdf[k] = acc += pow((double)k + 1.0, -s);
+    for (size_t i = 0; i < n; i++) {
+        double u = ((double)(tu_rng_next(r) >> 11) * 0x1.0p-53) * acc;
+        int lo = 0, hi = V - 1; /* first k with cdf[k] > u */
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (cdf[mid] > u) hi = mid;
+            else lo = mid + 1;
+        }
+        /* rank -> row: multiply by an odd constant modulo V's power-of-two cover, retried into range */
+        uint64_t x = (uint64_t)lo;
+        uint64_t mask = 1;
+        while (mask < (uint64_t)V) mask <<= 1;
+        do x = (x * 0x9E3779B1u + 0x7F4A7C15u) & (mask - 1); while (x >= (uint64_t)V);
+        ids[i] = (int32_t)x;
+    }
+    free(cdf);
+}
+
 #define TU_SHOW 8 /* mismatches printed per comparison */
 
 static int close_enough(float g, float r, double atol, double rtol) {

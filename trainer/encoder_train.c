@@ -27,7 +27,8 @@ typedef struct Loop {
     int64_t *order;    /* (n) this epoch's rows: batch k is order[k*B ..) */
     int64_t *bperm;    /* (batches) the order the batches run in */
     int32_t *b_ids, *b_lens, *b_labels;
-    float *b_pooled, *losses;
+    float *b_pooled;
+    double *d_loss;    /* (1) device: the row losses summed since mean_loss last read them */
     TmlProgress pr;
     TmlTrainSignals *sig;
     double t_start, t_aside;
@@ -35,7 +36,15 @@ typedef struct Loop {
     double loss_sum;
 } Loop;
 
-static double mean_loss(const Loop *L) { return L->loss_n ? L->loss_sum / (double)L->loss_n : 0; }
+/* This epoch's mean row loss so far; reads the device sum (a synchronisation: only when a line
+ * prints, a validation runs or the epoch ends). */
+static double mean_loss(Loop *L) {
+    double v = 0.0;
+    tml_download(L->m->be, &v, L->d_loss, sizeof v);
+    tml_zero(L->m->be, L->d_loss, sizeof(double));
+    L->loss_sum += v;
+    return L->loss_n ? L->loss_sum / (double)L->loss_n : 0;
+}
 static int batch_rows(const Loop *L, int64_t k) { return (int)(L->n - k * L->B < L->B ? L->n - k * L->B : L->B); }
 
 static const int64_t *g_off; /* for the length comparator (one training loop at a time) */
@@ -99,10 +108,7 @@ static double optimizer_step(Loop *L) {
     const TmlOptimConfig *oc = &L->o->opt;
     TmlEncoder *enc = L->enc;
     size_t n = enc->n_params - enc->train_offset;
-    if (oc->clip > 0) {
-        double norm = sqrt(tml_sum_squares(L->m->be, enc->grads, n));
-        if (norm > oc->clip) tml_scale(L->m->be, enc->grads, n, (float)(oc->clip / (norm + 1e-12)));
-    }
+    if (oc->clip > 0) tml_clip_global_norm(L->m->be, &enc->grads, &n, 1, (float)oc->clip, NULL); /* stays on the device */
     double lr = tml_lr_at(oc, L->st->step, L->st->total_steps);
     L->st->step++;
     tml_encoder_update(enc, (float)lr, (float)oc->beta1, (float)oc->beta2, (float)oc->eps, (float)oc->weight_decay,
@@ -135,15 +141,8 @@ static int batch(Loop *L, int64_t bi, float scale, TmlError *err) {
         if (tml_encoder_forward(L->enc, &bt, 1, seed, err)) return -1;
     }
     tml_encoder_backward(L->enc, scale);
-    /* the loss of every batch with progress or a JSON log; quiet, every 16th (the model file keeps
-     * the training curve, and a mean over 1/16 of the batches estimates it well at 1/16 the cost) */
-    int want_loss = !o->quiet || o->log_json || bi == L->batches - 1 || bi % 16 == 0;
-    if (want_loss) {
-        tml_download(L->m->be, L->losses, tml_encoder_losses(L->enc), sizeof(float) * (size_t)nb);
-        for (int b = 0; b < nb; b++) L->loss_sum += L->losses[b];
-        L->loss_n += nb;
-        if (tml_train_check_loss(o, L->st, L->loss_sum, err)) return -1;
-    }
+    tml_sum_into(L->m->be, L->d_loss, tml_encoder_losses(L->enc), (size_t)nb);
+    L->loss_n += nb;
     L->samples_done += nb;
     L->tokens_done += tokens;
     return 0;
@@ -168,8 +167,12 @@ static int run_epoch(Loop *L, TmlError *err) {
         double el = tml_train_now() - L->t_start - L->t_aside;
         double rate = (double)L->samples_done / (el > 0 ? el : 1e-9);
         double eta = rate > 0 ? (double)(st->total_steps - st->step) * L->accum * L->B / rate : 0;
-        tml_progress_show(&L->pr, 0, st->epoch + 1, o->epochs, (double)g1 / (double)L->batches, mean_loss(L), lr, rate,
-                          (double)L->tokens_done / (el > 0 ? el : 1e-9), eta);
+        if (tml_progress_due(&L->pr)) { /* the loss reaches the host only here and at epoch ends */
+            double ml = mean_loss(L);
+            if (tml_train_check_loss(o, st, ml, err)) return -1;
+            tml_progress_show(&L->pr, 0, st->epoch + 1, o->epochs, (double)g1 / (double)L->batches, ml, lr, rate,
+                              (double)L->tokens_done / (el > 0 ? el : 1e-9), eta);
+        }
         if (L->valid && o->eval_every > 0 && st->step % o->eval_every == 0) {
             double ta = tml_train_now();
             int r = tml_train_validate(L->m, L->valid, o, st, mean_loss(L), ta - L->t_start, err);
@@ -239,9 +242,11 @@ static int prepare(Loop *L, TmlError *err) {
     L->b_lens = malloc(sizeof(int32_t) * (size_t)L->B);
     L->b_labels = malloc(sizeof(int32_t) * (size_t)L->B);
     L->b_pooled = malloc(sizeof(float) * (size_t)L->B * C);
-    L->losses = malloc(sizeof(float) * (size_t)L->B);
-    if (!L->order || !L->bperm || !L->b_ids || !L->b_lens || !L->b_labels || !L->b_pooled || !L->losses)
+    if (!L->order || !L->bperm || !L->b_ids || !L->b_lens || !L->b_labels || !L->b_pooled)
         return tml_fail(err, "out of host memory for training batches");
+    if (!(L->d_loss = tml_alloc(L->m->be, sizeof(double))))
+        return tml_fail(err, "out of %s memory for the loss sum", tml_backend_name(L->m->be));
+    tml_zero(L->m->be, L->d_loss, sizeof(double));
     /* the longest training row sets the activations a batch can need */
     int T = 1;
     for (int64_t i = 0; i < L->n; i++) T = L->off[i + 1] - L->off[i] > T ? (int)(L->off[i + 1] - L->off[i]) : T;
@@ -319,6 +324,7 @@ done:
     em->cached_ds = NULL;
     tml_train_signals_end(L.sig);
     free(L.off), free(L.ids), free(L.pooled), free(L.order), free(L.bperm);
-    free(L.b_ids), free(L.b_lens), free(L.b_labels), free(L.b_pooled), free(L.losses);
+    free(L.b_ids), free(L.b_lens), free(L.b_labels), free(L.b_pooled);
+    tml_free(m->be, L.d_loss);
     return rc;
 }

@@ -33,16 +33,27 @@ static TmlParam *add_param(TmlNet *m, const char *name, int64_t rows, int64_t co
     p->rows = rows;
     p->cols = cols;
     p->sparse = sparse;
-    size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
-    p->w = tml_alloc(m->be, bytes);
-    p->g = tml_alloc(m->be, bytes);
-    if (!p->w || !p->g) {
+    p->w = tml_alloc(m->be, (size_t)rows * (size_t)cols * sizeof(float));
+    if (!p->w) {
         tml_fail(err, "out of %s memory allocating %s (%lld x %lld floats); lower [text] buckets or [model] dim",
                  tml_backend_name(m->be), name, (long long)rows, (long long)cols);
         return NULL;
     }
-    tml_zero(m->be, p->g, bytes);
-    return p;
+    return p; /* the gradient comes with tml_net_alloc_grads, only when mini-batch training needs it */
+}
+
+int tml_net_alloc_grads(TmlNet *m, TmlError *err) {
+    for (int i = 0; i < m->n_params; i++) {
+        TmlParam *p = &m->params[i];
+        if (p->g || (p == m->E && m->freeze_embeddings)) continue;
+        size_t bytes = (size_t)p->rows * (size_t)p->cols * sizeof(float);
+        if (!(p->g = tml_alloc(m->be, bytes)))
+            return tml_fail(err, "out of %s memory for the gradient of %s (%lld x %lld floats); lower [text] buckets "
+                                 "or [model] dim",
+                            tml_backend_name(m->be), p->name, (long long)p->rows, (long long)p->cols);
+        tml_zero(m->be, p->g, bytes);
+    }
+    return 0;
 }
 
 /* Fills p->w with U(-bound, bound) (bound 0: zeros), generated row-chunk by row-chunk on the host
@@ -110,6 +121,8 @@ static void free_scratch(TmlNet *m) {
     tml_free(be, m->d_ids);
     tml_free(be, m->d_labels);
     tml_free(be, m->d_uniq);
+    tml_free(be, m->d_uoff);
+    tml_free(be, m->d_occ);
     tml_free(be, m->d_w);
     tml_free(be, m->d_x);
     tml_free(be, m->d_h);
@@ -122,7 +135,7 @@ static void free_scratch(TmlNet *m) {
     tml_free(be, m->d_losses);
     free(m->h_targets);
     m->d_offsets = NULL;
-    m->d_ids = m->d_labels = m->d_uniq = NULL;
+    m->d_ids = m->d_labels = m->d_uniq = m->d_uoff = m->d_occ = NULL;
     m->d_w = m->d_x = m->d_h = m->d_a1 = m->d_logits = m->d_probs = m->d_dh = m->d_da1 = NULL;
     m->d_targets = m->d_losses = m->h_targets = NULL;
     m->cap_B = 0;
@@ -139,6 +152,13 @@ void tml_net_free(TmlNet *m) {
         tml_free(m->be, m->params[i].v);
     }
     tml_free(m->be, m->d_cw);
+    tml_free(m->be, m->d_sgd_offsets); /* net_sgd.c's chunk */
+    tml_free(m->be, m->d_sgd_ids);
+    tml_free(m->be, m->d_sgd_labels);
+    tml_free(m->be, m->d_sgd_w);
+    tml_free(m->be, m->d_sgd_scratch);
+    tml_free(m->be, m->d_loss);
+    tml_free(m->be, m->d_norm);
     free(m);
 }
 
@@ -173,10 +193,13 @@ int tml_net_reserve(TmlNet *m, int B, int64_t nnz, TmlError *err) {
         m->d_offsets = tml_alloc(be, (size_t)(B + 1) * sizeof(int64_t));
         m->d_ids = tml_alloc(be, (size_t)nnz * sizeof(int32_t));
         m->d_uniq = tml_alloc(be, (size_t)nnz * sizeof(int32_t));
+        m->d_uoff = tml_alloc(be, (size_t)(nnz + 1) * sizeof(int32_t));
+        m->d_occ = tml_alloc(be, (size_t)nnz * sizeof(int32_t));
         m->d_w = tml_alloc(be, (size_t)nnz * sizeof(float));
         m->d_h = tml_alloc(be, fB * (size_t)D);
         m->d_dh = tml_alloc(be, fB * (size_t)D);
-        if (!m->d_offsets || !m->d_ids || !m->d_uniq || !m->d_w || !m->d_h || !m->d_dh) goto oom;
+        if (!m->d_offsets || !m->d_ids || !m->d_uniq || !m->d_uoff || !m->d_occ || !m->d_w || !m->d_h || !m->d_dh)
+            goto oom;
     }
     m->d_labels = tml_alloc(be, (size_t)B * sizeof(int32_t));
     m->d_a1 = tml_alloc(be, fB * (size_t)H);
@@ -211,30 +234,44 @@ int tml_net_set_loss_options(TmlNet *m, const float *class_weights, float smooth
     return 0;
 }
 
+/* Pinned batches (b->uploaded set) go up asynchronously and record their event after the last
+ * copy, so the batcher may refill the buffer once the copies have landed; others copy as usual. */
+static void up(TmlBackend *be, const TmlBatch *b, void *dst, const void *src, size_t bytes) {
+    if (b->uploaded) tml_upload_async(be, dst, src, bytes);
+    else tml_upload(be, dst, src, bytes);
+}
+
 int tml_net_load_batch(TmlNet *m, const TmlBatch *b, TmlError *err) {
     if (tml_net_reserve(m, b->B, b->nnz, err) < 0) return -1;
     TmlBackend *be = m->be;
     m->B = b->B;
     m->n_uniq = b->n_uniq;
+    m->has_occ = 0;
     if (m->spec.arch == TML_ARCH_TABULAR) {
-        tml_upload(be, m->d_x, b->dense, (size_t)b->B * (size_t)m->spec.in_dim * sizeof(float));
+        up(be, b, m->d_x, b->dense, (size_t)b->B * (size_t)m->spec.in_dim * sizeof(float));
     } else {
-        tml_upload(be, m->d_offsets, b->offsets, (size_t)(b->B + 1) * sizeof(int64_t));
-        if (b->nnz > 0) tml_upload(be, m->d_ids, b->ids, (size_t)b->nnz * sizeof(int32_t));
+        up(be, b, m->d_offsets, b->offsets, (size_t)(b->B + 1) * sizeof(int64_t));
+        if (b->nnz > 0) up(be, b, m->d_ids, b->ids, (size_t)b->nnz * sizeof(int32_t));
         m->has_w = b->w != NULL;
-        if (b->w && b->nnz > 0) tml_upload(be, m->d_w, b->w, (size_t)b->nnz * sizeof(float));
-        if (b->uniq && b->n_uniq > 0) tml_upload(be, m->d_uniq, b->uniq, (size_t)b->n_uniq * sizeof(int32_t));
+        if (b->w && b->nnz > 0) up(be, b, m->d_w, b->w, (size_t)b->nnz * sizeof(float));
+        if (b->uniq && b->n_uniq > 0) up(be, b, m->d_uniq, b->uniq, (size_t)b->n_uniq * sizeof(int32_t));
+        m->has_occ = b->uoff && b->occ && b->n_uniq > 0;
+        if (m->has_occ) {
+            up(be, b, m->d_uoff, b->uoff, (size_t)(b->n_uniq + 1) * sizeof(int32_t));
+            up(be, b, m->d_occ, b->occ, (size_t)b->nnz * sizeof(int32_t));
+        }
     }
     if (b->labels) {
-        tml_upload(be, m->d_labels, b->labels, (size_t)b->B * sizeof(int32_t));
+        up(be, b, m->d_labels, b->labels, (size_t)b->B * sizeof(int32_t));
         if (m->spec.loss == TML_LOSS_OVA) {
             int C = m->spec.n_out;
             memset(m->h_targets, 0, (size_t)b->B * (size_t)C * sizeof(float));
             for (int i = 0; i < b->B; i++)
                 if (b->labels[i] >= 0) m->h_targets[(size_t)i * C + b->labels[i]] = 1.0f;
-            tml_upload(be, m->d_targets, m->h_targets, (size_t)b->B * (size_t)C * sizeof(float));
+            tml_upload(be, m->d_targets, m->h_targets, (size_t)b->B * (size_t)C * sizeof(float)); /* pageable: staged */
         }
     }
+    if (b->uploaded) tml_event_record(be, b->uploaded);
     return 0;
 }
 
@@ -244,7 +281,8 @@ static const float *output_input(const TmlNet *m) {
     return m->spec.arch == TML_ARCH_TABULAR ? m->d_x : m->d_h;
 }
 
-void tml_net_forward(TmlNet *m, float *losses) {
+/* The forward pass; with labels and want_loss, the per-row losses land in m->d_losses (B). */
+static void forward(TmlNet *m, int want_loss) {
     TmlBackend *be = m->be;
     const TmlNetSpec *s = &m->spec;
     int B = m->B, C = s->n_out;
@@ -266,21 +304,51 @@ void tml_net_forward(TmlNet *m, float *losses) {
         tml_sgemm(be, 0, 0, B, C, in2, 1.0f, output_input(m), in2, m->W2->w, C, 0.0f, m->d_logits, C);
     }
     tml_bias_add_forward(be, m->d_logits, m->b2->w, B, C);
-    int want_loss = losses != NULL;
     if (s->loss == TML_LOSS_SOFTMAX) {
         tml_softmax_xent_forward(be, m->d_probs, want_loss ? m->d_losses : NULL, m->d_logits,
                                  want_loss ? m->d_labels : NULL, m->has_cw ? m->d_cw : NULL, m->smoothing, B, C);
-        if (want_loss) tml_download(be, losses, m->d_losses, (size_t)B * sizeof(float));
     } else {
         /* element losses land in the second half of d_targets (see tml_net_reserve) */
         float *el = m->d_targets + (size_t)B * C;
         tml_sigmoid_bce_forward(be, m->d_probs, want_loss ? el : NULL, m->d_logits, want_loss ? m->d_targets : NULL,
                                 NULL, (size_t)B * C);
-        if (want_loss) {
-            tml_row_sum(be, m->d_losses, el, B, C);
-            tml_download(be, losses, m->d_losses, (size_t)B * sizeof(float));
-        }
+        if (want_loss) tml_row_sum(be, m->d_losses, el, B, C);
     }
+}
+
+void tml_net_forward(TmlNet *m, float *losses) {
+    forward(m, losses != NULL);
+    if (losses) tml_download(m->be, losses, m->d_losses, (size_t)m->B * sizeof(float));
+}
+
+int tml_net_forward_train(TmlNet *m, TmlError *err) {
+    if (!m->d_loss) {
+        if (!(m->d_loss = tml_alloc(m->be, sizeof(double))))
+            return tml_fail(err, "out of %s memory for the loss sum", tml_backend_name(m->be));
+        tml_zero(m->be, m->d_loss, sizeof(double));
+    }
+    forward(m, 1);
+    tml_sum_into(m->be, m->d_loss, m->d_losses, (size_t)m->B);
+    return 0;
+}
+
+double tml_net_take_loss(TmlNet *m) {
+    if (!m->d_loss) return 0.0;
+    double v = 0.0;
+    tml_download(m->be, &v, m->d_loss, sizeof v);
+    tml_zero(m->be, m->d_loss, sizeof(double));
+    return v;
+}
+
+/* dE += the bag backward of dout: by rows when the batch lists its ids' occurrences (no atomics, the
+ * same bits on every backend), else by bags. */
+static void embbag_backward(TmlNet *m, const float *dout, int D) {
+    const float *w = m->has_w ? m->d_w : NULL;
+    if (m->has_occ)
+        tml_embbag_backward_rows(m->be, m->E->g, dout, m->d_offsets, w, m->B, D, m->spec.bag, m->d_uniq, m->d_uoff,
+                                 m->d_occ, m->n_uniq);
+    else
+        tml_embbag_backward(m->be, m->E->g, dout, m->d_offsets, m->d_ids, w, m->B, D, m->spec.bag);
 }
 
 void tml_net_backward(TmlNet *m, float scale) {
@@ -296,9 +364,8 @@ void tml_net_backward(TmlNet *m, float scale) {
         tml_sigmoid_bce_backward(be, dlogits, m->d_probs, m->d_targets, NULL, (size_t)B * C, scale);
     tml_zero(be, m->b2->g, (size_t)C * sizeof(float));
     tml_bias_add_backward(be, m->b2->g, dlogits, B, C);
-    const float *w = m->has_w ? m->d_w : NULL;
     if (s->arch == TML_ARCH_LINEAR) {
-        if (!m->freeze_embeddings) tml_embbag_backward(be, m->E->g, dlogits, m->d_offsets, m->d_ids, w, B, C, s->bag);
+        if (!m->freeze_embeddings) embbag_backward(m, dlogits, C);
         return;
     }
     int in2 = m->W1 ? s->hidden : (int)w0;
@@ -317,8 +384,7 @@ void tml_net_backward(TmlNet *m, float scale) {
     } else if (dx) {
         tml_sgemm(be, 0, 1, B, (int)w0, C, 1.0f, dlogits, C, m->W2->w, C, 0.0f, dx, (int)w0);
     }
-    if (dx)
-        tml_embbag_backward(be, m->E->g, m->d_dh, m->d_offsets, m->d_ids, w, B, (int)w0, s->bag);
+    if (dx) embbag_backward(m, m->d_dh, (int)w0);
 }
 
 /* ---- persistence ------------------------------------------------------------------------------ */

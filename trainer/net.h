@@ -51,8 +51,12 @@ typedef struct TmlBatch {
     float *w;          /* (nnz) or NULL */
     float *dense;      /* (B, F); tabular */
     int32_t *labels;   /* (B) or NULL at inference */
-    int32_t *uniq;     /* (n_uniq) distinct ids of the batch, for sparse updates */
+    int32_t *uniq;     /* (n_uniq) distinct ids of the batch, in order of first appearance */
     int n_uniq;
+    int32_t *uoff;     /* (n_uniq+1) id uniq[u] occurs at the positions occ[uoff[u] .. uoff[u+1]) */
+    int32_t *occ;      /* (nnz) positions into ids, grouped by distinct id, ascending within a group */
+    int64_t words;     /* text: words as fastText counts them (trainer/batch.h), when asked */
+    TmlEvent *uploaded; /* pinned batches: recorded after their upload (tml_net_load_batch), else NULL */
 } TmlBatch;
 
 typedef struct TmlNet {
@@ -65,7 +69,7 @@ typedef struct TmlNet {
     int cap_B;
     int64_t cap_nnz;
     int64_t *d_offsets;
-    int32_t *d_ids, *d_labels, *d_uniq;
+    int32_t *d_ids, *d_labels, *d_uniq, *d_uoff, *d_occ;
     float *d_w, *d_x, *d_h, *d_a1, *d_logits, *d_probs, *d_dh, *d_da1, *d_targets, *d_cw, *d_losses;
     float *h_targets;           /* host staging for one-vs-all targets (B, C) */
     int has_cw;
@@ -73,7 +77,15 @@ typedef struct TmlNet {
     int B;      /* rows of the batch currently loaded */
     int n_uniq;
     int has_w;
+    int has_occ;                /* the loaded batch lists where its ids occur (d_uoff, d_occ) */
     int freeze_embeddings;      /* fine-tuning: no gradient into the embedding table */
+    /* per-example SGD (net_sgd.c): one chunk of examples on the device and the summed loss */
+    int64_t sgd_cap_rows, sgd_cap_nnz;
+    int64_t *d_sgd_offsets;
+    int32_t *d_sgd_ids, *d_sgd_labels;
+    float *d_sgd_w, *d_sgd_scratch;
+    double *d_loss;             /* (1) device scalar: training losses added up since the last read */
+    double *d_norm;             /* (1) device scalar: the last gradient norm, when asked for */
 } TmlNet;
 
 /* Allocates the parameters on be and initializes them from seed (embeddings uniform
@@ -81,6 +93,10 @@ typedef struct TmlNet {
  * Returns NULL with err set when device memory runs out. Free with tml_net_free. */
 TmlNet *tml_net_create(TmlBackend *be, const TmlNetSpec *spec, uint64_t seed, TmlError *err);
 void tml_net_free(TmlNet *m);
+/* Gradient buffers for mini-batch training, allocated on first use (scoring, loading and per-example
+ * training need none): every parameter but a frozen embedding table (freeze_embeddings). -1 when
+ * out of device memory. Freed with the net. */
+int tml_net_alloc_grads(TmlNet *m, TmlError *err);
 /* Ensures scratch space for batches of up to B rows and nnz ids. -1 when out of device memory. */
 int tml_net_reserve(TmlNet *m, int B, int64_t nnz, TmlError *err);
 /* Class weights (C) for the loss, or NULL for none; label smoothing in [0, 1). -1 when out of
@@ -91,6 +107,12 @@ int tml_net_load_batch(TmlNet *m, const TmlBatch *b, TmlError *err);
 /* Forward on the loaded batch; probabilities land in m->d_probs (B, C). When losses is non-NULL
  * (host, B floats) and the batch has labels, the per-row losses are downloaded into it. */
 void tml_net_forward(TmlNet *m, float *losses);
+/* The training forward: as tml_net_forward, and the batch's summed row losses are added into the
+ * device scalar d_loss without synchronising. -1 when out of device memory for it. */
+int tml_net_forward_train(TmlNet *m, TmlError *err);
+/* Reads (synchronising) the loss summed into d_loss since the last call (by tml_net_forward_train or
+ * tml_net_sgd_chunk) and resets it to 0. */
+double tml_net_take_loss(TmlNet *m);
 /* Backward of mean loss * scale over the loaded batch: dense grads overwritten, sparse grads
  * accumulated into the touched rows of E.g. Requires a forward on the same batch. */
 void tml_net_backward(TmlNet *m, float scale);
@@ -109,6 +131,16 @@ int tml_net_load_weights(TmlNet *m, hid_t loc, int with_optim, TmlError *err);
 int tml_net_spec_save(const TmlNetSpec *s, hid_t loc, TmlError *err);
 int tml_net_spec_load(TmlNetSpec *s, hid_t loc, TmlError *err);
 const char *tml_net_arch_name(TmlArch a);
+
+/* ---- net_sgd.c: per-example SGD (fastText's step; backend op tml_bag_sgd) ---------------------- */
+/* NULL when the net can train with per-example SGD under o's optimizer settings, else why not
+ * (a static string naming the setting). */
+const char *tml_net_sgd_unsupported(const TmlNet *m, int optimizer_sgd, double weight_decay, double clip);
+/* One per-example SGD step for each row of the host batch b, in order, with the step size going
+ * linearly from lr0 (first row) to lr1 (one past the last); workers as in TmlBagSgd (1: in order,
+ * reproducible; 0: all threads, Hogwild). The summed loss goes to the device scalar (below). Class
+ * weights and smoothing as set by tml_net_set_loss_options. -1 when out of device memory. */
+int tml_net_sgd_chunk(TmlNet *m, const TmlBatch *b, float lr0, float lr1, int workers, TmlError *err);
 
 /* ---- net_score.c, net_grow.c ------------------------------------------------------------------- */
 /* Probabilities (n_rows, n_out) row-major of every row of ds into probs, batch_size rows per forward. */

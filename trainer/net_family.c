@@ -155,7 +155,8 @@ static int net_weight_views(const TmlModel *m, TmlWeightView *out, int max) {
 }
 
 /* Keys only these families read (the common ones are in trainer/options.c). */
-static const char *const NET_KEYS[] = {"model.dim", "model.hidden", "model.loss", "model.bag", NULL};
+static const char *const NET_KEYS[] = {"model.dim",       "model.hidden",  "model.loss", "model.bag",
+                                       "train.algorithm", "train.threads", NULL};
 
 /* Both families are the same code on different data. */
 #define NET_FAMILY_ENTRIES                                                                                  \

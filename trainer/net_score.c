@@ -8,7 +8,7 @@
 
 int tml_net_score(TmlNet *m, const TmlDataset *ds, int batch_size, float *probs, TmlError *err) {
     int C = m->spec.n_out;
-    TmlBatcher *bt = tml_batcher_new(ds, m->spec.in_dim, batch_size, 0);
+    TmlBatcher *bt = tml_batcher_new_pinned(ds, m->spec.in_dim, batch_size, 0, tml_backend_is_gpu(m->be) ? m->be : NULL);
     if (!bt) return tml_fail(err, "out of host memory scoring %lld rows", (long long)ds->n_rows);
     for (int64_t s = 0; s < ds->n_rows; s += batch_size) {
         int n = (int)(ds->n_rows - s < batch_size ? ds->n_rows - s : batch_size);

@@ -3,6 +3,7 @@
 #include "trainer/optim.h"
 
 #include <math.h>
+
 #include <stddef.h>
 
 double tml_lr_at(const TmlOptimConfig *c, int64_t t, int64_t total) {
@@ -34,15 +35,19 @@ double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t ste
     TmlBackend *be = m->be;
     double norm = 0;
     if (c->clip > 0 || want_norm) {
-        double ss = 0;
+        /* one clipping op over every dense gradient; the norm stays on the device unless asked */
+        float *xs[TML_MAX_PARAMS];
+        size_t ns[TML_MAX_PARAMS];
+        int k = 0;
         for (int i = 0; i < m->n_params; i++)
-            if (!m->params[i].sparse && m->params[i].g) ss += tml_sum_squares(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols));
-        norm = sqrt(ss);
-        if (c->clip > 0 && norm > c->clip) {
-            float s = (float)(c->clip / (norm + 1e-12));
-            for (int i = 0; i < m->n_params; i++)
-                if (!m->params[i].sparse && m->params[i].g) tml_scale(be, m->params[i].g, (size_t)(m->params[i].rows * m->params[i].cols), s);
-        }
+            if (!m->params[i].sparse && m->params[i].g) {
+                xs[k] = m->params[i].g;
+                ns[k++] = (size_t)m->params[i].rows * (size_t)m->params[i].cols;
+            }
+        if (want_norm && !m->d_norm && !(m->d_norm = tml_alloc(be, sizeof(double))))
+            return tml_fail(err, "out of %s memory for the gradient norm", tml_backend_name(be));
+        tml_clip_global_norm(be, xs, ns, k, (float)c->clip, want_norm ? m->d_norm : NULL);
+        if (want_norm) tml_download(be, &norm, m->d_norm, sizeof norm);
     }
     for (int i = 0; i < m->n_params; i++) {
         TmlParam *p = &m->params[i];

@@ -21,9 +21,11 @@ typedef struct TmlOptimConfig {
 
 /* Learning rate at step t (0-based) of total. */
 double tml_lr_at(const TmlOptimConfig *c, int64_t t, int64_t total);
-/* Clips the dense gradients, then updates every parameter; the embedding table only on the rows
- * the loaded batch touched (m->d_uniq), zeroing those gradient rows. step is 1-based (AdamW bias
- * correction). Returns the dense gradient norm before clipping (0 when clip is off and not asked). */
+/* Clips the dense gradients (one backend op over all of them, no synchronisation), then updates
+ * every parameter; the embedding table only on the rows the loaded batch touched (m->d_uniq),
+ * zeroing those gradient rows; a parameter without a gradient buffer (frozen) is left alone. step is
+ * 1-based (AdamW bias correction). With want_norm, returns the dense gradient norm before clipping
+ * (a synchronisation); else 0. -1 when out of memory. */
 double tml_optim_step(TmlNet *m, const TmlOptimConfig *c, double lr, int64_t step, int want_norm, TmlError *err);
 
 #endif

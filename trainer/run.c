@@ -31,6 +31,7 @@ typedef struct Run {
     TmlTrainKeep *keep;    /* the best weights (a resumed run: the checkpoint's) */
     FILE *log;
     TmlFileLock *lock;     /* on the output: one run per --out */
+    double t_data, t_init; /* seconds spent reading and featurizing, and building the model */
 } Run;
 
 TmlBackend *tml_run_backend(const char *device, const TmlConfig *cfg, int quiet, TmlError *err) {
@@ -285,7 +286,12 @@ static int prepare(Run *r, TmlTrainOptions *o, TmlRunResult *res, TmlError *err)
         if ((rc = base_data(r, err)) || (rc = base_model(r, o, err))) return rc;
     } else {
         r->task = tml_config_str(r->cfg, "model.task", "");
-        if ((rc = new_data(r, err)) || (rc = new_model(r, o, res->ckpt, err))) return rc;
+        double t0 = tml_train_now();
+        if ((rc = new_data(r, err))) return rc;
+        double t1 = tml_train_now();
+        if ((rc = new_model(r, o, res->ckpt, err))) return rc;
+        r->t_data = t1 - t0;
+        r->t_init = tml_train_now() - t1;
     }
     progress_header(r, o);
     /* a resumed run continues its log */
@@ -343,14 +349,26 @@ int tml_run_train(const TmlRunRequest *rq, TmlRunResult *res, TmlError *err) {
         o.features = r.f;
         o.task = r.task;
         o.metric_fn = rq->meter->value;
+    }
+    double t_train = tml_train_now(), t_score = 0, t_save = 0;
+    if (rc == 0) {
         int t = tml_model_train(r.m, r.train, r.valid, &o, &r.st, err);
         rc = t < 0 ? 1 : t == 1 ? 130 : 0;
     }
+    t_score = tml_train_now();
+    t_train = t_score - t_train;
     /* the scores first: a model whose probabilities are not finite is not written */
     if (rc == 0 && (summarize(&r, r.valid, "valid", res->valid, sizeof res->valid, err) ||
                     summarize(&r, r.test, "test", res->test, sizeof res->test, err)))
         rc = 1;
+    t_save = tml_train_now();
+    t_score = t_save - t_score;
     if (rc == 0 && tml_modelfile_save_final(rq->out, r.cfg, r.task, r.f, r.m, &r.st, err) < 0) rc = 1;
+    t_save = tml_train_now() - t_save;
+    /* where the command's time went (the training line above splits "training" further) */
+    if (rc == 0 && !rq->quiet)
+        fprintf(stderr, "time: data %.1fs, model %.1fs, training %.1fs, scoring %.1fs, saving %.1fs\n", r.t_data,
+                r.t_init, t_train, t_score, t_save);
     if (rc == 0) unlink(res->ckpt); /* finished: the checkpoint has served its purpose */
     rc = close_log(&r, rc, err);
     run_free(&r);

@@ -152,7 +152,11 @@ void tml_train_signals_end(TmlTrainSignals *s) {
 }
 
 int tml_train_interrupted(TmlTrainSignals *s, int64_t step) {
-    if (s->interrupt_at > 0 && step == s->interrupt_at) raise(SIGINT);
+    /* >=: loops that take several steps at once (per-example SGD chunks) stop at the first check past it */
+    if (s->interrupt_at > 0 && step >= s->interrupt_at) {
+        s->interrupt_at = 0;
+        raise(SIGINT);
+    }
     return g_interrupted;
 }
 
@@ -166,8 +170,13 @@ double tml_train_now(void) {
 void tml_progress_init(TmlProgress *p, int quiet) {
     p->tty = isatty(2);
     p->quiet = quiet;
+    p->unit = NULL;
     p->last = 0;
     p->t0 = tml_train_now();
+}
+
+int tml_progress_due(const TmlProgress *p) {
+    return !p->quiet && tml_train_now() - p->last >= (p->tty ? 0.2 : 5.0);
 }
 
 void tml_progress_show(TmlProgress *p, int force, int epoch, int epochs, double frac, double loss, double lr,
@@ -177,8 +186,9 @@ void tml_progress_show(TmlProgress *p, int force, int epoch, int epochs, double 
     if (!force && t - p->last < (p->tty ? 0.2 : 5.0)) return;
     p->last = t;
     char tok[48] = "";
-    if (tokens_s >= 1e6) snprintf(tok, sizeof tok, "  %.2fM tok/s", tokens_s / 1e6);
-    else if (tokens_s > 0) snprintf(tok, sizeof tok, "  %.0f tok/s", tokens_s); /* encoders: thousands */
+    const char *unit = p->unit ? p->unit : "tok";
+    if (tokens_s >= 1e6) snprintf(tok, sizeof tok, "  %.2fM %s/s", tokens_s / 1e6, unit);
+    else if (tokens_s > 0) snprintf(tok, sizeof tok, "  %.0f %s/s", tokens_s, unit); /* encoders: thousands */
     fprintf(stderr, "%sepoch %d/%d %5.1f%%  loss %.4f  lr %.3g  %.0f samples/s%s  ETA %.0fs%s", p->tty ? "\r" : "",
             epoch, epochs, 100.0 * frac, loss, lr, samples_s, tok, eta, p->tty ? "\033[K" : "\n");
     fflush(stderr);

@@ -111,9 +111,12 @@ int tml_train_interrupted(TmlTrainSignals *s, int64_t step);
 /* Progress: one updating line on a terminal, a plain line every few seconds otherwise. */
 typedef struct TmlProgress {
     int tty, quiet;
+    const char *unit; /* what tokens_s counts: "tok" (NULL) or e.g. "words" */
     double last, t0;
 } TmlProgress;
 void tml_progress_init(TmlProgress *p, int quiet);
+/* 1 when a progress line would print now: lets a loop read device scalars only then. */
+int tml_progress_due(const TmlProgress *p);
 void tml_progress_show(TmlProgress *p, int force, int epoch, int epochs, double frac, double loss, double lr,
                        double samples_s, double tokens_s, double eta);
 

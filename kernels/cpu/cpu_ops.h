@@ -18,6 +18,13 @@ void tml_cpu_copy(void *ctx, void *dst, const void *src, size_t bytes);
 void tml_cpu_zero(void *ctx, void *dst, size_t bytes);
 void tml_cpu_fill(void *ctx, float *x, size_t n, float value);
 void tml_cpu_sync(void *ctx);
+void *tml_cpu_host_alloc(void *ctx, size_t bytes);
+void tml_cpu_host_free(void *ctx, void *p);
+void tml_cpu_upload_async(void *ctx, void *dst, const void *src, size_t bytes);
+void *tml_cpu_event_new(void *ctx);
+void tml_cpu_event_free(void *ctx, void *e);
+void tml_cpu_event_record(void *ctx, void *e);
+void tml_cpu_event_wait(void *ctx, void *e);
 
 /* gemm.c */
 void tml_cpu_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
@@ -37,6 +44,8 @@ void tml_cpu_embbag_forward(void *ctx, float *out, const float *E, const int64_t
                         const float *w, int B, int D, TmlBagMode mode);
 void tml_cpu_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                          const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
+void tml_cpu_embbag_backward_rows(void *ctx, float *dE, const float *dout, const int64_t *offsets, const float *w, int B,
+    int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff, const int32_t *occ, int n_uniq);
 
 /* losses.c */
 void tml_cpu_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
@@ -56,6 +65,14 @@ void tml_cpu_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows,
                          float wd);
 void tml_cpu_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                            int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
+
+/* scalars.c */
+void tml_cpu_sum_into(void *ctx, double *acc, const float *x, size_t n);
+void tml_cpu_clip_global_norm(void *ctx, float *const *xs, const size_t *ns, int k, float max_norm, double *norm);
+
+/* bag_sgd.c */
+void tml_cpu_bag_sgd(void *ctx, const TmlBagSgd *a);
+size_t tml_cpu_bag_sgd_scratch_floats(int D, int C, int has_W);
 
 /* reduce.c */
 void tml_cpu_row_sum(void *ctx, float *out, const float *x, int B, int N);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/threads.h"
 
 /* Rows are gathered at random from a table far larger than the caches, so each row costs a DRAM
  * round trip; prefetching the row EB_PREFETCH ids ahead keeps several in flight. */
@@ -68,4 +69,50 @@ void tml_cpu_embbag_backward(void *ctx, float *dE, const float *dout, const int6
             }
         }
     }
+}
+
+/* ---- by rows: one writer per row, so the rows are split over the pool's threads freely ---------- */
+typedef struct RowsJob {
+    float *dE;
+    const float *dout, *w;
+    const int64_t *offsets;
+    const int32_t *uniq, *uoff, *occ;
+    int B, D, n_uniq, mean;
+} RowsJob;
+
+#define ROWS_PER_TASK 256
+
+/* The bag holding absolute position j: the last b with offsets[b] <= j (empty bags skipped). */
+static int bag_of(const int64_t *offsets, int B, int64_t j) {
+    int lo = 0, hi = B - 1;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (offsets[mid] <= j) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+static void rows_task(void *ctx, int task) {
+    const RowsJob *J = ctx;
+    int u1 = (task + 1) * ROWS_PER_TASK < J->n_uniq ? (task + 1) * ROWS_PER_TASK : J->n_uniq;
+    for (int u = task * ROWS_PER_TASK; u < u1; u++) {
+        float *de = J->dE + (size_t)J->uniq[u] * J->D;
+        for (int32_t k = J->uoff[u]; k < J->uoff[u + 1]; k++) {
+            int64_t j = J->occ[k];
+            int b = bag_of(J->offsets, J->B, j);
+            int64_t len = J->offsets[b + 1] - J->offsets[b];
+            float wj = (J->w ? J->w[j] : 1.0f) * bag_scale(J->mean ? TML_BAG_MEAN : TML_BAG_SUM, len);
+            const float *g = J->dout + (size_t)b * J->D;
+            for (int d = 0; d < J->D; d++) de[d] += wj * g[d];
+        }
+    }
+}
+
+void tml_cpu_embbag_backward_rows(void *ctx, float *dE, const float *dout, const int64_t *offsets, const float *w,
+                                  int B, int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff,
+                                  const int32_t *occ, int n_uniq) {
+    RowsJob J = {dE, dout, w, offsets, uniq, uoff, occ, B, D, n_uniq, mode == TML_BAG_MEAN};
+    int tasks = (n_uniq + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+    tml_cpu_threads_run_max((int64_t)uoff[n_uniq] * D >= 65536 ? 0 : 1, tasks, rows_task, &J);
 }

@@ -19,6 +19,7 @@ static struct {
     void *ctx;
     int n_tasks;
     int busy;                /* workers registered for the current job, under mu */
+    int max_busy;            /* workers the current job may use, under mu */
     _Atomic uint64_t next;   /* (gen << 32) | next task */
 } P = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
        .done = PTHREAD_COND_INITIALIZER};
@@ -42,6 +43,7 @@ static void *worker(void *arg) {
     for (;;) {
         while (P.gen == seen) pthread_cond_wait(&P.wake, &P.mu);
         seen = P.gen;
+        if (P.busy >= P.max_busy) continue; /* the job has the threads it asked for */
         void (*fn)(void *, int) = P.fn;
         void *ctx = P.ctx;
         int n = P.n_tasks;
@@ -72,8 +74,12 @@ int tml_cpu_threads_count(void) {
 }
 
 void tml_cpu_threads_run(int n_tasks, void (*fn)(void *ctx, int task), void *ctx) {
+    tml_cpu_threads_run_max(0, n_tasks, fn, ctx);
+}
+
+void tml_cpu_threads_run_max(int max_threads, int n_tasks, void (*fn)(void *ctx, int task), void *ctx) {
     if (n_tasks <= 0) return;
-    if (n_tasks == 1 || t_in_job || tml_cpu_threads_count() == 1) {
+    if (n_tasks == 1 || t_in_job || max_threads == 1 || tml_cpu_threads_count() == 1) {
         for (int t = 0; t < n_tasks; t++) fn(ctx, t);
         return;
     }
@@ -84,6 +90,7 @@ void tml_cpu_threads_run(int n_tasks, void (*fn)(void *ctx, int task), void *ctx
     P.ctx = ctx;
     P.n_tasks = n_tasks;
     P.busy = 0;
+    P.max_busy = max_threads > 1 && max_threads - 1 < P.n_workers ? max_threads - 1 : P.n_workers;
     atomic_store(&P.next, (uint64_t)gen << 32);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);

@@ -11,6 +11,8 @@
  * workers (omp_get_max_threads() - 1 of them, started on first use); returns when all are done.
  * Tasks must not depend on which thread runs them. Nested calls run serially. */
 void tml_cpu_threads_run(int n_tasks, void (*fn)(void *ctx, int task), void *ctx);
+/* The same with at most max_threads threads, the caller included (0: all of them; 1: the caller alone). */
+void tml_cpu_threads_run_max(int max_threads, int n_tasks, void (*fn)(void *ctx, int task), void *ctx);
 /* Threads a job can use (workers + the caller). */
 int tml_cpu_threads_count(void);
 

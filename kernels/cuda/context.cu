@@ -46,6 +46,38 @@ static double device_peak_gbps(int dev) {
     return 2.0 * (double)clk_khz * 1e3 * (bus_bits / 8.0) / 1e9;
 }
 
+/* A kernel that does nothing: launching it proves this binary carries code (SASS or PTX) the
+ * device can run, which cudaSetDevice does not. */
+static __global__ void probe_kernel(int *x) {
+    if (x) *x = 1;
+}
+
+extern "C" void tml_cuda_ctx_free(void *ctx) {
+    TmlCudaCtx *c = cuda_ctx(ctx);
+    if (!c) return;
+    if (c->stream) CUDA_CHECK(cudaStreamSynchronize(c->stream));
+    if (c->d_partial) CUDA_CHECK(cudaFree(c->d_partial));
+    if (c->d_clip) CUDA_CHECK(cudaFree(c->d_clip));
+    if (c->h_result) CUDA_CHECK(cudaFreeHost(c->h_result));
+    if (c->blas) CUBLAS_CHECK(cublasDestroy(c->blas));
+    if (c->stream) CUDA_CHECK(cudaStreamDestroy(c->stream));
+    free(c);
+}
+
+/* Frees what a failed tml_cuda_ctx_create made, ignoring errors: after a failed launch the context
+ * may be unusable and every call fails. */
+static void ctx_discard(TmlCudaCtx *c) {
+    if (c->d_partial) (void)cudaFree(c->d_partial);
+    if (c->d_clip) (void)cudaFree(c->d_clip);
+    if (c->h_result) (void)cudaFreeHost(c->h_result);
+    if (c->stream) (void)cudaStreamDestroy(c->stream);
+    (void)cudaGetLastError();
+    free(c);
+}
+
+/* Every step that can fail when the device is present but unusable (no memory for a context, no
+ * kernel image for this GPU, a driver too old) fails here with its reason, so --device auto falls
+ * back to the CPU instead of aborting at the first op. */
 extern "C" void *tml_cuda_ctx_create(int dev, char *name, size_t name_n, TmlError *err) {
     cudaDeviceProp prop;
     cudaError_t e = cudaSetDevice(dev);
@@ -63,27 +95,34 @@ extern "C" void *tml_cuda_ctx_create(int dev, char *name, size_t name_n, TmlErro
     c->dev = dev;
     c->sm_count = prop.multiProcessorCount > 0 ? prop.multiProcessorCount : 1;
     c->peak_gbps = device_peak_gbps(dev);
-    CUDA_CHECK(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
-    CUBLAS_CHECK(cublasCreate(&c->blas));
+    const char *step = "creating a stream";
+    cublasStatus_t bs = CUBLAS_STATUS_SUCCESS;
+    if ((e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) != cudaSuccess) goto fail;
+    step = "allocating scratch memory";
+    if ((e = cudaMalloc(&c->d_partial, sizeof(double) * (TML_SS_BLOCKS + 1))) != cudaSuccess ||
+        (e = cudaMalloc(&c->d_clip, sizeof(double) * (TML_SS_BLOCKS + 2))) != cudaSuccess ||
+        (e = cudaMallocHost(&c->h_result, sizeof(double))) != cudaSuccess)
+        goto fail;
+    step = "running a test kernel";
+    probe_kernel<<<1, 1, 0, c->stream>>>(NULL);
+    if ((e = cudaGetLastError()) != cudaSuccess || (e = cudaStreamSynchronize(c->stream)) != cudaSuccess) goto fail;
+    step = "creating the cuBLAS handle";
+    if ((bs = cublasCreate(&c->blas)) != CUBLAS_STATUS_SUCCESS) goto fail;
     CUBLAS_CHECK(cublasSetStream(c->blas, c->stream));
     /* Plain FP32 (no TF32): the CPU parity tolerances assume it. */
     CUBLAS_CHECK(cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH));
-    CUDA_CHECK(cudaMalloc(&c->d_partial, sizeof(double) * (TML_SS_BLOCKS + 1)));
-    CUDA_CHECK(cudaMallocHost(&c->h_result, sizeof(double)));
     snprintf(name, name_n, "%s (cuda:%d, %.1f GiB, %d SMs)", prop.name, dev,
              prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.multiProcessorCount);
     return c;
-}
-
-extern "C" void tml_cuda_ctx_free(void *ctx) {
-    TmlCudaCtx *c = cuda_ctx(ctx);
-    if (!c) return;
-    CUDA_CHECK(cudaStreamSynchronize(c->stream));
-    CUDA_CHECK(cudaFree(c->d_partial));
-    CUDA_CHECK(cudaFreeHost(c->h_result));
-    CUBLAS_CHECK(cublasDestroy(c->blas));
-    CUDA_CHECK(cudaStreamDestroy(c->stream));
-    free(c);
+fail:
+    if (bs != CUBLAS_STATUS_SUCCESS)
+        tml_fail(err, "CUDA device %d (%s, compute capability %d.%d) unusable while %s: %s", dev, prop.name,
+                 prop.major, prop.minor, step, cublasGetStatusString(bs));
+    else
+        tml_fail(err, "CUDA device %d (%s, compute capability %d.%d) unusable while %s: %s: %s", dev, prop.name,
+                 prop.major, prop.minor, step, cudaGetErrorName(e), cudaGetErrorString(e));
+    ctx_discard(c);
+    return NULL;
 }
 
 extern "C" double tml_cuda_peak_gbps(void *ctx) { return cuda_ctx(ctx)->peak_gbps; }
@@ -107,6 +146,33 @@ extern "C" void tml_cuda_free(void *ctx, void *p) { CUDA_CHECK(cudaFree(p)); }
 extern "C" void tml_cuda_upload(void *ctx, void *dst, const void *src, size_t bytes) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_ctx(ctx)->stream));
 }
+
+/* Page-locked host memory: cudaMemcpyAsync from it returns at once and overlaps the stream's work. */
+extern "C" void *tml_cuda_host_alloc(void *ctx, size_t bytes) {
+    void *p = NULL;
+    if (cudaMallocHost(&p, bytes ? bytes : 1) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return p;
+}
+extern "C" void tml_cuda_host_free(void *ctx, void *p) { CUDA_CHECK(cudaFreeHost(p)); }
+extern "C" void tml_cuda_upload_async(void *ctx, void *dst, const void *src, size_t bytes) {
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_ctx(ctx)->stream));
+}
+extern "C" void *tml_cuda_event_new(void *ctx) {
+    cudaEvent_t e;
+    if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return NULL;
+    }
+    return (void *)e;
+}
+extern "C" void tml_cuda_event_free(void *ctx, void *e) { CUDA_CHECK(cudaEventDestroy((cudaEvent_t)e)); }
+extern "C" void tml_cuda_event_record(void *ctx, void *e) {
+    CUDA_CHECK(cudaEventRecord((cudaEvent_t)e, cuda_ctx(ctx)->stream));
+}
+extern "C" void tml_cuda_event_wait(void *ctx, void *e) { CUDA_CHECK(cudaEventSynchronize((cudaEvent_t)e)); }
 
 extern "C" void tml_cuda_download(void *ctx, void *dst, const void *src, size_t bytes) {
     TmlCudaCtx *c = cuda_ctx(ctx);

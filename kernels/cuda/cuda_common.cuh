@@ -47,6 +47,7 @@ typedef struct TmlCudaCtx {
     cudaStream_t stream;
     cublasHandle_t blas;
     double *d_partial; /* (TML_SS_BLOCKS + 1) scratch for sum_squares */
+    double *d_clip;    /* (TML_SS_BLOCKS + 2) scratch for clip_global_norm: partials, norm, factor */
     double *h_result;  /* pinned, 1 double */
     double peak_gbps;  /* memory clock * bus width, 0 when unknown */
 } TmlCudaCtx;

@@ -24,6 +24,13 @@ void tml_cuda_download(void *ctx, void *dst, const void *src, size_t bytes);
 void tml_cuda_copy(void *ctx, void *dst, const void *src, size_t bytes);
 void tml_cuda_zero(void *ctx, void *dst, size_t bytes);
 void tml_cuda_sync(void *ctx);
+void *tml_cuda_host_alloc(void *ctx, size_t bytes);
+void tml_cuda_host_free(void *ctx, void *p);
+void tml_cuda_upload_async(void *ctx, void *dst, const void *src, size_t bytes);
+void *tml_cuda_event_new(void *ctx);
+void tml_cuda_event_free(void *ctx, void *e);
+void tml_cuda_event_record(void *ctx, void *e);
+void tml_cuda_event_wait(void *ctx, void *e);
 
 /* gemm.cu */
 void tml_cuda_sgemm(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
@@ -44,6 +51,8 @@ void tml_cuda_embbag_forward(void *ctx, float *out, const float *E, const int64_
                          const float *w, int B, int D, TmlBagMode mode);
 void tml_cuda_embbag_backward(void *ctx, float *dE, const float *dout, const int64_t *offsets,
                           const int32_t *ids, const float *w, int B, int D, TmlBagMode mode);
+void tml_cuda_embbag_backward_rows(void *ctx, float *dE, const float *dout, const int64_t *offsets, const float *w, int B,
+    int D, TmlBagMode mode, const int32_t *uniq, const int32_t *uoff, const int32_t *occ, int n_uniq);
 
 /* losses.cu */
 void tml_cuda_softmax_xent_forward(void *ctx, float *probs, float *losses, const float *logits,
@@ -63,6 +72,14 @@ void tml_cuda_sgd_update_rows(void *ctx, float *W, float *G, const int32_t *rows
                           float wd);
 void tml_cuda_adamw_update_rows(void *ctx, float *W, float *G, float *M, float *Vv, const int32_t *rows,
                             int n_rows, int D, float lr, float b1, float b2, float eps, float wd, int t);
+
+/* scalars.cu */
+void tml_cuda_sum_into(void *ctx, double *acc, const float *x, size_t n);
+void tml_cuda_clip_global_norm(void *ctx, float *const *xs, const size_t *ns, int k, float max_norm, double *norm);
+
+/* bag_sgd.cu */
+void tml_cuda_bag_sgd(void *ctx, const TmlBagSgd *a);
+size_t tml_cuda_bag_sgd_scratch_floats(int D, int C, int has_W);
 
 /* reduce.cu */
 void tml_cuda_row_sum(void *ctx, float *out, const float *x, int B, int N);

@@ -134,3 +134,58 @@ extern "C" void tml_cuda_embbag_backward(void *ctx, float *dE, const float *dout
     }
     CUDA_LAUNCH_CHECK();
 }
+
+/* ---- by rows (tml_embbag_backward_rows): one warp per distinct row, its occurrences in bag order,
+ * each added with the CPU reference's two roundings (no FMA contraction): the same bits as the CPU
+ * and as every other run, with no atomics and no queue of updates on a frequent word's row. */
+#define EB_ROWS_WARPS 4
+
+static __device__ __forceinline__ int bag_of_pos(const int64_t *offsets, int B, int64_t j) {
+    int lo = 0, hi = B - 1;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (offsets[mid] <= j) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+static __global__ void embbag_backward_rows_kernel(float *dE, const float *dout, const int64_t *offsets,
+                                                   const float *w, int B, int D, int mean, const int32_t *uniq,
+                                                   const int32_t *uoff, const int32_t *occ, int n_uniq) {
+    int u = blockIdx.x * EB_ROWS_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (u >= n_uniq) return;
+    float *de = dE + (size_t)uniq[u] * D;
+    const int32_t k0 = uoff[u], k1 = uoff[u + 1];
+    for (int d0 = 0; d0 < D; d0 += 32) {
+        int d = d0 + lane;
+        float acc = d < D ? de[d] : 0.0f;
+        for (int32_t k = k0; k < k1; k++) {
+            /* lane 0 finds the bag and weight of this occurrence; every lane gets them */
+            int b = 0;
+            float wj = 0.0f;
+            if (lane == 0) {
+                int64_t j = occ[k];
+                b = bag_of_pos(offsets, B, j);
+                int64_t len = offsets[b + 1] - offsets[b];
+                float s = (mean && len > 0) ? 1.0f / (float)len : 1.0f;
+                wj = __fmul_rn(w ? w[j] : 1.0f, s);
+            }
+            b = __shfl_sync(0xffffffffu, b, 0);
+            wj = __shfl_sync(0xffffffffu, wj, 0);
+            if (d < D) acc = __fadd_rn(acc, __fmul_rn(wj, dout[(size_t)b * D + d]));
+        }
+        if (d < D) de[d] = acc;
+    }
+}
+
+extern "C" void tml_cuda_embbag_backward_rows(void *ctx, float *dE, const float *dout, const int64_t *offsets,
+                                              const float *w, int B, int D, TmlBagMode mode, const int32_t *uniq,
+                                              const int32_t *uoff, const int32_t *occ, int n_uniq) {
+    TmlCudaCtx *c = cuda_ctx(ctx);
+    if (B <= 0 || D <= 0 || n_uniq <= 0) return;
+    unsigned blocks = (unsigned)((n_uniq + EB_ROWS_WARPS - 1) / EB_ROWS_WARPS);
+    embbag_backward_rows_kernel<<<blocks, 32 * EB_ROWS_WARPS, 0, c->stream>>>(
+        dE, dout, offsets, w, B, D, mode == TML_BAG_MEAN, uniq, uoff, occ, n_uniq);
+    CUDA_LAUNCH_CHECK();
+}
