@@ -48,6 +48,7 @@ ifeq ($(DEBUG),1)
   OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   CFLAGS  += $(OPT)
   LDLIBS  += -fsanitize=address,undefined
+  SAN_LDFLAGS := -fsanitize=address,undefined
   NVFLAGS += -g -O1
   override BUILD := $(BUILD)-debug
 else
@@ -160,7 +161,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LI
 # the last line sums up.
 TEST_SCRIPTS := scripts/check_wordpiece.py scripts/check_unigram.py
 test: info ticketml $(TESTS) $(TOOLS)
-	$(Q)BUILD=$(BUILD) CC=$(CC) LIBS="$(PKG_LIBS)" sh scripts/check_serve_lib.sh
+	$(Q)BUILD=$(BUILD) CC=$(CC) LIBS="$(PKG_LIBS) $(SAN_LDFLAGS)" sh scripts/check_serve_lib.sh
 	$(Q)TICKETML=./ticketml TML_TOOLS=$(BUILD)/tools sh scripts/run_tests.sh $(TESTS) $(TEST_SCRIPTS)
 
 bench: info ticketml $(BENCHES)

@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
     return 0;
 }
 C
-${CC:-cc} -Iinclude -o "$tmp/p" "$tmp/p.c" "$LIB" $LIBS -fopenmp -lm -lpthread -ldl
+${CC:-cc} -Iinclude -o "$tmp/p" "$tmp/p.c" "$LIB" $LIBS -fopenmp -lm -lpthread -ldl || { rm -rf "$tmp"; echo "check_serve_lib: FAIL: a program linked with $LIB alone does not link"; exit 1; }
 if ldd "$tmp/p" | grep -iE 'cuda|cublas'; then echo "check_serve_lib: FAIL: a serving program loads CUDA"; rm -rf "$tmp"; exit 1; fi
 rm -rf "$tmp"
 echo "check_serve_lib: ok ($LIB: no CUDA, no backend dispatch; links alone)"
