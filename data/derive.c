@@ -110,7 +110,9 @@ void tml_derive_free(TmlDeriveSpec *s) {
     free(s);
 }
 
-int tml_derive_is_categorical(const TmlDerived *d) { return d->kind == TML_DERIVE_BUCKET || d->kind == TML_DERIVE_CROSS; }
+int tml_derive_is_categorical(const TmlDerived *d) {
+    return d->kind == TML_DERIVE_BUCKET || d->kind == TML_DERIVE_CROSS;
+}
 
 static TmlDerived *add(TmlDeriveSpec *s) {
     TmlDerived *nd = realloc(s->d, (size_t)(s->n + 1) * sizeof *nd);
@@ -151,8 +153,9 @@ static int parse_ops(TmlDeriveSpec *s, TmlDeriveKind kind, const char *value, ch
         }
         if (k < 2 || (kind != TML_DERIVE_SUM && k != 2)) {
             rc = tml_fail(err, "\"%s\": write %s", items[i],
-                          kind == TML_DERIVE_RATIO ? "Column/Column" : kind == TML_DERIVE_SUM ? "Column+Column[+...]"
-                                                                                          : "Column*Column");
+                          kind == TML_DERIVE_RATIO ? "Column/Column"
+                          : kind == TML_DERIVE_SUM ? "Column+Column[+...]"
+                                                   : "Column*Column");
             free_list(src, k);
             break;
         }
@@ -390,8 +393,10 @@ char *tml_derive_to_text(const TmlDeriveSpec *s) {
         for (int i = 0; i < s->n && !rc; i++) {
             const TmlDerived *d = &s->d[i];
             if ((int)d->kind != kind) continue;
-            if (first) rc |= appendf(&buf, &len, &cap, "%s =", keys[kind]);
-            else rc |= appendf(&buf, &len, &cap, "%s", (kind == 2 || kind == 3) ? ";" : ",");
+            if (first)
+                rc |= appendf(&buf, &len, &cap, "%s =", keys[kind]);
+            else
+                rc |= appendf(&buf, &len, &cap, "%s", (kind == 2 || kind == 3) ? ";" : ",");
             first = 0;
             if (kind == TML_DERIVE_BUCKET) {
                 rc |= appendf(&buf, &len, &cap, " %s:", d->src[0]);
@@ -433,10 +438,14 @@ static int derive_value(const TmlDerived *d, CellFn get, void *ctx, char *out, s
                 return tml_fail(err, "%s: column \"%s\" holds \"%s\", not a number; it feeds the derived column \"%s\"",
                                 where, d->src[i], get(ctx, i), d->name);
             if (k == 0) return 0; /* blank: the derived value is missing too */
-            if (d->kind == TML_DERIVE_SUM) v = i ? v + x : x;
-            else if (i == 0) v = x;
-            else if (x == 0) return 0;
-            else v /= x;
+            if (d->kind == TML_DERIVE_SUM)
+                v = i ? v + x : x;
+            else if (i == 0)
+                v = x;
+            else if (x == 0)
+                return 0;
+            else
+                v /= x;
         }
         snprintf(out, outn, "%.9g", v);
         return 0;
@@ -448,9 +457,12 @@ static int derive_value(const TmlDerived *d, CellFn get, void *ctx, char *out, s
         if (k == 0) return 0;
         int b = 0;
         while (b < d->n_edges && x >= d->edges[b]) b++;
-        if (b == 0) snprintf(out, outn, "<%g", d->edges[0]);
-        else if (b == d->n_edges) snprintf(out, outn, ">=%g", d->edges[b - 1]);
-        else snprintf(out, outn, "%g..%g", d->edges[b - 1], d->edges[b]);
+        if (b == 0)
+            snprintf(out, outn, "<%g", d->edges[0]);
+        else if (b == d->n_edges)
+            snprintf(out, outn, ">=%g", d->edges[b - 1]);
+        else
+            snprintf(out, outn, "%g..%g", d->edges[b - 1], d->edges[b]);
         return 0;
     }
     case TML_DERIVE_COUNT: {
@@ -484,8 +496,8 @@ static int derive_value(const TmlDerived *d, CellFn get, void *ctx, char *out, s
 #define DERIVED_CELL 256 /* longest derived cell: a cross of two longer values is cut to this */
 
 typedef struct DerivedTable {
-    TmlTable t;    /* must be first: callers hold a TmlTable* */
-    char *block;   /* the derived cells' text */
+    TmlTable t;  /* must be first: callers hold a TmlTable* */
+    char *block; /* the derived cells' text */
 } DerivedTable;
 
 void tml_derive_table_free(TmlTable *t) {
@@ -521,7 +533,7 @@ static int source_col(const TmlDeriveSpec *s, int k, const TmlTable *t, const ch
 }
 
 TmlTable *tml_derive_table(const TmlDeriveSpec *s, const TmlTable *t, TmlError *err) {
-    char (*vals)[DERIVED_CELL] = NULL; /* one row's derived values */
+    char(*vals)[DERIVED_CELL] = NULL; /* one row's derived values */
     DerivedTable *d = calloc(1, sizeof *d);
     int **cols = calloc((size_t)s->n + 1, sizeof *cols);
     int64_t rows = t->n_rows > 0 ? t->n_rows : 1;
@@ -621,7 +633,8 @@ int tml_derive_row(const TmlDeriveSpec *s, char *const *names, char *const *valu
             while (j < n + k && strcmp(on[j], d->src[i])) j++;
             if (j == n + k) {
                 tml_derive_row_free(s, on, ov, n);
-                return tml_fail(err, "row has no field \"%s\" (needed for the derived column \"%s\")", d->src[i], d->name);
+                return tml_fail(err, "row has no field \"%s\" (needed for the derived column \"%s\")", d->src[i],
+                                d->name);
             }
             idx[i] = j;
         }
@@ -750,8 +763,10 @@ int tml_derive_choose_crosses(TmlDeriveSpec *s, const TmlTable *t, const int32_t
     if (!prior || !la || !cols || !single || !best) goto oom;
     for (int64_t r = 0; r < t->n_rows; r++) {
         if (labels[r] < 0) continue;
-        if (split[r] == 0) prior[labels[r]] += 1, n_tr++;
-        else if (split[r] == 1) n_va++;
+        if (split[r] == 0)
+            prior[labels[r]] += 1, n_tr++;
+        else if (split[r] == 1)
+            n_va++;
     }
     if (n_tr == 0 || n_va == 0) {
         tml_fail(err, "[tabular] crosses = auto needs a validation split (set valid_frac > 0 or [data] valid)");

@@ -24,13 +24,13 @@ typedef enum TmlDeriveKind {
 
 typedef struct TmlDerived {
     TmlDeriveKind kind;
-    char *name;       /* the new column: "A/B", "A+B", "A_bucket", the count's name, "A*B" */
+    char *name; /* the new column: "A/B", "A+B", "A_bucket", the count's name, "A*B" */
     int n_src;
-    char **src;       /* (n_src) source columns */
-    char **values;    /* count: (n_src) the value compared with */
-    uint8_t *negate;  /* count: (n_src) 1 for != */
+    char **src;      /* (n_src) source columns */
+    char **values;   /* count: (n_src) the value compared with */
+    uint8_t *negate; /* count: (n_src) 1 for != */
     int n_edges;
-    double *edges;    /* bucket: ascending */
+    double *edges; /* bucket: ascending */
 } TmlDerived;
 
 typedef struct TmlDeriveSpec {

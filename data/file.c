@@ -228,7 +228,8 @@ int tml_file_check_output(const char *path, const char *what, TmlError *err) {
     if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
         rc = tml_fail(err, "%s %s: the folder %s does not exist; create it first (mkdir -p %s)", what, path, d, d);
     else if (access(d, W_OK | X_OK) != 0)
-        rc = tml_fail(err, "%s %s: the folder %s is not writable: %s", what, path, d, strerror(errno));
+        rc = tml_fail(err, "%s %s: the folder %s is not writable (%s); choose another %s or fix its permissions", what,
+                      path, d, strerror(errno), what);
     free(d);
     return rc;
 }

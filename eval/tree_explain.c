@@ -11,10 +11,10 @@
 #include "kernels/gbdt_common.h"
 
 typedef struct PathElem {
-    int d;      /* feature (-1 for the root's dummy element) */
-    double z;   /* share of background rows along this edge */
-    double o;   /* 1 when x follows this edge */
-    double w;   /* permutation weight */
+    int d;    /* feature (-1 for the root's dummy element) */
+    double z; /* share of background rows along this edge */
+    double o; /* 1 when x follows this edge */
+    double w; /* permutation weight */
 } PathElem;
 
 static void extend(PathElem *m, int l, double pz, double po, int pi) {

@@ -14,7 +14,9 @@
 /* Gains below this are rounding noise of identical rows, never a split. */
 #define TML_GBDT_MIN_GAIN 1e-12
 
-static inline TML_HOST_DEVICE int gbdt_cat_has(const uint32_t *set, int b) { return (int)((set[b >> 5] >> (b & 31)) & 1u); }
+static inline TML_HOST_DEVICE int gbdt_cat_has(const uint32_t *set, int b) {
+    return (int)((set[b >> 5] >> (b & 31)) & 1u);
+}
 static inline TML_HOST_DEVICE void gbdt_cat_add(uint32_t *set, int b) { set[b >> 5] |= 1u << (b & 31); }
 
 /* Does a row in bin b of the split's feature go left? */
@@ -48,8 +50,8 @@ static inline TML_HOST_DEVICE double gbdt_leaf_gain(double g, double h, double l
 }
 
 /* Records a candidate (already known to beat best->gain): the left sums and the split rule. */
-static inline TML_HOST_DEVICE void gbdt_take(TmlGbdtSplit *best, double gain, int f, double gl, double hl, double nl, int bin,
-                                    int default_left, int categorical) {
+static inline TML_HOST_DEVICE void gbdt_take(TmlGbdtSplit *best, double gain, int f, double gl, double hl, double nl,
+                                             int bin, int default_left, int categorical) {
     best->gain = gain;
     best->feature = f;
     best->bin = bin;
@@ -76,7 +78,7 @@ static inline TML_HOST_DEVICE int gbdt_better(double gain, const TmlGbdtSplit *b
  * on the left (only when the node has missing values; without them missing follows the larger
  * child, as scikit-learn does). */
 static inline TML_HOST_DEVICE void gbdt_scan_numeric(const double *hf, int nb, int f, const TmlGbdtSplitParams *p,
-                                            double parent, TmlGbdtSplit *best) {
+                                                     double parent, TmlGbdtSplit *best) {
     const double *m = hf + (size_t)nb * 3;
     int passes = m[2] > 0.0 ? 2 : 1;
     for (int pass = 0; pass < passes; pass++) {
@@ -101,7 +103,7 @@ static inline TML_HOST_DEVICE void gbdt_scan_numeric(const double *hf, int nb, i
  * g / (h + cat_smooth), taken from either end into the left side, up to max_cat_threshold; the
  * rest (rare categories included) go right. idx is scratch for TML_GBDT_MAX_BINS ints. */
 static inline TML_HOST_DEVICE void gbdt_scan_categorical(const double *hf, int nb, int f, const TmlGbdtSplitParams *p,
-                                                double parent, TmlGbdtSplit *best, int *idx) {
+                                                         double parent, TmlGbdtSplit *best, int *idx) {
     int nc = nb + 1; /* categories including the missing bin */
     if (nc <= p->max_cat_to_onehot) {
         for (int t = 0; t < nc; t++) {
@@ -160,7 +162,7 @@ static inline TML_HOST_DEVICE void gbdt_scan_categorical(const double *hf, int n
 /* Best split of feature f of a node (hf: that feature's NB x 3 histogram). Always fills the node
  * totals; feature -1 (gain 0) when nothing qualifies. */
 static inline TML_HOST_DEVICE void gbdt_feature_best(const double *hf, const TmlGbdtFeature *ft, int f,
-                                            const TmlGbdtSplitParams *p, TmlGbdtSplit *out, int *idx) {
+                                                     const TmlGbdtSplitParams *p, TmlGbdtSplit *out, int *idx) {
     TmlGbdtSplit s;
     memset(&s, 0, sizeof s);
     s.feature = -1;
@@ -172,8 +174,10 @@ static inline TML_HOST_DEVICE void gbdt_feature_best(const double *hf, const Tml
         s.n[2] += hf[b * 3 + 2];
     }
     double parent = gbdt_leaf_gain(s.g[2], s.h[2], p->lambda_l2);
-    if (ft->categorical) gbdt_scan_categorical(hf, nb, f, p, parent, &s, idx);
-    else gbdt_scan_numeric(hf, nb, f, p, parent, &s);
+    if (ft->categorical)
+        gbdt_scan_categorical(hf, nb, f, p, parent, &s, idx);
+    else
+        gbdt_scan_numeric(hf, nb, f, p, parent, &s);
     if (s.feature < 0) s.gain = 0.0;
     *out = s;
 }

@@ -38,11 +38,13 @@ static int gbdt_validate(const TmlExport *e, const char *where, int *n_tensors, 
                           *ncat = tml_export_want_ints(e, where, "trees/input_n_cats", F, 0, err);
     if (!cls || !left || !right || !dl || !mb || !cat || !cats || !src || !ncat ||
         tml_export_want_tensor(e, where, "trees/threshold", N, 0, err) ||
-        tml_export_want_tensor(e, where, "trees/value", N, 0, err) || tml_export_want_tensor(e, where, "trees/base", K, 0, err))
+        tml_export_want_tensor(e, where, "trees/value", N, 0, err) ||
+        tml_export_want_tensor(e, where, "trees/base", K, 0, err))
         return -1;
     for (int64_t f = 0; f < F; f++)
         if (src->ints[f] < 0 || ncat->ints[f] < 0 || src->ints[f] + (ncat->ints[f] ? ncat->ints[f] : 1) > dim)
-            return tml_fail(err, "%s: tree input %lld reads outside the %lld columns", where, (long long)f, (long long)dim);
+            return tml_fail(err, "%s: tree input %lld reads outside the %lld columns", where, (long long)f,
+                            (long long)dim);
     if (T == 0 && N != 0) return tml_fail(err, "%s: %lld tree nodes without trees", where, (long long)N);
     for (int64_t t = 0; t < T; t++) {
         int64_t a = roots->ints[t], b = t + 1 < T ? roots->ints[t + 1] : N;
@@ -111,8 +113,8 @@ static int goes_left(const Trees *t, int32_t i, float x) {
     return (int)(((uint32_t)t->cats[(size_t)c * 8 + (size_t)(b >> 5)] >> (b & 31)) & 1u);
 }
 
-static int gbdt_forward(const void *state, const int32_t *ids, const float *w, int64_t n, const float *d,
-                        float *probs, float *scratch) {
+static int gbdt_forward(const void *state, const int32_t *ids, const float *w, int64_t n, const float *d, float *probs,
+                        float *scratch) {
     (void)ids, (void)w, (void)n;
     const Trees *t = state;
     float *x = scratch, *s = scratch + t->F;

@@ -1,8 +1,10 @@
 /* test_cli.c — the `ticketml` command end to end on a small generated corpus: train, eval with a
  * report, compare, explain, finetune with a new label, Ctrl-C + --resume giving the same model as
- * an uninterrupted run (networks and gradient-boosted trees), boosting continued by finetune, and
+ * an uninterrupted run (networks and gradient-boosted trees), boosting continued by finetune (the old
+ * trees kept, new ones after), one and two CPU threads growing the same trees, and
  * bad input (config typo, missing file, corrupt or truncated model,
  * empty data) failing with one message, exit 2 and no output file. Skips when ./ticketml is absent. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -245,6 +247,43 @@ static char *read_trees(const char *name, size_t *n_out) {
     return all;
 }
 
+/* One dataset of a model file, as bytes (*n_out of them); the caller frees. */
+static char *read_dataset(const char *name, const char *ds_name, size_t *n_out) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t ds = H5Dopen2(f, ds_name, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+    size_t k = (size_t)H5Sget_simple_extent_npoints(sp) * H5Tget_size(ty);
+    char *buf = malloc(k + 1);
+    assert_non_null(buf);
+    if (k) assert_true(H5Dread(ds, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Tclose(ty);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    H5Fclose(f);
+    *n_out = k;
+    return buf;
+}
+
+/* finetune continues boosting: every node array of model `base` is the start of `more`'s, and
+ * the initial scores are the same (the old trees are kept as they were, new ones come after). */
+static void expect_trees_prefix(const char *base, const char *more) {
+    const char *names[] = {"gbdt/trees/base", "gbdt/trees/roots", "gbdt/trees/node_feature",
+                           "gbdt/trees/node_threshold", "gbdt/trees/node_value", "gbdt/trees/node_left"};
+    for (int i = 0; i < 6; i++) {
+        size_t na, nb;
+        char *a = read_dataset(base, names[i], &na), *b = read_dataset(more, names[i], &nb);
+        if (i == 0) assert_int_equal(na, nb);
+        assert_true(na > 0 && nb > na - (i == 0));
+        if (memcmp(a, b, na)) fail_msg("%s: %s of %s is not the start of %s's", names[i], base, more, more);
+        free(a);
+        free(b);
+    }
+}
+
 static int64_t n_trees(const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
@@ -288,6 +327,7 @@ static void test_gbdt_resume_finetune(void **state) {
                           "[train]\nrounds = 10\nlr = 0.05\n");
     assert_int_equal(run("%s finetune --from gfull.h5 gft.ini --out gft.h5", g_bin), 0);
     assert_int_equal(n_trees("gft.h5"), kept + 10);
+    expect_trees_prefix("gfull.h5", "gft.h5");
     assert_int_equal(run("%s eval gft.h5 corpus/customers.csv --tickets corpus/tickets.csv --report grep --explain 1 --samples 200",
                          g_bin), 0);
     assert_true(exists("grep/report.json"));
@@ -300,6 +340,48 @@ static void test_gbdt_resume_finetune(void **state) {
                          "corpus/tickets.csv --top 1",
                          g_bin, g_bin),
                      0);
+}
+
+/* The CPU tree ops split a node's rows into chunks by the node's size, never by the thread count,
+ * and add the chunks' partial histograms in chunk order: one thread and two grow the same trees
+ * bit for bit. 80k rows, so the root's histogram and partition run in several chunks on the pool. */
+static void test_gbdt_threads_same_trees(void **state) {
+    (void)state;
+    NEED_BINARY();
+    char path[512];
+    snprintf(path, sizeof path, "%s/wide.csv", g_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("a,b,c,d,e,plan,y\n", f);
+    uint64_t s = 12345;
+    for (int i = 0; i < 80000; i++) {
+        double v[5];
+        for (int k = 0; k < 5; k++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            v[k] = (double)(s >> 11) / 9007199254740992.0;
+        }
+        int plan = (int)(s >> 60) % 5;
+        double z = 2.5 * v[0] * v[1] - 1.5 * v[2] + (plan == 3) + 0.8 * (v[3] > 0.7) + 0.7 * v[4] - 0.9;
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        int y = (double)(s >> 11) / 9007199254740992.0 < 1 / (1 + exp(-3 * z));
+        if (i % 97 == 0)
+            fprintf(f, ",%.6f,%.6f,%.6f,%.6f,p%d,%d\n", v[1], v[2], v[3], v[4], plan, y); /* a missing value */
+        else
+            fprintf(f, "%.6f,%.6f,%.6f,%.6f,%.6f,p%d,%d\n", v[0], v[1], v[2], v[3], v[4], plan, y);
+    }
+    fclose(f);
+    write_file("wide.ini", "[data]\nkind = tabular\ntrain = wide.csv\nlabel = y\npositive = 1\nvalid_frac = 0\n"
+                           "seed = 2\n[model]\ntype = gbdt\nmax_leaves = 15\n"
+                           "[train]\nrounds = 6\nlr = 0.2\nsubsample = 0.8\ncolsample = 0.8\npatience = 0\nseed = 5\n");
+    assert_int_equal(run("OMP_NUM_THREADS=1 %s train wide.ini --out w1.h5 --quiet --device cpu", g_bin), 0);
+    assert_int_equal(run("OMP_NUM_THREADS=2 %s train wide.ini --out w2.h5 --quiet --device cpu", g_bin), 0);
+    size_t na, nb;
+    char *a = read_trees("w1.h5", &na), *b = read_trees("w2.h5", &nb);
+    assert_int_equal(n_trees("w1.h5"), 6);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
 }
 
 static void test_finetune_adds_label(void **state) {
@@ -387,6 +469,7 @@ int main(void) {
         cmocka_unit_test(test_train_eval_compare_explain),
         cmocka_unit_test(test_resume_matches_uninterrupted),
         cmocka_unit_test(test_gbdt_resume_finetune),
+        cmocka_unit_test(test_gbdt_threads_same_trees),
         cmocka_unit_test(test_finetune_adds_label),
         cmocka_unit_test(test_history_features_improve_churn),
         cmocka_unit_test(test_bad_input),

@@ -98,8 +98,8 @@ static void test_kinds(void **state) {
 }
 
 static void test_config_errors(void **state) {
-    const char *bad[] = {"[tabular]\nratios = a/b/c\n", "[tabular]\nbuckets = tenure: 5 3\n",
-                         "[tabular]\ncounts = x\n", "[tabular]\nsums = a\n", "[tabular]\nratios = a/b, a/b\n"};
+    const char *bad[] = {"[tabular]\nratios = a/b/c\n", "[tabular]\nbuckets = tenure: 5 3\n", "[tabular]\ncounts = x\n",
+                         "[tabular]\nsums = a\n", "[tabular]\nratios = a/b, a/b\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         TmlError err;
         TmlConfig *cfg = tml_config_parse(bad[i], "bad.ini", &err);

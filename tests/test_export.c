@@ -788,8 +788,12 @@ static void test_export_atomic(void **state) {
     assert_int_not_equal(access(d, F_OK), 0);
     /* --out naming a file */
     snprintf(p, sizeof p, "%s/text_train.csv", g_tmp);
-    assert_int_equal(tml_export_model_file(g_m[M_LINEAR].model_path, p, TML_EXPORT_HDF5, NULL, &err), 1);
-    assert_non_null(strstr(err.msg, "not a directory"));
+    /* --out naming a file or a missing parent: bad input, refused before the model is read */
+    assert_int_equal(tml_export_model_file(g_m[M_LINEAR].model_path, p, TML_EXPORT_HDF5, NULL, &err), 2);
+    assert_non_null(strstr(err.msg, "is a file, not a folder"));
+    snprintf(d, sizeof d, "%s/nowhere/ex", g_tmp);
+    assert_int_equal(tml_export_model_file(g_m[M_LINEAR].model_path, d, TML_EXPORT_HDF5, NULL, &err), 2);
+    assert_non_null(strstr(err.msg, "does not exist; create it first"));
     /* switch formats in place */
     snprintf(d, sizeof d, "%s/switch", g_tmp);
     assert_int_equal(tml_export_model_file(g_m[M_EMBED].model_path, d, TML_EXPORT_SAFETENSORS, NULL, &err), 0);

@@ -552,7 +552,8 @@ static void test_values_bins_and_file(void **state) {
     const TmlGbdtEnsemble *e = m->ens;
     int64_t n = d->n_rows;
     int F = m->in.F;
-    float *x = malloc((size_t)n * F * sizeof *x), *s1 = malloc((size_t)n * sizeof *s1), *s2 = malloc((size_t)n * sizeof *s2);
+    float *x = malloc((size_t)n * F * sizeof *x), *s1 = malloc((size_t)n * sizeof *s1),
+          *s2 = malloc((size_t)n * sizeof *s2);
     uint8_t *bins = malloc((size_t)n * F);
     tml_gbdt_model_inputs(m, d->dense, n, x);
     tml_gbdt_binner_apply(m->binner, x, n, bins);
@@ -578,7 +579,8 @@ static void test_values_bins_and_file(void **state) {
     unlink(path);
     assert_non_null(back);
     assert_true(same_trees(m->ens, back->ens));
-    float *p1 = tml_gbdt_model_predict(m, g_be, d->dense, n, &err), *p2 = tml_gbdt_model_predict(back, g_be, d->dense, n, &err);
+    float *p1 = tml_gbdt_model_predict(m, g_be, d->dense, n, &err),
+          *p2 = tml_gbdt_model_predict(back, g_be, d->dense, n, &err);
     assert_memory_equal(p1, p2, (size_t)n * 2 * sizeof *p1);
     free(p1), free(p2), free(x), free(s1), free(s2), free(bins);
     tml_gbdt_model_free(back);
@@ -604,7 +606,6 @@ static void test_class_weights(void **state) {
     tml_dataset_free(d);
     tml_tabular_free(tb);
 }
-
 
 /* ---- explanations ----------------------------------------------------------------------------- */
 
@@ -663,20 +664,13 @@ static void test_treeshap_exact(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_binner_edges),
-        cmocka_unit_test(test_binner_quantiles),
-        cmocka_unit_test(test_split_numeric),
-        cmocka_unit_test(test_split_categorical),
-        cmocka_unit_test(test_hist_and_partition),
-        cmocka_unit_test(test_first_split),
-        cmocka_unit_test(test_learns_xor),
-        cmocka_unit_test(test_multiclass_categorical),
-        cmocka_unit_test(test_missing_direction),
-        cmocka_unit_test(test_deterministic_and_resume),
-        cmocka_unit_test(test_early_stopping),
-        cmocka_unit_test(test_values_bins_and_file),
-        cmocka_unit_test(test_class_weights),
-        cmocka_unit_test(test_treeshap_exact),
+        cmocka_unit_test(test_binner_edges),       cmocka_unit_test(test_binner_quantiles),
+        cmocka_unit_test(test_split_numeric),      cmocka_unit_test(test_split_categorical),
+        cmocka_unit_test(test_hist_and_partition), cmocka_unit_test(test_first_split),
+        cmocka_unit_test(test_learns_xor),         cmocka_unit_test(test_multiclass_categorical),
+        cmocka_unit_test(test_missing_direction),  cmocka_unit_test(test_deterministic_and_resume),
+        cmocka_unit_test(test_early_stopping),     cmocka_unit_test(test_values_bins_and_file),
+        cmocka_unit_test(test_class_weights),      cmocka_unit_test(test_treeshap_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

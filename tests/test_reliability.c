@@ -298,6 +298,11 @@ static void test_output_locked_and_checked(void **state) {
     assert_true(tu_output_lacks(&g, "train: linear model"));
     assert_int_equal(RUN("%s train intent.ini --out corpus", g.bin), 2);
     HAS("is a folder");
+    /* export: --out is a folder, checked before the model is read (before: exit 1 after loading) */
+    assert_int_equal(RUN("%s export m.h5 --out corpus/tickets.csv", g.bin), 2);
+    HAS("--out corpus/tickets.csv: is a file, not a folder");
+    assert_int_equal(RUN("%s export m.h5 --out nowhere/ex", g.bin), 2);
+    HAS("the folder nowhere does not exist");
 }
 
 /* ---- item 4: best weights in memory, checkpoints on an interval, kill -9 ------------------------- */
@@ -430,8 +435,8 @@ static void test_resume_hint_and_config_check(void **state) {
     assert_int_equal(RUN("TICKETML_INTERRUPT_AT_STEP=100 %s train intent.ini --out hq.h5 --quiet", g.bin), 130);
     assert_int_equal(RUN("%s train intent.ini --out hq.h5 --resume --set text.buckets=1000", g.bin), 2);
     HAS("keys that differ: text.buckets");
-    assert_int_equal(RUN("%s train intent.ini --out hq.h5 --resume --set train.lr=0.03", g.bin), 0);
-    HAS("warning: --resume: train.lr = 0.03 here, 0.02 in the checkpoint");
+    assert_int_equal(RUN("%s train intent.ini --out hq.h5 --resume --set train.lr=0.03 --quiet", g.bin), 0);
+    HAS("warning: --resume: train.lr = 0.03 here, 0.02 in the checkpoint"); /* --quiet too (before: silent) */
 }
 
 /* ---- item 11: the JSON log ------------------------------------------------------------------------ */
@@ -543,6 +548,18 @@ static void test_messages_name_the_key(void **state) {
      * catch-all sentence naming no key) */
     assert_int_equal(RUN("%s train intent.ini --out x.h5 --set train.lr=-1", g.bin), 2);
     HAS("--set train.lr=-1: must be greater than 0");
+    /* every family names the --set a bad value came from (before: "intent.ini: model.type = mlp ...",
+     * "churn.ini: train.lr must be in (0, 10]" for a value the file did not hold) */
+    assert_int_equal(RUN("%s train intent.ini --out x.h5 --set model.type=mlp", g.bin), 2);
+    HAS("--set model.type=mlp: is for tabular data; text models are");
+    assert_int_equal(RUN("%s train intent.ini --out x.h5 --set model.type=embedding --set model.dim=0", g.bin), 2);
+    HAS("--set model.dim=0: must be in 1..100000");
+    tu_write(&g, "gb.ini", "[data]\nkind = tabular\ntrain = corpus/customers.csv\nlabel = churn\nid = customer_id\n"
+                           "positive = Yes\n[tabular]\nignore = customer_id\n[model]\ntype = gbdt\n[train]\nrounds = 0\n");
+    assert_int_equal(RUN("%s train gb.ini --out x.h5 --set train.lr=1e38", g.bin), 2);
+    HAS("gb.ini:12: train.rounds = \"0\": must be in 1..1000000");
+    assert_int_equal(RUN("%s train gb.ini --out x.h5 --set train.rounds=5 --set train.lr=1e38", g.bin), 2);
+    HAS("--set train.lr=1e38: must be in (0, 10]");
     tu_write(&g, "bad.ini", "[data]\nkind = text\ntrain = corpus/tickets.csv\ntext = text\nlabel = intent\n"
                             "[train]\nepochs = 3\nbatch_size = 0\n");
     assert_int_equal(RUN("%s train bad.ini --out x.h5", g.bin), 2);

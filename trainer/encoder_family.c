@@ -19,8 +19,11 @@ int tml_enc_train_keys(const TmlConfig *cfg, TmlEncModel *em, TmlError *err);
 static int cfg_int(const TmlConfig *cfg, const char *key, int64_t def, int64_t lo, int64_t hi, int *out, TmlError *err) {
     int64_t v;
     if (tml_config_int(cfg, key, def, &v, err)) return -1;
-    if (v < lo || v > hi) return tml_fail(err, "%s: %s = %lld; it must be in %lld..%lld", cfg->path, key, (long long)v,
-                                          (long long)lo, (long long)hi);
+    if (v < lo || v > hi) {
+        char where[600];
+        tml_config_where(cfg, key, where, sizeof where);
+        return tml_fail(err, "%s: must be in %lld..%lld", where, (long long)lo, (long long)hi);
+    }
     *out = (int)v;
     return 0;
 }
@@ -79,7 +82,11 @@ static int enc_configure(TmlModel *m, const char *type, const TmlConfig *cfg, co
     double drop;
     if (tml_config_double(cfg, "model.dropout", -1.0, &drop, err)) return -1;
     if (drop >= 0) {
-        if (drop >= 1) return tml_fail(err, "%s: model.dropout = %g; a rate is in [0, 1)", cfg->path, drop);
+        if (drop >= 1) {
+            char where[600];
+            tml_config_where(cfg, "model.dropout", where, sizeof where);
+            return tml_fail(err, "%s: a rate is in [0, 1)", where);
+        }
         c->hidden_dropout = c->attn_dropout = c->cls_dropout = (float)drop;
     }
     if (em->max_len + c->pos_offset > c->max_positions)

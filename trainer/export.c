@@ -4,10 +4,14 @@
  * the writer of each format live side by side. */
 #include "trainer/export.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "data/file.h"
 #include "ticketml/serve.h"
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
@@ -123,8 +127,25 @@ fail:
     return NULL;
 }
 
+/* --out DIR checked before the model is read: a file there (the model itself, a data file) is
+ * refused, as is a folder that cannot be made or written. 0, or -1 with err set. */
+static int check_out_dir(const char *dir, TmlError *err) {
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return tml_fail(err, "--out %s: is a file, not a folder; the export is a folder of files: choose another --out",
+                            dir);
+        if (access(dir, W_OK | X_OK) != 0)
+            return tml_fail(err, "--out %s: the folder is not writable (%s); choose another --out", dir, strerror(errno));
+        return 0;
+    }
+    /* a folder to be made: its parent must exist and be writable (tml_file_check_output's rules) */
+    return tml_file_check_output(dir, "--out", err);
+}
+
 int tml_export_model_file(const char *model_path, const char *dir, TmlExportFormat fmt, TmlExportSummary *sum,
                           TmlError *err) {
+    if (check_out_dir(dir, err)) return 2;
     TmlError e2;
     TmlBackend *be = tml_backend_create(TML_DEVICE_CPU, 1, &e2);
     if (!be) return tml_fail(err, "cannot open the CPU backend: %s", e2.msg), 1;

@@ -67,7 +67,9 @@ TmlModel *tml_model_configure(const TmlConfig *cfg, const TmlFeatures *f, TmlBac
         for (int i = 0; i < k; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i == 0 ? "" : i + 1 == k ? " or " : ", ",
                      names[i]);
-        tml_fail(err, "%s: model.type = %s is for %s; %s models are %s", cfg->path, type,
+        char where[600];
+        tml_config_where(cfg, "model.type", where, sizeof where);
+        tml_fail(err, "%s: is for %s; %s models are %s", where,
                  fam->data == TML_DATA_TEXT ? "text" : "tabular data", f->kind == TML_DATA_TEXT ? "text" : "tabular",
                  list);
         return NULL;

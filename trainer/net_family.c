@@ -26,8 +26,12 @@ static int spec_from_config(const TmlConfig *cfg, const TmlFeatures *f, const ch
     int loss = tml_config_choice(cfg, "model.loss", "softmax", losses, 2, err);
     int bag = loss < 0 ? -1 : tml_config_choice(cfg, "model.bag", "auto", bags, 3, err);
     if (bag < 0) return -1;
-    if (dim < 1 || dim > 100000 || hidden < 0 || hidden > 100000)
-        return tml_fail(err, "%s: model.dim must be in 1..100000 and model.hidden in 0..100000", cfg->path);
+    if (dim < 1 || dim > 100000 || hidden < 0 || hidden > 100000) {
+        char where[600];
+        const char *key = dim < 1 || dim > 100000 ? "model.dim" : "model.hidden";
+        tml_config_where(cfg, key, where, sizeof where);
+        return tml_fail(err, "%s: must be in %s..100000", where, key[6] == 'd' ? "1" : "0");
+    }
     int linear = !strcmp(type, "linear"), logistic = !strcmp(type, "logistic");
     spec->arch = text ? (linear ? TML_ARCH_LINEAR : TML_ARCH_EMBED) : TML_ARCH_TABULAR;
     spec->loss = (TmlLoss)loss;

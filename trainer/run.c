@@ -64,8 +64,9 @@ static int new_data(Run *r, TmlError *err) {
 }
 
 /* Warns about every key whose value differs between the checkpoint's config and this run's (the
- * run goes on with this run's values); returns how many differ, listing them in diff. */
-static int config_diff(const TmlConfig *was, const TmlConfig *now, int quiet, char *diff, size_t n) {
+ * run goes on with this run's values); returns how many differ, listing them in diff. The warnings
+ * are printed under --quiet too: --quiet drops progress, not a changed setting. */
+static int config_diff(const TmlConfig *was, const TmlConfig *now, char *diff, size_t n) {
     int k = 0;
     diff[0] = '\0';
     for (int pass = 0; pass < 2; pass++) {
@@ -76,9 +77,8 @@ static int config_diff(const TmlConfig *was, const TmlConfig *now, int quiet, ch
             if (pass && vb) continue; /* both sides have it: counted in the first pass */
             if (vb && !strcmp(va, vb)) continue;
             const char *v_now = pass ? vb : va, *v_was = pass ? va : vb;
-            if (!quiet)
-                fprintf(stderr, "warning: --resume: %s = %s here, %s in the checkpoint\n", key,
-                        v_now ? v_now : "(unset)", v_was ? v_was : "(unset)");
+            fprintf(stderr, "warning: --resume: %s = %s here, %s in the checkpoint\n", key, v_now ? v_now : "(unset)",
+                    v_was ? v_was : "(unset)");
             size_t used = strlen(diff);
             if (used + 2 < n) snprintf(diff + used, n - used, "%s%s", k ? ", " : "", key);
             k++;
@@ -95,7 +95,7 @@ static int new_model(Run *r, const TmlTrainOptions *o, const char *ckpt, TmlErro
     TmlLoadedModel *ck = tml_modelfile_load(ckpt, r->be, 1, &e2);
     if (!ck) return tml_fail(err, "--resume: %s", e2.msg), 2;
     char diff[600];
-    int nd = config_diff(ck->config, r->cfg, r->rq->quiet, diff, sizeof diff);
+    int nd = config_diff(ck->config, r->cfg, diff, sizeof diff);
     if (!ck->has_state || !tml_model_same_shape(ck->model, r->m)) {
         tml_loaded_model_free(ck);
         if (nd)

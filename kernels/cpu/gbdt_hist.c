@@ -15,14 +15,14 @@
 #define PREFETCH 16
 
 typedef struct HistJob {
-    double *out, *part;   /* part: (chunks, F * per) partial histograms, NULL for one chunk */
+    double *out, *part; /* part: (chunks, F * per) partial histograms, NULL for one chunk */
     const uint8_t *bins;
     const float *gh;
     const int32_t *rows;
-    const int *uf;        /* used features */
+    const int *uf; /* used features */
     int n_uf, F, chunks;
     int64_t n, len;
-    size_t per;           /* NB * 3 */
+    size_t per; /* NB * 3 */
 } HistJob;
 
 static void hist_chunk(void *ctx, int c) {
@@ -96,8 +96,10 @@ void tml_cpu_gbdt_hist(void *ctx, double *hist, const uint8_t *bins, int64_t N, 
             double *p = realloc(t_part, need * sizeof *p);
             if (p) t_part = p, t_part_len = need;
         }
-        if (need <= t_part_len) j.part = t_part;
-        else j.chunks = 1; /* out of memory for partials: one chunk, the caller's thread */
+        if (need <= t_part_len)
+            j.part = t_part;
+        else
+            j.chunks = 1; /* out of memory for partials: one chunk, the caller's thread */
     }
     j.len = (n + j.chunks - 1) / j.chunks;
     if (j.chunks == 1) {

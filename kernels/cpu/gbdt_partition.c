@@ -28,8 +28,10 @@ static void split_task(void *ctx, int c) {
         int32_t row = j->rows[i];
         /* a deep node's rows are sparse: fetch the bins of rows ahead (the indices are known) */
         if (i + PREFETCH < e) __builtin_prefetch(j->col + (size_t)j->rows[i + PREFETCH] * (size_t)j->F);
-        if (j->go[j->col[(size_t)row * (size_t)j->F]]) j->scratch[lo++] = row;
-        else j->scratch[--ro] = row;
+        if (j->go[j->col[(size_t)row * (size_t)j->F]])
+            j->scratch[lo++] = row;
+        else
+            j->scratch[--ro] = row;
     }
     j->left[c] = lo - a;
 }
@@ -42,8 +44,8 @@ static void gather_task(void *ctx, int c) {
     for (int64_t i = e - 1; i >= a + j->left[c]; i--) *out++ = j->scratch[i];
 }
 
-int64_t tml_cpu_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_t *bins, int F,
-                               const TmlGbdtSplit *s, int missing_bin, int32_t *scratch) {
+int64_t tml_cpu_gbdt_partition(void *ctx, int32_t *rows, int64_t n, const uint8_t *bins, int F, const TmlGbdtSplit *s,
+                               int missing_bin, int32_t *scratch) {
     PartJob j;
     j.rows = rows;
     j.scratch = scratch;

@@ -42,8 +42,9 @@ static void predict_block(void *ctx, int blk) {
                 int32_t nd = j->roots[t];
                 while (j->nodes[nd].feature >= 0) {
                     const TmlGbdtNode *q = &j->nodes[nd];
-                    int left = j->x ? gbdt_node_left_value(q, j->cats, j->x[(size_t)r * (size_t)j->F + (size_t)q->feature])
-                                    : gbdt_node_left_bin(q, j->cats, j->bins[(size_t)r * (size_t)j->F + (size_t)q->feature]);
+                    int left =
+                        j->x ? gbdt_node_left_value(q, j->cats, j->x[(size_t)r * (size_t)j->F + (size_t)q->feature])
+                             : gbdt_node_left_bin(q, j->cats, j->bins[(size_t)r * (size_t)j->F + (size_t)q->feature]);
                     nd = left ? q->left : q->right;
                 }
                 acc += (double)j->nodes[nd].value;
@@ -82,8 +83,8 @@ static void leaf_task(void *ctx, int l) {
     }
 }
 
-void tml_cpu_gbdt_leaf_add(void *ctx, float *scores, int K, int k, const int32_t *rows,
-                           const TmlGbdtLeafRange *ranges, int L) {
+void tml_cpu_gbdt_leaf_add(void *ctx, float *scores, int K, int k, const int32_t *rows, const TmlGbdtLeafRange *ranges,
+                           int L) {
     LeafJob j = {scores, rows, ranges, K, k};
     int64_t total = 0;
     for (int l = 0; l < L; l++) total += ranges[l].n;

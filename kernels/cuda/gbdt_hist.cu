@@ -11,8 +11,8 @@
 static __global__ void gbdt_hist_kernel(double *hist, const uint8_t *bins, int64_t N, int F, int NB, const float *gh,
                                         const int32_t *rows, int64_t n, const uint8_t *used) {
     extern __shared__ float smem[];
-    float *sg = smem;                            /* (HIST_FPB, NB) */
-    float *sh = sg + HIST_FPB * NB;              /* (HIST_FPB, NB) */
+    float *sg = smem;                                /* (HIST_FPB, NB) */
+    float *sh = sg + HIST_FPB * NB;                  /* (HIST_FPB, NB) */
     unsigned *sc = (unsigned *)(sh + HIST_FPB * NB); /* (HIST_FPB, NB) */
     int f0 = blockIdx.x * HIST_FPB;
     int nf = F - f0 < HIST_FPB ? F - f0 : HIST_FPB;

@@ -50,8 +50,8 @@ static __global__ void part_scatter_kernel(int32_t *out, const int32_t *rows, in
                                            GoTable t, const int64_t *offsets, int64_t nb) {
     __shared__ int warp_sum[PART_THREADS / 32];
     int64_t base = (int64_t)blockIdx.x * PART_TILE;
-    int64_t lpos = offsets[blockIdx.x];                /* next left slot of this tile */
-    int64_t rpos = offsets[nb] + (base - lpos);        /* next right slot: lefts first, then rights */
+    int64_t lpos = offsets[blockIdx.x];         /* next left slot of this tile */
+    int64_t rpos = offsets[nb] + (base - lpos); /* next right slot: lefts first, then rights */
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     for (int j = 0; j < PART_ITEMS; j++) {
         int64_t start = base + (int64_t)j * PART_THREADS, i = start + threadIdx.x;
@@ -69,8 +69,10 @@ static __global__ void part_scatter_kernel(int32_t *out, const int32_t *rows, in
         int lrank = before + __popc(ballot & ((1u << lane) - 1u));
         /* every thread before a valid one is valid, so threadIdx.x - lrank rows before it go right */
         if (valid) {
-            if (left) out[lpos + lrank] = row;
-            else out[rpos + (threadIdx.x - lrank)] = row;
+            if (left)
+                out[lpos + lrank] = row;
+            else
+                out[rpos + (threadIdx.x - lrank)] = row;
         }
         int64_t cnt = n - start;
         cnt = cnt < 0 ? 0 : (cnt > PART_THREADS ? PART_THREADS : cnt);

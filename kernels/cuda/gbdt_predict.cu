@@ -94,8 +94,8 @@ extern "C" void tml_cuda_gbdt_predict(void *ctx, float *scores, const float *x, 
                                       const TmlGbdtNode *nodes, const uint32_t *cats, const int32_t *roots,
                                       const int32_t *tclass, int T, int K) {
     TmlCudaCtx *c = cuda_ctx(ctx);
-    gbdt_predict_kernel<<<grid_for(c, (size_t)N, 128), 128, 0, c->stream>>>(scores, x, N, F, nodes, cats, roots,
-                                                                             tclass, T, K);
+    gbdt_predict_kernel<<<grid_for(c, (size_t)N, 128), 128, 0, c->stream>>>(scores, x, N, F, nodes, cats, roots, tclass,
+                                                                            T, K);
     CUDA_LAUNCH_CHECK();
 }
 
@@ -104,7 +104,7 @@ extern "C" void tml_cuda_gbdt_predict_binned(void *ctx, float *scores, const uin
                                              const int32_t *tclass, int T, int K) {
     TmlCudaCtx *c = cuda_ctx(ctx);
     gbdt_predict_binned_kernel<<<grid_for(c, (size_t)N, 128), 128, 0, c->stream>>>(scores, bins, N, F, nodes, cats,
-                                                                                    roots, tclass, T, K);
+                                                                                   roots, tclass, T, K);
     CUDA_LAUNCH_CHECK();
 }
 

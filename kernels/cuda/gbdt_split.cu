@@ -13,7 +13,8 @@ static __global__ void gbdt_split_feature_kernel(TmlGbdtSplit *per, const double
     gbdt_feature_best(hist + (size_t)f * NB * 3, &feats[f], f, &p, &per[f], idx);
 }
 
-static __global__ void gbdt_split_reduce_kernel(TmlGbdtSplit *out, const TmlGbdtSplit *per, int F, const uint8_t *used) {
+static __global__ void gbdt_split_reduce_kernel(TmlGbdtSplit *out, const TmlGbdtSplit *per, int F,
+                                                const uint8_t *used) {
     if (blockIdx.x == 0 && threadIdx.x == 0) gbdt_reduce(out, per, F, used);
 }
 

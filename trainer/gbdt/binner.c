@@ -151,8 +151,10 @@ int tml_gbdt_binner_bin(const TmlGbdtBinner *b, int f, float x) {
     int lo = 0, hi = ft->n_bins - 1; /* first bin with x <= u[bin]; the last edge is +inf */
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (x <= u[mid]) hi = mid;
-        else lo = mid + 1;
+        if (x <= u[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo;
 }
@@ -217,7 +219,8 @@ TmlGbdtBinner *tml_gbdt_binner_load(hid_t loc, const char *name, TmlError *err) 
     b->feats = calloc((size_t)F, sizeof *b->feats);
     b->upper_off = malloc(((size_t)F + 1) * sizeof *b->upper_off);
     if (!nb || !cat || !b->feats || !b->upper_off) goto oom;
-    if (tml_h5_read(g, "n_bins", H5T_NATIVE_INT32, nb) < 0 || tml_h5_read(g, "categorical", H5T_NATIVE_INT32, cat) < 0 ||
+    if (tml_h5_read(g, "n_bins", H5T_NATIVE_INT32, nb) < 0 ||
+        tml_h5_read(g, "categorical", H5T_NATIVE_INT32, cat) < 0 ||
         tml_h5_read(g, "upper_offsets", H5T_NATIVE_INT64, b->upper_off) < 0) {
         tml_h5_fail(err, "group '%s': cannot read the bin tables", name);
         goto fail;

@@ -14,10 +14,10 @@
 
 typedef struct TmlGbdtBinner {
     int F;
-    int NB;                 /* histogram stride: max over features of n_bins + 1 */
-    TmlGbdtFeature *feats;  /* (F) n_bins, categorical */
-    int64_t *upper_off;     /* (F + 1) offsets into upper */
-    float *upper;           /* numeric feature f: n_bins ascending upper edges, the last +inf;
+    int NB;                /* histogram stride: max over features of n_bins + 1 */
+    TmlGbdtFeature *feats; /* (F) n_bins, categorical */
+    int64_t *upper_off;    /* (F + 1) offsets into upper */
+    float *upper;          /* numeric feature f: n_bins ascending upper edges, the last +inf;
                              * value x is in the first bin b with x <= upper[b] (categorical: none) */
 } TmlGbdtBinner;
 

@@ -42,7 +42,8 @@ static int32_t *objective_labels(const TmlGbdtModel *m, const TmlDataset *d) {
 
 /* Bins, labels and starting scores (base + every tree already in the ensemble, added tree by tree
  * exactly as training added them) of a dataset on the backend. */
-static int side_init(TmlBackend *be, const TmlGbdtModel *m, const TmlDataset *d, Side *s, int keep_host, TmlError *err) {
+static int side_init(TmlBackend *be, const TmlGbdtModel *m, const TmlDataset *d, Side *s, int keep_host,
+                     TmlError *err) {
     int F = m->in.F, K = m->ens->K;
     const TmlGbdtEnsemble *e = m->ens;
     memset(s, 0, sizeof *s);
@@ -77,8 +78,8 @@ static int side_init(TmlBackend *be, const TmlGbdtModel *m, const TmlDataset *d,
         tml_upload(be, d_idx, e->roots, (size_t)e->n_trees * sizeof *d_idx);
         tml_upload(be, d_idx + e->n_trees, e->tclass, (size_t)e->n_trees * sizeof *d_idx);
         for (int t = 0; t < e->n_trees; t++)
-            tml_gbdt_predict_binned(be, s->d_scores, s->d_bins, s->n, F, d_nodes, d_cats, d_idx + t, d_idx + e->n_trees + t,
-                                    1, K);
+            tml_gbdt_predict_binned(be, s->d_scores, s->d_bins, s->n, F, d_nodes, d_cats, d_idx + t,
+                                    d_idx + e->n_trees + t, 1, K);
     }
     if (keep_host) {
         s->h_scores = sc;
@@ -240,7 +241,8 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
     d_tree = tml_alloc(be, 2 * (size_t)ML * sizeof *d_tree);
     d_tcats = tml_alloc(be, (size_t)ML * TML_GBDT_CAT_WORDS * sizeof *d_tcats);
     d_idx = tml_alloc(be, 2 * sizeof *d_idx);
-    if (cw) d_cw = tml_alloc(be, 2 * sizeof *d_cw > (size_t)K * sizeof *d_cw ? 2 * sizeof *d_cw : (size_t)K * sizeof *d_cw);
+    if (cw)
+        d_cw = tml_alloc(be, 2 * sizeof *d_cw > (size_t)K * sizeof *d_cw ? 2 * sizeof *d_cw : (size_t)K * sizeof *d_cw);
     used = malloc((size_t)F);
     feat_order = malloc((size_t)F * sizeof *feat_order);
     rows = p->subsample < 1.0 ? malloc((size_t)N * sizeof *rows) : NULL;
@@ -287,8 +289,10 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
                 for (int i = 0; i < n_used; i++) used[feat_order[i]] = 1;
                 tml_upload(be, d_used, used, (size_t)F);
             }
-            if (rows) tml_upload(be, tml_gbdt_learner_rows(L), rows, (size_t)n_root * sizeof *rows);
-            else tml_gbdt_learner_all_rows(L);
+            if (rows)
+                tml_upload(be, tml_gbdt_learner_rows(L), rows, (size_t)n_root * sizeof *rows);
+            else
+                tml_gbdt_learner_all_rows(L);
             const TmlGbdtNode *nodes;
             const uint32_t *cats;
             int n_nodes, n_cats;
@@ -337,11 +341,11 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
                 double rate = rounds_done / (el > 0 ? el : 1e-9);
                 char vbuf[128] = "";
                 if (valid)
-                    snprintf(vbuf, sizeof vbuf, "  valid %s %.4f (best %.4f at round %d)", p->metric, v, st->best_metric,
-                             st->best_epoch + 1);
-                fprintf(stderr, "%sround %d/%d  %d trees%s  %.1f rounds/s  ETA %.0fs%s", pr.tty ? "\r" : "", st->epoch + 1,
-                        p->rounds, m->ens->n_trees, vbuf, rate, (p->rounds - st->epoch - 1) / (rate > 0 ? rate : 1e-9),
-                        pr.tty ? "\033[K" : "\n");
+                    snprintf(vbuf, sizeof vbuf, "  valid %s %.4f (best %.4f at round %d)", p->metric, v,
+                             st->best_metric, st->best_epoch + 1);
+                fprintf(stderr, "%sround %d/%d  %d trees%s  %.1f rounds/s  ETA %.0fs%s", pr.tty ? "\r" : "",
+                        st->epoch + 1, p->rounds, m->ens->n_trees, vbuf, rate,
+                        (p->rounds - st->epoch - 1) / (rate > 0 ? rate : 1e-9), pr.tty ? "\033[K" : "\n");
                 fflush(stderr);
             }
         }
@@ -370,7 +374,8 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
             snap.epoch = st->epoch + 1; /* this round is complete */
             double ta = now_s();
             if (stop && !o->quiet)
-                fprintf(stderr, "%sinterrupted after round %d: saving a checkpoint\n", pr.tty ? "\r\033[K" : "", st->epoch + 1);
+                fprintf(stderr, "%sinterrupted after round %d: saving a checkpoint\n", pr.tty ? "\r\033[K" : "",
+                        st->epoch + 1);
             if (o->checkpoint && o->checkpoint(o->checkpoint_ctx, m, &snap, err) < 0) goto done;
             last_ckpt = now_s();
             t_aside += last_ckpt - ta;
@@ -386,8 +391,8 @@ int tml_gbdt_train(TmlGbdtModel *m, TmlBackend *be, const TmlDataset *train, con
     if (!o->quiet) {
         double total = now_s() - t0;
         fprintf(stderr, "boosted %d rounds in %.1fs (%.1fs of it validation and checkpoints)%s; %d trees kept\n",
-                rounds_done, total, t_aside,
-                stopped_early ? "; early stop: no improvement in patience rounds" : "", m->ens->n_trees);
+                rounds_done, total, t_aside, stopped_early ? "; early stop: no improvement in patience rounds" : "",
+                m->ens->n_trees);
     }
     rc = 0;
 done:

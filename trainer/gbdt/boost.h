@@ -18,8 +18,8 @@
 typedef struct TmlGbdtTrainOptions {
     TmlGbdtParams params;
     int quiet;
-    FILE *log_json;            /* one JSON object per round (validation) or NULL */
-    TmlMetricFn metric_fn;     /* validation metric (required when there is a validation set) */
+    FILE *log_json;        /* one JSON object per round (validation) or NULL */
+    TmlMetricFn metric_fn; /* validation metric (required when there is a validation set) */
     void *metric_ctx;
     /* Saves a checkpoint of m with state st (NULL: none). Called every checkpoint_every_s seconds
      * of training and on Ctrl-C. */

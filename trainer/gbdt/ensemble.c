@@ -62,7 +62,9 @@ int tml_gbdt_ensemble_add(TmlGbdtEnsemble *e, const TmlGbdtNode *nodes, int n_no
         }
         e->nodes[e->n_nodes + i] = nd;
     }
-    if (n_cats) memcpy(e->cats + (size_t)e->n_cats * TML_GBDT_CAT_WORDS, cats, (size_t)n_cats * TML_GBDT_CAT_WORDS * sizeof *cats);
+    if (n_cats)
+        memcpy(e->cats + (size_t)e->n_cats * TML_GBDT_CAT_WORDS, cats,
+               (size_t)n_cats * TML_GBDT_CAT_WORDS * sizeof *cats);
     e->roots[e->n_trees] = base;
     e->tclass[e->n_trees] = k;
     e->n_trees++;
@@ -96,21 +98,26 @@ int tml_gbdt_ensemble_validate(const TmlGbdtEnsemble *e, int F, TmlError *err) {
         int64_t a = e->roots[t], b = t + 1 < e->n_trees ? e->roots[t + 1] : e->n_nodes;
         if (a < 0 || b <= a || b > e->n_nodes || (t == 0 && a != 0))
             return tml_fail(err, "tree %d: root %lld is outside the node array", t, (long long)a);
-        if (e->tclass[t] < 0 || e->tclass[t] >= e->K) return tml_fail(err, "tree %d adds to score column %d of %d", t, e->tclass[t], e->K);
+        if (e->tclass[t] < 0 || e->tclass[t] >= e->K)
+            return tml_fail(err, "tree %d adds to score column %d of %d", t, e->tclass[t], e->K);
         for (int64_t i = a; i < b; i++) {
             const TmlGbdtNode *nd = &e->nodes[i];
             if (nd->feature < 0) {
                 if (!isfinite(nd->value)) return tml_fail(err, "node %lld: leaf value is not finite", (long long)i);
                 continue;
             }
-            if (nd->feature >= F) return tml_fail(err, "node %lld splits feature %d of %d", (long long)i, nd->feature, F);
+            if (nd->feature >= F)
+                return tml_fail(err, "node %lld splits feature %d of %d", (long long)i, nd->feature, F);
             if (nd->left <= i || nd->left >= b || nd->right <= i || nd->right >= b)
-                return tml_fail(err, "node %lld: children %d, %d are not inside its tree after it", (long long)i, nd->left, nd->right);
+                return tml_fail(err, "node %lld: children %d, %d are not inside its tree after it", (long long)i,
+                                nd->left, nd->right);
             if (nd->missing_bin < 1 || nd->missing_bin >= TML_GBDT_MAX_BINS)
                 return tml_fail(err, "node %lld: missing bin %d out of range", (long long)i, nd->missing_bin);
-            if (nd->cat >= e->n_cats) return tml_fail(err, "node %lld: category set %d of %lld", (long long)i, nd->cat, (long long)e->n_cats);
+            if (nd->cat >= e->n_cats)
+                return tml_fail(err, "node %lld: category set %d of %lld", (long long)i, nd->cat, (long long)e->n_cats);
             if (nd->cat < 0 && (nd->bin < 0 || nd->bin >= nd->missing_bin || nd->threshold != nd->threshold))
-                return tml_fail(err, "node %lld: threshold bin %d outside 0..%d", (long long)i, nd->bin, nd->missing_bin - 1);
+                return tml_fail(err, "node %lld: threshold bin %d outside 0..%d", (long long)i, nd->bin,
+                                nd->missing_bin - 1);
         }
     }
     return 0;
@@ -223,8 +230,8 @@ TmlGbdtEnsemble *tml_gbdt_ensemble_load(hid_t loc, const char *name, TmlError *e
                      (long long)N);
             goto fail;
         }
-        if (N > 0 && tml_h5_read(g, NODE_COLS[c].name, NODE_COLS[c].type == COL_I32 ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT,
-                                 col) < 0)
+        if (N > 0 && tml_h5_read(g, NODE_COLS[c].name,
+                                 NODE_COLS[c].type == COL_I32 ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT, col) < 0)
             goto h5fail;
         for (int64_t i = 0; i < N; i++) memcpy((char *)&e->nodes[i] + NODE_COLS[c].off, &col[i], 4);
     }

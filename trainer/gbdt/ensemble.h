@@ -12,15 +12,15 @@
 #include "ticketml/error.h"
 
 typedef struct TmlGbdtEnsemble {
-    int K;              /* score columns: 1 (binary logistic) or the class count (softmax) */
-    float *base;        /* (K) initial scores */
+    int K;       /* score columns: 1 (binary logistic) or the class count (softmax) */
+    float *base; /* (K) initial scores */
     int n_trees, cap_trees;
-    int32_t *roots;     /* (n_trees) index of each tree's root node; tree t spans roots[t] .. next root */
-    int32_t *tclass;    /* (n_trees) score column of each tree */
+    int32_t *roots;  /* (n_trees) index of each tree's root node; tree t spans roots[t] .. next root */
+    int32_t *tclass; /* (n_trees) score column of each tree */
     int64_t n_nodes, cap_nodes;
     TmlGbdtNode *nodes; /* (n_nodes) */
     int64_t n_cats, cap_cats;
-    uint32_t *cats;     /* (n_cats, TML_GBDT_CAT_WORDS) */
+    uint32_t *cats; /* (n_cats, TML_GBDT_CAT_WORDS) */
 } TmlGbdtEnsemble;
 
 /* An empty ensemble with K score columns and base scores base (K). NULL when out of memory. Free

@@ -23,7 +23,8 @@ int tml_gbdt_export(const TmlGbdtModel *g, TmlExport *e, TmlError *err) {
     const TmlGbdtEnsemble *en = g->ens;
     if (!en) return tml_fail(err, "the tree model has not been trained; nothing to export");
     int K = en->K;
-    if (!(e->arch = strdup("gbdt")) || !(e->loss = strdup(K == 1 ? "logistic" : "softmax")) || !(e->bag = strdup("none")))
+    if (!(e->arch = strdup("gbdt")) || !(e->loss = strdup(K == 1 ? "logistic" : "softmax")) ||
+        !(e->bag = strdup("none")))
         return tml_fail(err, "out of memory");
     e->format_version = 2; /* tree arrays and int32 tensors: a version-1 reader cannot serve this */
     e->in_dim = g->in.dim;

@@ -59,8 +59,8 @@ static void gbdt_describe(const TmlModel *m, char *buf, size_t n) {
     const TmlGbdtModel *g = impl(m)->gm;
     int ncat = 0;
     for (int f = 0; f < g->in.F; f++) ncat += g->in.n_cats[f] > 0;
-    snprintf(buf, n, "gbdt model, %d classes, %d tree features (%d categorical) from %d columns, %d trees", g->n_classes,
-             g->in.F, ncat, g->in.dim, g->ens ? g->ens->n_trees : 0);
+    snprintf(buf, n, "gbdt model, %d classes, %d tree features (%d categorical) from %d columns, %d trees",
+             g->n_classes, g->in.F, ncat, g->in.dim, g->ens ? g->ens->n_trees : 0);
 }
 
 static int gbdt_save(const TmlModel *m, hid_t file, int with_optim, TmlError *err) {
@@ -132,8 +132,9 @@ static int gbdt_score(TmlModel *m, const TmlDataset *ds, int batch_size, float *
 
 static int gbdt_grow_classes(TmlModel *m, int new_C, uint64_t seed, TmlError *err) {
     (void)seed;
-    return tml_fail(err, "the new data has %d labels, the tree model %d: boosting continues only on the labels it was "
-                         "trained on; train a new model (ticketml train) for a new label set",
+    return tml_fail(err,
+                    "the new data has %d labels, the tree model %d: boosting continues only on the labels it was "
+                    "trained on; train a new model (ticketml train) for a new label set",
                     new_C, m->n_out);
 }
 
@@ -141,11 +142,25 @@ static int gbdt_export(const TmlModel *m, TmlExport *e, TmlError *err) { return 
 
 /* Keys only this family reads (trainer/gbdt/params.c); train.lr, train.patience, train.metric,
  * train.seed and train.class_weight are common keys it reads with its own defaults. */
-static const char *const GBDT_KEYS[] = {
-    "model.growth", "model.max_leaves", "model.max_depth", "model.max_bins", "model.bin_sample",
-    "model.min_child_weight", "model.min_data_in_leaf", "model.lambda_l2", "model.min_split_gain",
-    "model.categorical", "model.max_cat_to_onehot", "model.max_cat_threshold", "model.cat_smooth", "model.cat_l2",
-    "model.min_data_per_group", "train.rounds", "train.subsample", "train.colsample", NULL};
+static const char *const GBDT_KEYS[] = {"model.growth",
+                                        "model.max_leaves",
+                                        "model.max_depth",
+                                        "model.max_bins",
+                                        "model.bin_sample",
+                                        "model.min_child_weight",
+                                        "model.min_data_in_leaf",
+                                        "model.lambda_l2",
+                                        "model.min_split_gain",
+                                        "model.categorical",
+                                        "model.max_cat_to_onehot",
+                                        "model.max_cat_threshold",
+                                        "model.cat_smooth",
+                                        "model.cat_l2",
+                                        "model.min_data_per_group",
+                                        "train.rounds",
+                                        "train.subsample",
+                                        "train.colsample",
+                                        NULL};
 
 const TmlFamily tml_family_gbdt = {
     .name = "gbdt",

@@ -7,10 +7,10 @@
 #include <string.h>
 
 typedef struct Leaf {
-    int64_t begin, n;  /* its rows: row list [begin, begin + n) */
-    int slot;          /* histogram slot, -1 when it will not split */
-    int depth, node;   /* depth (root 0); its node in the tree */
-    double g, h, cnt;  /* sums over its rows */
+    int64_t begin, n;   /* its rows: row list [begin, begin + n) */
+    int slot;           /* histogram slot, -1 when it will not split */
+    int depth, node;    /* depth (root 0); its node in the tree */
+    double g, h, cnt;   /* sums over its rows */
     TmlGbdtSplit split; /* best split; feature -1: stays a leaf */
 } Leaf;
 
@@ -20,15 +20,15 @@ struct TmlGbdtLearner {
     const uint8_t *d_bins;
     int64_t N;
     int F, NB, max_leaves;
-    size_t slot_len;        /* doubles per histogram */
+    size_t slot_len; /* doubles per histogram */
     TmlGbdtFeature *d_feats;
     int32_t *d_rows, *d_scratch, *h_iota;
-    double *d_hist;         /* (max_leaves, slot_len) */
-    TmlGbdtSplit *d_split;  /* (2) */
+    double *d_hist;        /* (max_leaves, slot_len) */
+    TmlGbdtSplit *d_split; /* (2) */
     int *free_slots, n_free;
-    Leaf *leaves;           /* (max_leaves) */
-    TmlGbdtNode *nodes;     /* (2 max_leaves) */
-    uint32_t *cats;         /* (max_leaves, CAT_WORDS) */
+    Leaf *leaves;                          /* (max_leaves) */
+    TmlGbdtNode *nodes;                    /* (2 max_leaves) */
+    uint32_t *cats;                        /* (max_leaves, CAT_WORDS) */
     TmlGbdtLeafRange *h_ranges, *d_ranges; /* the last tree's leaves, cut into pieces */
     int n_ranges, cap_ranges;
 };
@@ -81,8 +81,10 @@ TmlGbdtLearner *tml_gbdt_learner_new(TmlBackend *be, const TmlGbdtBinner *binner
     L->d_split = tml_alloc(be, 2 * sizeof *L->d_split);
     L->d_ranges = tml_alloc(be, (size_t)L->cap_ranges * sizeof *L->d_ranges);
     if (!L->d_feats || !L->d_rows || !L->d_scratch || !L->d_hist || !L->d_split || !L->d_ranges) {
-        tml_fail(err, "out of %s memory for tree learning (%lld rows, %d features, %d leaves: %.0f MB of histograms); "
-                 "lower model.max_leaves or model.max_bins", tml_backend_name(be), (long long)N, L->F, max_leaves,
+        tml_fail(err,
+                 "out of %s memory for tree learning (%lld rows, %d features, %d leaves: %.0f MB of histograms); "
+                 "lower model.max_leaves or model.max_bins",
+                 tml_backend_name(be), (long long)N, L->F, max_leaves,
                  (double)max_leaves * (double)L->slot_len * 8.0 / 1e6);
         tml_gbdt_learner_free(L);
         return NULL;
@@ -137,8 +139,9 @@ static int choose(const TmlGbdtLearner *L, int n_leaves, const TmlGbdtGrowParams
             continue;
         }
         const Leaf *b = &L->leaves[best];
-        int better = p->depthwise ? (f->depth < b->depth || (f->depth == b->depth && f->node < b->node))
-                                  : (f->split.gain > b->split.gain || (f->split.gain == b->split.gain && f->node < b->node));
+        int better = p->depthwise
+                         ? (f->depth < b->depth || (f->depth == b->depth && f->node < b->node))
+                         : (f->split.gain > b->split.gain || (f->split.gain == b->split.gain && f->node < b->node));
         if (better) best = i;
     }
     return best;
@@ -155,7 +158,8 @@ static void make_leaf_node(TmlGbdtNode *nd, const Leaf *f, const TmlGbdtGrowPara
     nd->count = (float)f->cnt;
 }
 
-int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, int all_rows, const uint8_t *d_used, const TmlGbdtGrowParams *p, const TmlGbdtNode **nodes_out, int *n_nodes_out,
+int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, int all_rows, const uint8_t *d_used,
+                          const TmlGbdtGrowParams *p, const TmlGbdtNode **nodes_out, int *n_nodes_out,
                           const uint32_t **cats_out, int *n_cats_out, TmlError *err) {
     TmlBackend *be = L->be;
     TML_ASSERT(p->max_leaves >= 2 && p->max_leaves <= L->max_leaves && n_root <= L->N);
@@ -182,7 +186,8 @@ int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, 
         Leaf parent = L->leaves[pick];
         const TmlGbdtSplit *s = &parent.split;
         int f = s->feature, mb = L->binner->feats[f].n_bins;
-        int64_t n_left = tml_gbdt_partition(be, L->d_rows + parent.begin, parent.n, L->d_bins, L->F, s, mb, L->d_scratch);
+        int64_t n_left =
+            tml_gbdt_partition(be, L->d_rows + parent.begin, parent.n, L->d_bins, L->F, s, mb, L->d_scratch);
         TML_ASSERT(n_left == (int64_t)s->n[0] && n_left > 0 && n_left < parent.n);
         /* the parent's node becomes a split */
         TmlGbdtNode *nd = &L->nodes[parent.node];
@@ -225,8 +230,8 @@ int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, 
         int parent_slot = parent.slot;
         if (el[0] || el[1]) {
             kid[small].slot = take(L);
-            tml_gbdt_hist(be, slot_ptr(L, kid[small].slot), L->d_bins, L->N, L->F, L->NB, d_gh, L->d_rows + kid[small].begin,
-                          kid[small].n, d_used);
+            tml_gbdt_hist(be, slot_ptr(L, kid[small].slot), L->d_bins, L->N, L->F, L->NB, d_gh,
+                          L->d_rows + kid[small].begin, kid[small].n, d_used);
             if (el[large]) {
                 kid[large].slot = parent_slot;
                 parent_slot = -1;

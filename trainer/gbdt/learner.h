@@ -39,8 +39,8 @@ void tml_gbdt_learner_all_rows(TmlGbdtLearner *L);
  * *nodes / *cats point into the learner (valid until the next grow): tree-local indices, root 0.
  * Returns 0, or -1 with err set. */
 int tml_gbdt_learner_grow(TmlGbdtLearner *L, const float *d_gh, int64_t n_root, int all_rows, const uint8_t *d_used,
-                          const TmlGbdtGrowParams *p, const TmlGbdtNode **nodes, int *n_nodes,
-                          const uint32_t **cats, int *n_cats, TmlError *err);
+                          const TmlGbdtGrowParams *p, const TmlGbdtNode **nodes, int *n_nodes, const uint32_t **cats,
+                          int *n_cats, TmlError *err);
 
 /* Adds the last grown tree's leaf values to score column k of d_scores (device (N, K)) for the
  * rows it was grown on (tml_gbdt_leaf_add over its leaves' row ranges): the same floats as

@@ -177,8 +177,8 @@ int tml_gbdt_model_save(const TmlGbdtModel *m, hid_t loc, TmlError *err) {
     if (g < 0) return tml_h5_fail(err, "cannot create group 'gbdt'");
     hsize_t dF = (hsize_t)m->in.F;
     int rc = -1;
-    if (tml_h5_attr_write_i64(g, "n_classes", m->n_classes, err) || tml_h5_attr_write_i64(g, "positive", m->positive, err) ||
-        tml_h5_attr_write_i64(g, "input_dim", m->in.dim, err))
+    if (tml_h5_attr_write_i64(g, "n_classes", m->n_classes, err) ||
+        tml_h5_attr_write_i64(g, "positive", m->positive, err) || tml_h5_attr_write_i64(g, "input_dim", m->in.dim, err))
         goto done;
     if (tml_h5_write(g, "input_src", H5T_NATIVE_INT32, 1, &dF, m->in.src, 0) < 0 ||
         tml_h5_write(g, "input_n_cats", H5T_NATIVE_INT32, 1, &dF, m->in.n_cats, 0) < 0 ||
@@ -209,7 +209,8 @@ TmlGbdtModel *tml_gbdt_model_load(hid_t loc, TmlError *err) {
         tml_h5_attr_read_i64(g, "input_dim", &dim, err))
         goto fail;
     F = tml_h5_size(g, "input_src", &d0);
-    if (C < 2 || (C == 2 && (pos < 0 || pos > 1)) || dim < 1 || F < 1 || F > dim || tml_h5_size(g, "input_n_cats", &d0) != F) {
+    if (C < 2 || (C == 2 && (pos < 0 || pos > 1)) || dim < 1 || F < 1 || F > dim ||
+        tml_h5_size(g, "input_n_cats", &d0) != F) {
         tml_fail(err, "group 'gbdt': inconsistent class count, positive class or input tables");
         goto fail;
     }

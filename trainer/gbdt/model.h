@@ -17,19 +17,19 @@
 
 typedef struct TmlGbdtInputs {
     int F;
-    int dim;          /* dense width the mapping reads */
-    int32_t *src;     /* (F) dense column (the first one-hot column of a categorical feature) */
-    int32_t *n_cats;  /* (F) 0: numeric feature = dense[src]; k > 0: categorical feature = the index
+    int dim;         /* dense width the mapping reads */
+    int32_t *src;    /* (F) dense column (the first one-hot column of a categorical feature) */
+    int32_t *n_cats; /* (F) 0: numeric feature = dense[src]; k > 0: categorical feature = the index
                        * of the column among dense[src .. src+k) holding 1 (none: missing) */
-    char **names;     /* (F) */
+    char **names;    /* (F) */
 } TmlGbdtInputs;
 
 typedef struct TmlGbdtModel {
-    int n_classes;    /* labels */
-    int positive;     /* binary: label index of the positive class (score column 0 is its logit) */
+    int n_classes; /* labels */
+    int positive;  /* binary: label index of the positive class (score column 0 is its logit) */
     TmlGbdtInputs in;
-    TmlGbdtBinner *binner;    /* NULL until fitted */
-    TmlGbdtEnsemble *ens;     /* NULL until trained */
+    TmlGbdtBinner *binner; /* NULL until fitted */
+    TmlGbdtEnsemble *ens;  /* NULL until trained */
 } TmlGbdtModel;
 
 /* A model over the columns of tab (numeric columns one feature each; categorical/boolean columns

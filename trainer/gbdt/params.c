@@ -4,18 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-int tml_gbdt_config_is_gbdt(const TmlConfig *cfg) {
-    const char *t = tml_config_str(cfg, "model.type", "");
-    return !strcmp(t, "gbdt");
-}
-
-/* "file:line: key" of a key for range messages. */
+/* A range message naming where the value came from ("file:line: key = \"value\"" or "--set
+ * key=value", tml_config_where), as the other families' [train] checks do. */
 static int bad(const TmlConfig *cfg, const char *key, const char *rule, TmlError *err) {
-    int line = 0;
-    for (int i = 0; i < cfg->n; i++)
-        if (!strcmp(cfg->entries[i].key, key)) line = cfg->entries[i].line;
-    if (line > 0) return tml_fail(err, "%s:%d: %s must be %s", cfg->path, line, key, rule);
-    return tml_fail(err, "%s: %s must be %s", cfg->path, key, rule);
+    char where[600];
+    tml_config_where(cfg, key, where, sizeof where);
+    return tml_fail(err, "%s: must be %s", where, rule);
 }
 
 static int pick(const TmlConfig *cfg, const char *key, const char *def, const char *const *names, int n, int *out,
