@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +28,110 @@ void tml_h5_describe(char *buf, size_t n) {
 
 #define CHECK_MAGIC "ticketml-checksum 1\n"
 
+/* The memory of a file being built: the core driver allocates, grows and (at close) hands back its
+ * buffer through the file image callbacks, so the bytes it holds are the file itself, user block
+ * included at the front, and saving writes them out without a second copy of the whole (a model's
+ * embedding table is hundreds of MB). The file's access property list does not keep the callbacks'
+ * user data, so open memory files are found in a small table by handle. */
+typedef struct Grown {
+    unsigned char *buf;
+    size_t size;
+    int keep; /* set just before close_grown's H5Fclose: the buffer outlives the file */
+    int done; /* the file is closed (buf handed over or freed): the entry may be reused */
+} Grown;
+
+#define GROWN_MAX 32
+static struct {
+    hid_t file;
+    Grown *g;
+} grown_open[GROWN_MAX];
+static pthread_mutex_t grown_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *grown_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    Grown *g = udata;
+    (void)op;
+    unsigned char *p = malloc(size ? size : 1);
+    if (p && !g->buf) g->buf = p, g->size = size;
+    return p;
+}
+static void *grown_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op, (void)udata;
+    if (dest != src) memcpy(dest, src, size);
+    return dest;
+}
+static void *grown_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    Grown *g = udata;
+    (void)op;
+    unsigned char *p = realloc(ptr, size ? size : 1);
+    if (p && (ptr == g->buf || !g->buf)) g->buf = p, g->size = size;
+    return p;
+}
+static herr_t grown_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    Grown *g = udata;
+    if (ptr && ptr == g->buf && op == H5FD_FILE_IMAGE_OP_FILE_CLOSE) {
+        g->done = 1;
+        if (g->keep) return 0; /* handed to close_grown's caller */
+    }
+    if (ptr == g->buf) g->buf = NULL, g->size = 0;
+    free(ptr);
+    return 0;
+}
+static void *grown_udata_copy(void *udata) { return udata; }
+static herr_t grown_udata_free(void *udata) {
+    (void)udata; /* freed by close_grown, or by the table's sweep once the file is closed */
+    return 0;
+}
+
+/* Records a new memory file's Grown; entries of files closed some other way (H5Fclose on an error
+ * path: their buffer is already freed) are reclaimed here. 0, or -1 when the table is full. */
+static int grown_add(hid_t file, Grown *g) {
+    int rc = -1;
+    pthread_mutex_lock(&grown_mu);
+    for (int i = 0; i < GROWN_MAX; i++)
+        if (grown_open[i].g && grown_open[i].g->done) {
+            free(grown_open[i].g);
+            grown_open[i].g = NULL;
+        }
+    for (int i = 0; i < GROWN_MAX && rc < 0; i++)
+        if (!grown_open[i].g) grown_open[i].file = file, grown_open[i].g = g, rc = 0;
+    pthread_mutex_unlock(&grown_mu);
+    return rc;
+}
+
+/* Takes an open memory file's Grown out of the table (NULL: not a file of tml_h5_mem_create's). */
+static Grown *grown_take(hid_t file) {
+    Grown *g = NULL;
+    pthread_mutex_lock(&grown_mu);
+    for (int i = 0; i < GROWN_MAX && !g; i++)
+        if (grown_open[i].g && !grown_open[i].g->done && grown_open[i].file == file) {
+            g = grown_open[i].g;
+            grown_open[i].g = NULL;
+        }
+    pthread_mutex_unlock(&grown_mu);
+    return g;
+}
+
 hid_t tml_h5_mem_create(int checksum) {
     tml_h5_quiet();
     static unsigned counter; /* the core driver tells open files apart by name */
     char name[64];
     snprintf(name, sizeof name, "ticketml-memory-%u-%ld.h5", counter++, (long)getpid());
+    Grown *g = calloc(1, sizeof *g);
+    if (!g) return -1;
+    H5FD_file_image_callbacks_t cb = {grown_malloc, grown_memcpy, grown_realloc, grown_free,
+                                      grown_udata_copy, grown_udata_free, g};
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
     hid_t f = -1;
     if (fapl >= 0 && fcpl >= 0 && H5Pset_fapl_core(fapl, (size_t)4 << 20, 0) >= 0 &&
-        (!checksum || H5Pset_userblock(fcpl, TML_H5_USERBLOCK) >= 0))
+        H5Pset_file_image_callbacks(fapl, &cb) >= 0 && (!checksum || H5Pset_userblock(fcpl, TML_H5_USERBLOCK) >= 0))
         f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl);
     if (fapl >= 0) H5Pclose(fapl);
     if (fcpl >= 0) H5Pclose(fcpl);
+    if (f >= 0 && grown_add(f, g) < 0) { /* too many open at once: close it, which frees its buffer */
+        H5Fclose(f);
+        f = -1;
+    }
+    if (f < 0) free(g);
     return f;
 }
 
@@ -53,28 +146,43 @@ static hsize_t userblock_of(hid_t file) {
     return ub;
 }
 
-/* Flushes and closes a memory file, returning its bytes after `prefix` zero bytes (malloc'd; *n
- * counts the file's bytes only). H5Fget_file_image leaves any user block out. NULL when out of memory. */
-static unsigned char *image_bytes(hid_t file, size_t prefix, size_t *n) {
-    unsigned char *buf = NULL;
+/* Flushes and closes a memory file of tml_h5_mem_create and returns the driver's own buffer: *ub
+ * zeroed bytes of user block room, then the *n bytes of HDF5 (the length H5Fget_file_image gives
+ * after the flush). The caller frees it. NULL when out of memory or not such a file (closed either way). */
+static unsigned char *close_grown(hid_t file, size_t *ub, size_t *n) {
+    Grown *g = grown_take(file);
+    *ub = (size_t)userblock_of(file);
     ssize_t len = -1;
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 && (len = H5Fget_file_image(file, NULL, 0)) > 0 &&
-        (buf = calloc(1, prefix + (size_t)len)) && H5Fget_file_image(file, buf + prefix, (size_t)len) != len)
-        len = -1;
+    if (g && H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) len = H5Fget_file_image(file, NULL, 0);
+    if (g) g->keep = 1;
     H5Fclose(file);
-    if (len <= 0 || !buf) {
+    if (g && !g->done) { /* objects of the file still open: the driver closes it later and frees the
+                          * buffer then, so g must outlive this (a few bytes leaked on that misuse) */
+        g->keep = 0;
+        return NULL;
+    }
+    unsigned char *buf = g ? g->buf : NULL;
+    size_t size = g ? g->size : 0;
+    free(g);
+    if (!buf || len <= 0 || *ub + (size_t)len > size) {
         free(buf);
         return NULL;
     }
+    memset(buf, 0, *ub);
     *n = (size_t)len;
     return buf;
 }
 
-unsigned char *tml_h5_mem_bytes(hid_t file, size_t *n) { return image_bytes(file, 0, n); }
+unsigned char *tml_h5_mem_bytes(hid_t file, size_t *n) {
+    size_t ub;
+    unsigned char *buf = close_grown(file, &ub, n);
+    if (buf && ub) memmove(buf, buf + ub, *n); /* without the user block */
+    return buf;
+}
 
 int tml_h5_mem_save(hid_t file, const char *path, int atomic, TmlError *err) {
-    size_t ub = (size_t)userblock_of(file), n;
-    unsigned char *buf = image_bytes(file, ub, &n);
+    size_t ub, n;
+    unsigned char *buf = close_grown(file, &ub, &n);
     if (!buf) return tml_h5_fail(err, "%s: cannot assemble the file in memory (out of memory?)", path);
     if (ub == TML_H5_USERBLOCK) {
         uint32_t crc = tml_crc32c(0, buf + ub, n);

@@ -392,6 +392,9 @@ void tml_net_backward(TmlNet *m, float scale) {
 static int save_tensor(TmlBackend *be, hid_t g, const char *name, const float *dev, int64_t rows, int64_t cols,
                        TmlError *err) {
     size_t n = (size_t)rows * (size_t)cols;
+    /* the CPU backend's tensors are host memory: written from where they are, with no second copy
+     * of an 800 MB table */
+    if (!tml_backend_is_gpu(be)) return tml_h5_write_f32(g, name, dev, rows, cols, err);
     float *host = malloc(n * sizeof(float) + 1);
     if (!host) return tml_fail(err, "out of host memory saving '%s'", name);
     tml_download(be, host, dev, n * sizeof(float));
