@@ -17,59 +17,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#define TU_CLI_FIXTURE
+#include "tests/util_cli.h"
 #include <hdf5.h>
 #include <jansson.h>
 
-static char g_dir[256];
-static const char *g_bin;
-
-/* Runs a shell command line with stdout+stderr captured into g_dir/out.txt; returns the exit code. */
-static int run(const char *fmt, ...) {
-    char cmd[4096], line[4400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(line, sizeof line, "cd %s && %s >out.txt 2>&1", g_dir, cmd);
-    int st = system(line);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    fclose(f);
-    return s;
-}
-
-static int exists(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
-static void write_file(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void expect_output(const char *needle) {
-    char *out = slurp("out.txt");
-    if (!out || !strstr(out, needle)) fail_msg("expected '%s' in output:\n%s", needle, out ? out : "(none)");
-    free(out);
-}
 
 static const char *CONFIG =
     "[data]\nkind = text\ntrain = corpus/tickets.csv\ntext = text\nlabel = intent\nid = ticket_id\n"
@@ -79,40 +32,25 @@ static const char *CONFIG =
 
 static int setup(void **state) {
     (void)state;
-    g_bin = getenv("TICKETML");
-    if (!g_bin) g_bin = "./ticketml";
-    static char abs_bin[512];
-    if (!realpath(g_bin, abs_bin)) return 0; /* tests skip */
-    g_bin = abs_bin;
-    snprintf(g_dir, sizeof g_dir, "/tmp/ticketml-cli-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (tu_cli_setup(&g_cli, "ticketml-cli") != 0) return -1;
+    if (!g_cli.bin[0]) return 0; /* the CLI tests skip */
     write_file("intent.ini", CONFIG);
-    if (run("%s synth --tickets 3000 --customers 500 --seed 5 --out corpus", g_bin) != 0) return -1;
+    if (run("%s synth --tickets 3000 --customers 500 --seed 5 --out corpus", g_cli.bin) != 0) return -1;
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    if (g_dir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0) return -1;
-    }
+    tu_cli_teardown(&g_cli);
     return 0;
 }
 
-#define NEED_BINARY()                                                                    \
-    do {                                                                                 \
-        if (access(g_bin, X_OK) != 0) {                                                  \
-            printf("ticketml binary not found (%s): CLI tests not run\n", g_bin); \
-            skip();                                                                      \
-        }                                                                                \
-    } while (0)
+#define NEED_BINARY() TU_NEED_BINARY()
 
 static void test_train_eval_compare_explain(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s train intent.ini --out m.h5 --log-json log.jsonl --quiet", g_bin), 0);
+    assert_int_equal(run("%s train intent.ini --out m.h5 --log-json log.jsonl --quiet", g_cli.bin), 0);
     expect_output("test: accuracy");
     assert_true(exists("m.h5"));
     assert_false(exists("m.h5.ckpt")); /* a finished run removes its checkpoint */
@@ -121,10 +59,10 @@ static void test_train_eval_compare_explain(void **state) {
     assert_non_null(log);
     assert_non_null(strstr(log, "\"epoch\": 3"));
     free(log);
-    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep --explain 1 --samples 200", g_bin), 0);
+    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep --explain 1 --samples 200", g_cli.bin), 0);
     json_error_t je;
     char path[512];
-    snprintf(path, sizeof path, "%s/rep/report.json", g_dir);
+    snprintf(path, sizeof path, "%s/rep/report.json", g_cli.dir);
     json_t *r = json_load_file(path, 0, &je);
     assert_non_null(r);
     double acc = json_real_value(json_object_get(json_object_get(r, "metrics"), "accuracy"));
@@ -132,12 +70,12 @@ static void test_train_eval_compare_explain(void **state) {
     assert_true(acc > 0.6 && acc <= 1.0);
     json_decref(r);
     assert_true(exists("rep/report.html") && exists("rep/report.md"));
-    assert_int_equal(run("%s compare rep/report.json rep/report.json --max-drop accuracy=0.01", g_bin), 0);
+    assert_int_equal(run("%s compare rep/report.json rep/report.json --max-drop accuracy=0.01", g_cli.bin), 0);
     /* --explain N explains N errors and N correct rows; segments per language and per script */
     assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep4 --explain 4 --samples 200 --segments lang",
-                         g_bin),
+                         g_cli.bin),
                      0);
-    snprintf(path, sizeof path, "%s/rep4/report.json", g_dir);
+    snprintf(path, sizeof path, "%s/rep4/report.json", g_cli.dir);
     r = json_load_file(path, 0, &je);
     assert_non_null(r);
     json_t *ex = json_object_get(r, "explanations");
@@ -166,10 +104,10 @@ static void test_train_eval_compare_explain(void **state) {
     json_t *base = json_object_get(r, "baseline");
     assert_true(json_real_value(json_object_get(base, "majority_accuracy")) < acc); /* the model beats it */
     json_decref(r);
-    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep5 --segments nosuch", g_bin), 2);
+    assert_int_equal(run("%s eval m.h5 corpus/tickets.csv --report rep5 --segments nosuch", g_cli.bin), 2);
     expect_output("nosuch");
     assert_false(exists("rep5/report.json"));
-    assert_int_equal(run("%s explain m.h5 --text 'my card was stolen, please block it' --samples 500 --json", g_bin), 0);
+    assert_int_equal(run("%s explain m.h5 --text 'my card was stolen, please block it' --samples 500 --json", g_cli.bin), 0);
     char *out = slurp("out.txt");
     json_t *e = json_loads(strstr(out, "{"), JSON_DISABLE_EOF_CHECK, &je);
     assert_non_null(e);
@@ -181,7 +119,7 @@ static void test_train_eval_compare_explain(void **state) {
 /* Reads every weight of a model file into one buffer (for bit-equality checks). */
 static float *read_weights(const char *name, size_t *n_out) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", g_cli.dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     const char *names[] = {"weights/embedding", "weights/output_b"};
@@ -206,11 +144,11 @@ static float *read_weights(const char *name, size_t *n_out) {
 static void test_resume_matches_uninterrupted(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s train intent.ini --out full.h5 --quiet --set train.patience=0", g_bin), 0);
+    assert_int_equal(run("%s train intent.ini --out full.h5 --quiet --set train.patience=0", g_cli.bin), 0);
     /* 3000 rows -> 2400 train rows -> 75 steps per epoch; stop in the middle of epoch 2 */
-    assert_int_equal(run("TICKETML_INTERRUPT_AT_STEP=110 %s train intent.ini --out part.h5 --quiet", g_bin), 130);
+    assert_int_equal(run("TICKETML_INTERRUPT_AT_STEP=110 %s train intent.ini --out part.h5 --quiet", g_cli.bin), 130);
     assert_true(exists("part.h5.ckpt"));
-    assert_int_equal(run("%s train intent.ini --out part.h5 --resume", g_bin), 0);
+    assert_int_equal(run("%s train intent.ini --out part.h5 --resume", g_cli.bin), 0);
     expect_output("resuming from");
     size_t na, nb;
     float *a = read_weights("full.h5", &na), *b = read_weights("part.h5", &nb);
@@ -223,7 +161,7 @@ static void test_resume_matches_uninterrupted(void **state) {
 /* Every node of a tree model's trees, as bytes (for bit-equality checks). */
 static char *read_trees(const char *name, size_t *n_out) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", g_cli.dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     const char *names[] = {"gbdt/trees/node_feature", "gbdt/trees/node_threshold", "gbdt/trees/node_value",
@@ -250,7 +188,7 @@ static char *read_trees(const char *name, size_t *n_out) {
 /* One dataset of a model file, as bytes (*n_out of them); the caller frees. */
 static char *read_dataset(const char *name, const char *ds_name, size_t *n_out) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", g_cli.dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     hid_t ds = H5Dopen2(f, ds_name, H5P_DEFAULT);
@@ -286,7 +224,7 @@ static void expect_trees_prefix(const char *base, const char *more) {
 
 static int64_t n_trees(const char *name) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", g_cli.dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     hid_t g = H5Gopen2(f, "gbdt/trees", H5P_DEFAULT), a = H5Aopen(g, "n_trees", H5P_DEFAULT);
@@ -309,10 +247,10 @@ static void test_gbdt_resume_finetune(void **state) {
                            "valid_frac = 0.2\nseed = 4\n[tabular]\nignore = customer_id\nbuckets = tenure_months: 6 24\n"
                            "[model]\ntype = gbdt\nmax_leaves = 6\nmin_data_in_leaf = 5\n"
                            "[train]\nrounds = 40\nlr = 0.1\nsubsample = 0.8\ncolsample = 0.7\npatience = 0\nseed = 9\n");
-    assert_int_equal(run("%s train gbdt.ini --out gfull.h5 --quiet", g_bin), 0);
-    assert_int_equal(run("TICKETML_INTERRUPT_AT_STEP=17 %s train gbdt.ini --out gpart.h5 --quiet", g_bin), 130);
+    assert_int_equal(run("%s train gbdt.ini --out gfull.h5 --quiet", g_cli.bin), 0);
+    assert_int_equal(run("TICKETML_INTERRUPT_AT_STEP=17 %s train gbdt.ini --out gpart.h5 --quiet", g_cli.bin), 130);
     assert_true(exists("gpart.h5.ckpt"));
-    assert_int_equal(run("%s train gbdt.ini --out gpart.h5 --resume", g_bin), 0);
+    assert_int_equal(run("%s train gbdt.ini --out gpart.h5 --resume", g_cli.bin), 0);
     expect_output("resuming from");
     size_t na, nb;
     char *a = read_trees("gfull.h5", &na), *b = read_trees("gpart.h5", &nb);
@@ -325,20 +263,20 @@ static void test_gbdt_resume_finetune(void **state) {
     /* finetune: 10 more rounds on the same customers (labels known to the model) */
     write_file("gft.ini", "[data]\nkind = tabular\ntrain = corpus/customers.csv\nlabel = churn\nvalid_frac = 0\n"
                           "[train]\nrounds = 10\nlr = 0.05\n");
-    assert_int_equal(run("%s finetune --from gfull.h5 gft.ini --out gft.h5", g_bin), 0);
+    assert_int_equal(run("%s finetune --from gfull.h5 gft.ini --out gft.h5", g_cli.bin), 0);
     assert_int_equal(n_trees("gft.h5"), kept + 10);
     expect_trees_prefix("gfull.h5", "gft.h5");
     assert_int_equal(run("%s eval gft.h5 corpus/customers.csv --tickets corpus/tickets.csv --report grep --explain 1 --samples 200",
-                         g_bin), 0);
+                         g_cli.bin), 0);
     assert_true(exists("grep/report.json"));
     char *rep = slurp("grep/report.json");
     assert_non_null(strstr(rep, "\"feature_importance\""));
     free(rep);
-    assert_int_equal(run("%s explain gft.h5 corpus/customers.csv --tickets corpus/tickets.csv --rows 1-2 --samples 200", g_bin), 0);
+    assert_int_equal(run("%s explain gft.h5 corpus/customers.csv --tickets corpus/tickets.csv --rows 1-2 --samples 200", g_cli.bin), 0);
     expect_output("TreeSHAP");
     assert_int_equal(run("%s export gft.h5 --out gexp && %s predict gexp corpus/customers.csv --tickets "
                          "corpus/tickets.csv --top 1",
-                         g_bin, g_bin),
+                         g_cli.bin, g_cli.bin),
                      0);
 }
 
@@ -349,7 +287,7 @@ static void test_gbdt_threads_same_trees(void **state) {
     (void)state;
     NEED_BINARY();
     char path[512];
-    snprintf(path, sizeof path, "%s/wide.csv", g_dir);
+    snprintf(path, sizeof path, "%s/wide.csv", g_cli.dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("a,b,c,d,e,plan,y\n", f);
@@ -373,8 +311,8 @@ static void test_gbdt_threads_same_trees(void **state) {
     write_file("wide.ini", "[data]\nkind = tabular\ntrain = wide.csv\nlabel = y\npositive = 1\nvalid_frac = 0\n"
                            "seed = 2\n[model]\ntype = gbdt\nmax_leaves = 15\n"
                            "[train]\nrounds = 6\nlr = 0.2\nsubsample = 0.8\ncolsample = 0.8\npatience = 0\nseed = 5\n");
-    assert_int_equal(run("OMP_NUM_THREADS=1 %s train wide.ini --out w1.h5 --quiet --device cpu", g_bin), 0);
-    assert_int_equal(run("OMP_NUM_THREADS=2 %s train wide.ini --out w2.h5 --quiet --device cpu", g_bin), 0);
+    assert_int_equal(run("OMP_NUM_THREADS=1 %s train wide.ini --out w1.h5 --quiet --device cpu", g_cli.bin), 0);
+    assert_int_equal(run("OMP_NUM_THREADS=2 %s train wide.ini --out w2.h5 --quiet --device cpu", g_cli.bin), 0);
     size_t na, nb;
     char *a = read_trees("w1.h5", &na), *b = read_trees("w2.h5", &nb);
     assert_int_equal(n_trees("w1.h5"), 6);
@@ -387,22 +325,22 @@ static void test_gbdt_threads_same_trees(void **state) {
 static void test_finetune_adds_label(void **state) {
     (void)state;
     NEED_BINARY();
-    if (!exists("m.h5")) assert_int_equal(run("%s train intent.ini --out m.h5 --quiet", g_bin), 0);
+    if (!exists("m.h5")) assert_int_equal(run("%s train intent.ini --out m.h5 --quiet", g_cli.bin), 0);
     write_file("new.csv", "ticket_id,text,intent\n"
                           "n1,my parcel arrived crushed and wet,damaged_item\nn2,the box came broken,damaged_item\n"
                           "n3,item arrived damaged please replace,damaged_item\nn4,I lost my card yesterday,card_lost\n"
                           "n5,received a broken screen,damaged_item\nn6,my card is gone please block it,card_lost\n");
     write_file("ft.ini", "[data]\nkind = text\ntrain = new.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
                          "[train]\nlr = 0.05\nepochs = 20\nbatch_size = 4\npatience = 0\n");
-    assert_int_equal(run("%s finetune --from m.h5 ft.ini --out m2.h5", g_bin), 0);
+    assert_int_equal(run("%s finetune --from m.h5 ft.ini --out m2.h5", g_cli.bin), 0);
     expect_output("1 new label(s)");
-    assert_int_equal(run("%s explain m2.h5 --text 'parcel arrived crushed' --samples 200 --json", g_bin), 0);
+    assert_int_equal(run("%s explain m2.h5 --text 'parcel arrived crushed' --samples 200 --json", g_cli.bin), 0);
     expect_output("damaged_item");
 }
 
 /* Trains the demo churn model with and without ticket-history features; returns test ROC-AUC. */
 static double churn_auc(int history) {
-    assert_int_equal(run("%s train churn.ini --out churn.h5 --quiet --set data.history=%s", g_bin, history ? "true" : "false"), 0);
+    assert_int_equal(run("%s train churn.ini --out churn.h5 --quiet --set data.history=%s", g_cli.bin, history ? "true" : "false"), 0);
     char *out = slurp("out.txt"), *t = out ? strstr(out, "test:") : NULL, *a = t ? strstr(t, "ROC-AUC ") : NULL;
     assert_non_null(a);
     double auc = atof(a + 8);
@@ -413,7 +351,7 @@ static double churn_auc(int history) {
 static void test_history_features_improve_churn(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s synth --tickets 20000 --customers 4000 --seed 11 --out churncorpus", g_bin), 0);
+    assert_int_equal(run("%s synth --tickets 20000 --customers 4000 --seed 11 --out churncorpus", g_cli.bin), 0);
     write_file("churn.ini", "[data]\nkind = tabular\ntrain = churncorpus/customers.csv\nlabel = churn\nid = customer_id\n"
                             "positive = Yes\ntickets = churncorpus/tickets.csv\ncustomer = customer_id\nvalid_frac = 0.15\n"
                             "test_frac = 0.25\nseed = 2\n[tabular]\nignore = customer_id\n[model]\ntype = logistic\n"
@@ -429,37 +367,37 @@ static void test_bad_input(void **state) {
     (void)state;
     NEED_BINARY();
     write_file("typo.ini", "[train]\nepochz = 3\n");
-    assert_int_equal(run("%s train typo.ini --out t.h5", g_bin), 2);
+    assert_int_equal(run("%s train typo.ini --out t.h5", g_cli.bin), 2);
     expect_output("did you mean");
     assert_false(exists("t.h5"));
     write_file("missing.ini", "[data]\nkind = text\ntrain = nowhere.csv\ntext = text\nlabel = intent\n");
-    assert_int_equal(run("%s train missing.ini --out t.h5", g_bin), 2);
+    assert_int_equal(run("%s train missing.ini --out t.h5", g_cli.bin), 2);
     expect_output("nowhere.csv");
     assert_false(exists("t.h5"));
     write_file("empty.csv", "");
     write_file("empty.ini", "[data]\nkind = text\ntrain = empty.csv\ntext = text\nlabel = intent\n");
-    assert_int_equal(run("%s train empty.ini --out t.h5", g_bin), 2);
+    assert_int_equal(run("%s train empty.ini --out t.h5", g_cli.bin), 2);
     expect_output("empty.csv");
     assert_false(exists("t.h5"));
     write_file("junk.h5", "this is not a model");
-    assert_int_equal(run("%s eval junk.h5 corpus/tickets.csv", g_bin), 2);
+    assert_int_equal(run("%s eval junk.h5 corpus/tickets.csv", g_cli.bin), 2);
     expect_output("not a ticketml model");
-    if (!exists("m.h5")) assert_int_equal(run("%s train intent.ini --out m.h5 --quiet", g_bin), 0);
-    assert_int_equal(run("head -c 5000 m.h5 > cut.h5 && %s eval cut.h5 corpus/tickets.csv", g_bin), 2);
+    if (!exists("m.h5")) assert_int_equal(run("%s train intent.ini --out m.h5 --quiet", g_cli.bin), 0);
+    assert_int_equal(run("head -c 5000 m.h5 > cut.h5 && %s eval cut.h5 corpus/tickets.csv", g_cli.bin), 2);
     expect_output("cut.h5");
     write_file("wrongcols.csv", "a,b\n1,2\n");
-    assert_int_equal(run("%s eval m.h5 wrongcols.csv --report badrep", g_bin), 2);
+    assert_int_equal(run("%s eval m.h5 wrongcols.csv --report badrep", g_cli.bin), 2);
     expect_output("wrongcols.csv");
     assert_false(exists("badrep/report.json"));
-    assert_int_equal(run("%s train intent.ini", g_bin), 2); /* no --out */
-    assert_int_equal(run("%s frobnicate", g_bin), 2);
+    assert_int_equal(run("%s train intent.ini", g_cli.bin), 2); /* no --out */
+    assert_int_equal(run("%s frobnicate", g_cli.bin), 2);
 }
 
 /* --version names the compute libraries (from kernels/) and HDF5 (from data/: kernels/ has no HDF5). */
 static void test_version(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s --version", g_bin), 0);
+    assert_int_equal(run("%s --version", g_cli.bin), 0);
     expect_output("OpenBLAS");
     expect_output("hdf5: ");
 }

@@ -20,6 +20,9 @@
 #include <math.h>
 
 #include <cmocka.h>
+
+#define TU_CLI_FIXTURE
+#include "tests/util_cli.h"
 #include <jansson.h>
 
 #include "eval/drift_stats.h"
@@ -129,60 +132,11 @@ static void test_against_scipy(void **state) {
 
 /* ---- the command ------------------------------------------------------------------------------ */
 
-static char g_dir[256];
-static const char *g_bin;
 static int g_ready;
-
-static int run(const char *fmt, ...) {
-    char cmd[4096], line[4400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(line, sizeof line, "cd %s && %s >out.txt 2>&1", g_dir, cmd);
-    int st = system(line);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    fclose(f);
-    return s;
-}
-
-static int exists(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
-static void write_file(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void expect_output(const char *needle) {
-    char *out = slurp("out.txt");
-    if (!out || !strstr(out, needle)) fail_msg("expected '%s' in output:\n%s", needle, out ? out : "(none)");
-    free(out);
-}
 
 static json_t *load_json(const char *name) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", g_cli.dir, name);
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     if (!j) fail_msg("%s: %s", path, je.text);
@@ -203,12 +157,12 @@ static int failed_check(json_t *rep, const char *prefix) {
  * no SVG text outside its chart, nothing cut off. Screenshots go to $TML_KEEP_REPORTS when set. */
 static void check_page(const char *dir) {
     char html[512], shots[600], cmd[2000];
-    snprintf(html, sizeof html, "%s/%s/report.html", g_dir, dir);
+    snprintf(html, sizeof html, "%s/%s/report.html", g_cli.dir, dir);
     const char *keep = getenv("TML_KEEP_REPORTS");
     if (keep && keep[0]) snprintf(shots, sizeof shots, "%s/drift-%s", keep, dir);
-    else snprintf(shots, sizeof shots, "%s/shots-%s", g_dir, dir);
+    else snprintf(shots, sizeof shots, "%s/shots-%s", g_cli.dir, dir);
     if (keep && keep[0]) {
-        snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -r '%s/%s' '%s/'", shots, g_dir, dir, shots);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -r '%s/%s' '%s/'", shots, g_cli.dir, dir, shots);
         assert_int_equal(system(cmd), 0);
     }
     snprintf(cmd, sizeof cmd, "sh scripts/check_page.sh '%s' '%s'", html, shots);
@@ -233,13 +187,8 @@ static const char *CHURN_INI =
 
 static int setup(void **state) {
     (void)state;
-    g_bin = getenv("TICKETML");
-    if (!g_bin) g_bin = "./ticketml";
-    static char abs_bin[512];
-    if (!realpath(g_bin, abs_bin)) return 0; /* the CLI tests skip */
-    g_bin = abs_bin;
-    snprintf(g_dir, sizeof g_dir, "/tmp/ticketml-drift-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (tu_cli_setup(&g_cli, "ticketml-drift") != 0) return -1;
+    if (!g_cli.bin[0]) return 0; /* the CLI tests skip */
     write_file("intent.ini", INTENT_INI);
     char ini[2048];
     snprintf(ini, sizeof ini, CHURN_INI, "mlp",
@@ -251,20 +200,20 @@ static int setup(void **state) {
      * sample of the same process), and the same with the drift knob on from its first day (tickets)
      * and for every customer (who all joined after 2019) */
     if (run("%s synth --tickets 8000 --customers 1500 --seed 3 --start-date 2025-01-01 --days 180 --out ref --quiet",
-            g_bin) ||
+            g_cli.bin) ||
         run("%s synth --tickets 3000 --customers 1500 --seed 103 --start-date 2025-07-01 --days 60 --out cur --quiet",
-            g_bin) ||
+            g_cli.bin) ||
         run("%s synth --tickets 3000 --customers 1500 --seed 103 --start-date 2025-07-01 --days 60 --shift-date "
             "2019-01-01 --out shifted --quiet",
-            g_bin) ||
+            g_cli.bin) ||
         /* churn: the same window length and volume as the reference, so history columns compare */
         run("%s synth --tickets 8000 --customers 1500 --seed 104 --start-date 2025-07-01 --days 180 --out cur180 "
             "--quiet",
-            g_bin) ||
+            g_cli.bin) ||
         run("%s synth --tickets 8000 --customers 1500 --seed 104 --start-date 2025-07-01 --days 180 --shift-date "
             "2019-01-01 --out shifted180 --quiet",
-            g_bin) ||
-        run("%s train intent.ini --out intent.h5 --quiet", g_bin))
+            g_cli.bin) ||
+        run("%s train intent.ini --out intent.h5 --quiet", g_cli.bin))
         return -1;
     g_ready = 1;
     return 0;
@@ -272,26 +221,22 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    if (g_dir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0) return -1;
-    }
+    tu_cli_teardown(&g_cli);
     return 0;
 }
 
-#define NEED_BINARY()                                                                      \
-    do {                                                                                   \
-        if (!g_ready) {                                                                    \
-            printf("ticketml binary not found (%s): drift CLI tests not run\n", g_bin);    \
-            skip();                                                                        \
-        }                                                                                  \
+#define NEED_BINARY()                                                          \
+    do {                                                                        \
+        if (!g_ready) {                                                         \
+            printf("ticketml binary not found: drift CLI tests not run\n");     \
+            skip();                                                             \
+        }                                                                       \
     } while (0)
 
 static void test_text_no_drift(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --report rep0", g_bin), 0);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --report rep0", g_cli.bin), 0);
     expect_output("no drift past the limits");
     json_t *r = load_json("rep0/report.json");
     assert_string_equal(json_string_value(json_object_get(r, "format")), "ticketml-drift");
@@ -324,7 +269,7 @@ static void test_text_no_drift(void **state) {
 static void test_text_shift_found(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv shifted/tickets.csv --report rep1", g_bin), 1);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv shifted/tickets.csv --report rep1", g_cli.bin), 1);
     expect_output("DRIFT:");
     expect_output("prediction.psi");
     json_t *r = load_json("rep1/report.json");
@@ -351,10 +296,10 @@ static void test_text_shift_found(void **state) {
     /* limits: loosened past the shift, it passes; "off" turns a check off */
     assert_int_equal(run("%s drift intent.h5 ref/tickets.csv shifted/tickets.csv --max-psi 5 --max-js off "
                          "--max-unseen-increase 1 --quiet",
-                         g_bin),
+                         g_cli.bin),
                      0);
     /* --json: the report on stdout, parseable, same verdict */
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv shifted/tickets.csv --json --quiet", g_bin), 1);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv shifted/tickets.csv --json --quiet", g_cli.bin), 1);
     json_t *j = load_json("out.txt");
     assert_true(json_is_true(json_object_get(j, "drift")));
     json_decref(j);
@@ -368,7 +313,7 @@ static void test_text_without_labels(void **state) {
                          "f=[c for c in r.fieldnames if c!='intent']; w=csv.DictWriter(open('nolab.csv','w',newline=''),"
                          "f, extrasaction='ignore', lineterminator='\\n'); w.writeheader(); [w.writerow(x) for x in r]\""),
                      0);
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv nolab.csv --report rep2 --period day", g_bin), 1);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv nolab.csv --report rep2 --period day", g_cli.bin), 1);
     json_t *r = load_json("rep2/report.json");
     assert_true(json_is_null(json_object_get(r, "labels_drift")));
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "current"), "labelled")), 0);
@@ -399,11 +344,11 @@ static void test_text_families(void **state) {
                      0);
     const char *fam[] = {"emb", "enc"};
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(run("%s train %s.ini --out %s.h5 --quiet --device cpu", g_bin, fam[k], fam[k]), 0);
+        assert_int_equal(run("%s train %s.ini --out %s.h5 --quiet --device cpu", g_cli.bin, fam[k], fam[k]), 0);
         /* the encoder learned on the current sample's first corpus: compare its unshifted and
          * shifted siblings (same size) to keep the scoring small */
         const char *ref = k ? "cur/tickets.csv" : "ref/tickets.csv";
-        assert_int_equal(run("%s drift %s.h5 %s shifted/tickets.csv --report fam-%s --quiet --device cpu", g_bin, fam[k],
+        assert_int_equal(run("%s drift %s.h5 %s shifted/tickets.csv --report fam-%s --quiet --device cpu", g_cli.bin, fam[k],
                              ref, fam[k]),
                          1);
         char name[64];
@@ -413,7 +358,7 @@ static void test_text_families(void **state) {
         assert_true(json_array_size(json_object_get(json_object_get(r, "prediction"), "classes")) == 20);
         json_decref(r);
     }
-    assert_int_equal(run("%s drift emb.h5 ref/tickets.csv cur/tickets.csv --quiet", g_bin), 0);
+    assert_int_equal(run("%s drift emb.h5 ref/tickets.csv cur/tickets.csv --quiet", g_cli.bin), 0);
 }
 
 static void test_tabular_families(void **state) {
@@ -422,17 +367,17 @@ static void test_tabular_families(void **state) {
     const char *fam[] = {"mlp", "gbdt"};
     for (int k = 0; k < 2; k++) {
         char cmd[600];
-        snprintf(cmd, sizeof cmd, "%s train churn-%s.ini --out churn-%s.h5 --quiet", g_bin, fam[k], fam[k]);
+        snprintf(cmd, sizeof cmd, "%s train churn-%s.ini --out churn-%s.h5 --quiet", g_cli.bin, fam[k], fam[k]);
         assert_int_equal(run("%s", cmd), 0);
         /* unshifted customers of another corpus: no drift */
         assert_int_equal(run("%s drift churn-%s.h5 ref/customers.csv cur180/customers.csv --tickets ref/tickets.csv "
                              "--current-tickets cur180/tickets.csv --report tab0-%s",
-                             g_bin, fam[k], fam[k]),
+                             g_cli.bin, fam[k], fam[k]),
                          0);
         /* customers on worse terms: the contract and charges columns are named */
         assert_int_equal(run("%s drift churn-%s.h5 ref/customers.csv shifted180/customers.csv --tickets ref/tickets.csv "
                              "--current-tickets shifted180/tickets.csv --report tab1-%s",
-                             g_bin, fam[k], fam[k]),
+                             g_cli.bin, fam[k], fam[k]),
                          1);
         expect_output("input.column.contract.psi");
         char name[64];
@@ -472,22 +417,22 @@ static void test_tabular_families(void **state) {
 static void test_bad_input(void **state) {
     (void)state;
     NEED_BINARY();
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv nosuch.csv --report bad1", g_bin), 2);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv nosuch.csv --report bad1", g_cli.bin), 2);
     expect_output("nosuch.csv");
     assert_false(exists("bad1"));
     /* a current file without the model's text column */
     write_file("notext.csv", "ticket_id,body\nT1,hello\n");
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv notext.csv --report bad2", g_bin), 2);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv notext.csv --report bad2", g_cli.bin), 2);
     expect_output("text");
     assert_false(exists("bad2/report.json"));
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --max-psi -1", g_bin), 2);
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv", g_bin), 2);
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --time nosuchcol", g_bin), 2);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --max-psi -1", g_cli.bin), 2);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv", g_cli.bin), 2);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --time nosuchcol", g_cli.bin), 2);
     expect_output("nosuchcol");
-    assert_int_equal(run("%s drift ref/tickets.csv ref/tickets.csv cur/tickets.csv", g_bin), 2);
+    assert_int_equal(run("%s drift ref/tickets.csv ref/tickets.csv cur/tickets.csv", g_cli.bin), 2);
     /* a report folder that cannot be made: exit 3 and nothing written */
     write_file("plain", "x");
-    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --report plain/sub --quiet", g_bin), 3);
+    assert_int_equal(run("%s drift intent.h5 ref/tickets.csv cur/tickets.csv --report plain/sub --quiet", g_cli.bin), 3);
     assert_false(exists("plain/sub"));
 }
 

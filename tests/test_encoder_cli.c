@@ -17,52 +17,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#define TU_CLI_FIXTURE
+#include "tests/util_cli.h"
 #include <hdf5.h>
-
-static char g_dir[256];
-static const char *g_bin;
-
-/* Runs a shell command line in g_dir with stdout+stderr captured into out.txt; the exit code. */
-static int run(const char *fmt, ...) {
-    char cmd[4096], line[4400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(line, sizeof line, "cd %s && %s >out.txt 2>&1", g_dir, cmd);
-    int st = system(line);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    fclose(f);
-    return s;
-}
-
-static int exists(const char *name) {
-    char path[512];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    return stat(path, &sb) == 0;
-}
-
-static void write_file(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Asserts the last run's exit code, showing its output when it differs. */
 static void expect_status(int got, int want) {
@@ -72,12 +30,6 @@ static void expect_status(int got, int want) {
     }
 }
 #define RUN_EXPECT(want, ...) expect_status(run(__VA_ARGS__), want)
-
-static void expect_output(const char *needle) {
-    char *out = slurp("out.txt");
-    if (!out || !strstr(out, needle)) fail_msg("expected '%s' in output:\n%s", needle, out ? out : "(none)");
-    free(out);
-}
 
 /* A tiny encoder with the corpus vocabulary (tok/vocab.txt): no pretrained weights needed. */
 static const char *CONFIG =
@@ -89,15 +41,10 @@ static const char *CONFIG =
 
 static int setup(void **state) {
     (void)state;
-    g_bin = getenv("TICKETML");
-    if (!g_bin) g_bin = "./ticketml";
-    static char abs_bin[512];
-    if (!realpath(g_bin, abs_bin)) return 0; /* tests skip */
-    g_bin = abs_bin;
-    snprintf(g_dir, sizeof g_dir, "/tmp/ticketml-enc-cli-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (tu_cli_setup(&g_cli, "ticketml-enc-cli") != 0) return -1;
+    if (!g_cli.bin[0]) return 0; /* the CLI tests skip */
     write_file("enc.ini", CONFIG);
-    if (run("%s synth --tickets 1500 --customers 300 --seed 5 --out corpus", g_bin) != 0) return -1;
+    if (run("%s synth --tickets 1500 --customers 300 --seed 5 --out corpus", g_cli.bin) != 0) return -1;
     /* WordPiece vocabulary: the special tokens, every lowercase word of the corpus, and single
      * letters, digits and punctuation (plain and as ## continuations) so nothing is [UNK] */
     if (run("(mkdir -p tok && (printf '[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\n'; "
@@ -110,21 +57,11 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    if (g_dir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0) return -1;
-    }
+    tu_cli_teardown(&g_cli);
     return 0;
 }
 
-#define NEED_BINARY()                                                                      \
-    do {                                                                                   \
-        if (access(g_bin, X_OK) != 0) {                                                    \
-            printf("ticketml binary not found (%s): encoder CLI tests not run\n", g_bin); \
-            skip();                                                                        \
-        }                                                                                  \
-    } while (0)
+#define NEED_BINARY() TU_NEED_BINARY()
 
 /* The test accuracy from the last run's "test: accuracy A" line. */
 static double test_accuracy(void) {
@@ -138,17 +75,17 @@ static double test_accuracy(void) {
 static void test_train_eval_explain(void **state) {
     (void)state;
     NEED_BINARY();
-    RUN_EXPECT(0, "%s train enc.ini --out m.h5 --device cpu", g_bin);
+    RUN_EXPECT(0, "%s train enc.ini --out m.h5 --device cpu", g_cli.bin);
     expect_output("encoder model (random, tokenizer of tok: 2 layers, width 32");
     expect_output("encoder: cpu memory");
     double acc = test_accuracy();
     printf("  tiny encoder, 3 epochs on 1200 generated tickets: test accuracy %.3f\n", acc);
     assert_true(acc > 0.25); /* 20 generated intents: chance is 0.05 */
     assert_false(exists("m.h5.ckpt"));
-    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --report rep --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --report rep --device cpu", g_cli.bin);
     assert_true(exists("rep/report.json"));
     RUN_EXPECT(0, "%s explain m.h5 --text 'my card was stolen, please block it' --samples 300 --json --device cpu",
-                         g_bin);
+                         g_cli.bin);
     expect_output("\"features\"");
     expect_output("stolen");
 }
@@ -158,7 +95,7 @@ static float *read_weights(const char *name, size_t *n_out) {
     static const char *tensors[] = {"wte", "wpe", "wtt", "lne_w", "lne_b", "qkvw", "qkvb", "attprojw", "attprojb",
                                     "ln1w", "ln1b", "fcw", "fcb", "fcprojw", "fcprojb", "ln2w", "ln2b", "clsw", "clsb"};
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(path, sizeof path, "%s/%s", g_cli.dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     float *all = NULL;
@@ -185,11 +122,11 @@ static void test_resume_matches_uninterrupted(void **state) {
     (void)state;
     NEED_BINARY();
     const char *sets = "--device cpu --set train.epochs=2 --set train.grad_accum=2";
-    RUN_EXPECT(0, "%s train enc.ini --out full.h5 --quiet %s", g_bin, sets);
+    RUN_EXPECT(0, "%s train enc.ini --out full.h5 --quiet %s", g_cli.bin, sets);
     /* 1200 train rows, batches of 32 -> 38 batches -> 19 steps per epoch; stop inside epoch 2 */
-    RUN_EXPECT(130, "TICKETML_INTERRUPT_AT_STEP=25 %s train enc.ini --out part.h5 --quiet %s", g_bin, sets);
+    RUN_EXPECT(130, "TICKETML_INTERRUPT_AT_STEP=25 %s train enc.ini --out part.h5 --quiet %s", g_cli.bin, sets);
     assert_true(exists("part.h5.ckpt"));
-    RUN_EXPECT(0, "%s train enc.ini --out part.h5 --resume %s", g_bin, sets);
+    RUN_EXPECT(0, "%s train enc.ini --out part.h5 --resume %s", g_cli.bin, sets);
     expect_output("resuming from");
     size_t na, nb;
     float *a = read_weights("full.h5", &na), *b = read_weights("part.h5", &nb);
@@ -203,13 +140,13 @@ static void test_frozen_encoder(void **state) {
     (void)state;
     NEED_BINARY();
     RUN_EXPECT(0, "%s train enc.ini --out frozen.h5 --device cpu --set train.freeze_encoder=true --set train.lr=1e-2 "
-                  "--set train.epochs=4", g_bin);
+                  "--set train.epochs=4", g_cli.bin);
     expect_output("encoder frozen (head only)");
     expect_output("encoded once");
     /* two frozen runs with different steps: the encoder tensors stay the initialisation in both,
      * only the heads differ */
     RUN_EXPECT(0, "%s train enc.ini --out frozen2.h5 --device cpu --quiet --set train.freeze_encoder=true "
-                  "--set train.lr=3e-3 --set train.epochs=2", g_bin);
+                  "--set train.lr=3e-3 --set train.epochs=2", g_cli.bin);
     size_t na, nb;
     float *a = read_weights("frozen.h5", &na), *b = read_weights("frozen2.h5", &nb);
     assert_int_equal(na, nb);
@@ -223,21 +160,21 @@ static void test_frozen_encoder(void **state) {
 static void test_finetune_and_export(void **state) {
     (void)state;
     NEED_BINARY();
-    if (!exists("m.h5")) RUN_EXPECT(0, "%s train enc.ini --out m.h5 --quiet --device cpu", g_bin);
+    if (!exists("m.h5")) RUN_EXPECT(0, "%s train enc.ini --out m.h5 --quiet --device cpu", g_cli.bin);
     write_file("new.csv", "ticket_id,text,intent\n"
                           "n1,my parcel arrived crushed and wet,damaged_item\nn2,the box came broken,damaged_item\n"
                           "n3,item arrived damaged please replace,damaged_item\nn4,I lost my card yesterday,card_lost\n"
                           "n5,received a broken screen,damaged_item\nn6,my card is gone please block it,card_lost\n");
     write_file("ft.ini", "[data]\nkind = text\ntrain = new.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
                          "[train]\nlr = 3e-3\nepochs = 15\nbatch_size = 4\npatience = 0\n");
-    RUN_EXPECT(0, "%s finetune --from m.h5 ft.ini --out m2.h5 --device cpu", g_bin);
+    RUN_EXPECT(0, "%s finetune --from m.h5 ft.ini --out m2.h5 --device cpu", g_cli.bin);
     expect_output("new label(s)");
-    RUN_EXPECT(0, "%s eval m2.h5 new.csv --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m2.h5 new.csv --device cpu", g_cli.bin);
     /* the fine-tuned model exports and predicts its new label (probabilities against the trainer's
      * are test_export.c's job) */
-    RUN_EXPECT(0, "%s export m2.h5 --out exp", g_bin);
+    RUN_EXPECT(0, "%s export m2.h5 --out exp", g_cli.bin);
     assert_true(exists("exp/model.h5"));
-    RUN_EXPECT(0, "%s predict exp --text 'the box came broken' --top 2", g_bin);
+    RUN_EXPECT(0, "%s predict exp --text 'the box came broken' --top 2", g_cli.bin);
     expect_output("damaged_item");
 }
 
@@ -256,23 +193,23 @@ static char *accuracy_line(void) {
 static void test_model_file_is_self_contained(void **state) {
     (void)state;
     NEED_BINARY();
-    if (!exists("m.h5")) RUN_EXPECT(0, "%s train enc.ini --out m.h5 --quiet --device cpu", g_bin);
-    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_bin);
+    if (!exists("m.h5")) RUN_EXPECT(0, "%s train enc.ini --out m.h5 --quiet --device cpu", g_cli.bin);
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_cli.bin);
     char *before = accuracy_line();
     RUN_EXPECT(0, "mv tok tok.away");
-    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_cli.bin);
     char *after = accuracy_line();
     assert_string_equal(before, after);
-    RUN_EXPECT(0, "%s explain m.h5 --text 'my card was stolen' --samples 100 --json --device cpu", g_bin);
+    RUN_EXPECT(0, "%s explain m.h5 --text 'my card was stolen' --samples 100 --json --device cpu", g_cli.bin);
     expect_output("stolen");
     write_file("ft2.csv", "ticket_id,text,intent\nq1,where is my refund,refund_status\nq2,refund not received yet,refund_status\n"
                           "q3,card stolen block it,card_lost\nq4,lost my card,card_lost\n");
     write_file("ft2.ini", "[data]\nkind = text\ntrain = ft2.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
                           "[train]\nlr = 3e-3\nepochs = 2\nbatch_size = 4\npatience = 0\n");
-    RUN_EXPECT(0, "%s finetune --from m.h5 ft2.ini --out m3.h5 --quiet --device cpu", g_bin);
-    RUN_EXPECT(0, "%s eval m3.h5 ft2.csv --device cpu", g_bin);
-    RUN_EXPECT(0, "%s export m.h5 --out exp_away --format safetensors", g_bin);
-    RUN_EXPECT(0, "%s predict exp_away --text 'my card was stolen'", g_bin);
+    RUN_EXPECT(0, "%s finetune --from m.h5 ft2.ini --out m3.h5 --quiet --device cpu", g_cli.bin);
+    RUN_EXPECT(0, "%s eval m3.h5 ft2.csv --device cpu", g_cli.bin);
+    RUN_EXPECT(0, "%s export m.h5 --out exp_away --format safetensors", g_cli.bin);
+    RUN_EXPECT(0, "%s predict exp_away --text 'my card was stolen'", g_cli.bin);
     RUN_EXPECT(0, "mv tok.away tok");
     free(before);
     free(after);

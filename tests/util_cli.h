@@ -34,4 +34,18 @@ int tu_output_lacks(const TuCli *c, const char *needle);
 /* c->dir/name into buf. */
 const char *tu_path(const TuCli *c, const char *name, char *buf, size_t n);
 
+/* A test program with one scratch folder for all its cases defines TU_CLI_FIXTURE before including
+ * this header: it gets `g_cli` and short names for the calls on it (cmocka must be included first). */
+#ifdef TU_CLI_FIXTURE
+static TuCli g_cli;
+#define run(...) tu_run(&g_cli, __VA_ARGS__)
+#define slurp(name) tu_slurp(&g_cli, (name), NULL)
+#define exists(name) tu_exists(&g_cli, (name))
+#define write_file(name, text) tu_write(&g_cli, (name), (text))
+#define expect_output(needle) \
+    do { if (!tu_output_has(&g_cli, (needle))) fail(); } while (0)
+#define TU_NEED_BINARY() \
+    do { if (!tu_cli_have_binary(&g_cli)) skip(); } while (0)
+#endif
+
 #endif
