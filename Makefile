@@ -175,7 +175,8 @@ test-gpu: info ticketml $(TESTS) $(BENCHES)
 # accesses, uninitialised reads of device memory, leaks).
 SANITIZER ?= $(CUDA_HOME)/bin/compute-sanitizer
 memcheck: info $(BUILD)/tests/test_ops_parity $(BUILD)/tests/test_train_cuda
-	$(Q)for t in $(BUILD)/tests/test_ops_parity $(BUILD)/tests/test_train_cuda; do echo "== memcheck $$t"; \
+	$(Q)[ -x "$(SANITIZER)" ] || { echo "memcheck: $(SANITIZER) not found (the CUDA toolkit's compute-sanitizer; set SANITIZER=path)" >&2; exit 2; }; \
+	for t in $(BUILD)/tests/test_ops_parity $(BUILD)/tests/test_train_cuda; do echo "== memcheck $$t"; \
 	  TICKETML_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --leak-check full --error-exitcode 1 $$t || exit 1; done
 
 # ticketml against fastText on the same corpus, split and settings (docs/performance.md); SIZES="1M 10M"

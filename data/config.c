@@ -24,17 +24,23 @@ typedef struct ConfigParse {
     char bad_msg[900];
 } ConfigParse;
 
-/* fgets() over the in-memory text, counting lines. */
+/* fgets() over the in-memory text, counting lines. The limit is on a line's content: its '\n' is
+ * dropped when the content alone fills the buffer (inih needs no newline), so a line of num - 1
+ * characters reads the same with or without one; it counted against the limit before, and the
+ * last line of a file, written back with its newline, became too long (a fuzz finding). */
 static char *config_reader(char *str, int num, void *stream) {
     ConfigParse *p = stream;
     if (!*p->text) return NULL;
     const char *nl = strchr(p->text, '\n');
     size_t len = nl ? (size_t)(nl - p->text) + 1 : strlen(p->text);
+    size_t content = nl ? len - 1 : len;
     p->line++;
     size_t keep = len;
-    if (keep > (size_t)num - 1) {
+    if (content > (size_t)num - 1) {
         keep = (size_t)num - 1;
         if (!p->long_line) p->long_line = p->line;
+    } else if (keep > (size_t)num - 1) {
+        keep = content;
     }
     memcpy(str, p->text, keep);
     str[keep] = 0;
@@ -101,6 +107,14 @@ static int config_handler(void *user, const char *section, const char *name, con
                  name);
         return 0;
     }
+    /* inih keeps 49 characters of a name for the indented line that may follow it: after a longer
+     * name, that line became a key of its own, named by the cut name (a fuzz finding) */
+    if (strlen(name) > 48) {
+        p->bad_line = p->line;
+        snprintf(p->bad_msg, sizeof p->bad_msg, "the key name \"%.60s...\" is longer than 48 characters; no key "
+                 "is that long (see docs/config.md)", name);
+        return 0;
+    }
     if (!plain_name(section, 0) || !plain_name(name, 1)) {
         p->bad_line = p->line;
         if (!*name)
@@ -130,7 +144,7 @@ TmlConfig *tml_config_parse(const char *text, const char *name, TmlError *err) {
     int rc = ini_parse_stream(config_reader, &p, config_handler, &p);
     if (p.long_line && (rc == 0 || p.long_line <= rc)) {
         tml_fail(err, "%s:%d: line longer than %d characters; shorten it (e.g. a shorter path or ${TICKETML_DATA})",
-                 name, p.long_line, CONFIG_MAX_LINE - 2);
+                 name, p.long_line, CONFIG_MAX_LINE - 1);
         goto fail;
     }
     if (rc != 0) {
@@ -232,9 +246,15 @@ int tml_config_set(TmlConfig *c, const char *assignment, TmlError *err) {
                            "--set train.epochs=10), and a value holds no line break", assignment);
         goto done;
     }
-    if (strlen(dot + 1) + strlen(value) + 4 > CONFIG_MAX_LINE - 2) {
-        rc = tml_fail(err, "--set %s: longer than a config line may be (198 characters); shorten it (e.g. a path "
-                           "through ${TICKETML_DATA})", assignment);
+    if (strlen(section) > 48 || strlen(dot + 1) > 48) { /* inih cuts longer names (see config_handler) */
+        rc = tml_fail(err, "--set %s: a section or key name is longer than 48 characters; no key is that long "
+                           "(see docs/config.md)", assignment);
+        goto done;
+    }
+    /* written back as "key = value" */
+    if (strlen(dot + 1) + strlen(value) + 3 > CONFIG_MAX_LINE - 1) {
+        rc = tml_fail(err, "--set %s: longer than a config line may be (%d characters); shorten it (e.g. a path "
+                           "through ${TICKETML_DATA})", assignment, CONFIG_MAX_LINE - 1);
         goto done;
     }
     int i = config_find(c, key);

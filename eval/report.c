@@ -45,6 +45,13 @@ static int write_temp(const char *dir, const TmlReportFile *rf, const void *in, 
     }
     errno = 0;
     int rc = rf->write(f, in, err);
+    size_t nl = strlen(rf->name);
+    if (rc != 0 && !strncmp(err->msg, rf->name, nl) && !strncmp(err->msg + nl, ": write failed", 14)) {
+        /* the writer's own I/O error ("report.json: write failed: ..."): name the folder, say what to do */
+        int e = errno ? errno : EIO;
+        rc = tml_fail(err, "%s/%s: write failed: %s%s; no report was written", dir, rf->name, strerror(e),
+                      e == ENOSPC ? " (free some space or write elsewhere)" : "");
+    }
     if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
         int e = errno;
         rc = tml_fail(err, "%s/%s: write failed: %s%s; no report was written", dir, rf->name, strerror(e),

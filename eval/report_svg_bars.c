@@ -96,6 +96,18 @@ void tml_svg_paired_bars(FILE *f, const char *title, int n, const char *const *n
     fputs("</svg>\n", f);
 }
 
+/* The top of a y axis with 4 intervals: the smallest 4 * step >= hi with step 1, 1.5, 2, 2.5, 3, 4,
+ * 5, 6 or 8 times a power of ten, so the ticks read 0, 15, 30, 45, 60 % rather than 0, 14, 28, 41,
+ * 55 % (ticks at a quarter of the largest bar). */
+static double nice_top(double hi) {
+    static const double m[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
+    if (!(hi > 0) || !isfinite(hi)) return 1;
+    double raw = hi / 4, p = pow(10, floor(log10(raw)));
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (m[i] * p >= raw * (1 - 1e-9)) return 4 * m[i] * p;
+    return 40 * p;
+}
+
 void tml_svg_histogram(FILE *f, const char *title, const char *xlabel, int n, const double *edges,
                        const char *const *value_names, const double *ref, const double *cur) {
     double left = 52, top = 44, ph = 170, slot = n <= 12 ? 36 : n <= 30 ? 22 : 14;
@@ -114,12 +126,12 @@ void tml_svg_histogram(FILE *f, const char *title, const char *xlabel, int n, co
     legend(f, left, 34);
     double hi = 0;
     for (int i = 0; i < n; i++) hi = fmax(hi, fmax(ref[i], cur[i]));
-    if (hi <= 0) hi = 1;
+    hi = nice_top(hi);
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fcfcfd\" stroke=\"#c8ccd2\"/>\n", left,
             top, pw, ph);
     for (int t = 0; t <= 4; t++) {
         double v = hi * t / 4, y = top + ph - ph * t / 4;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" fill=\"#555\">%.0f%%</text>\n",
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" fill=\"#555\">%.3g%%</text>\n",
                 left - 4, y + 3, 100 * v);
     }
     double bw = pw / n;
@@ -168,8 +180,7 @@ void tml_svg_trend(FILE *f, const char *title, const char *ylabel, int n, const 
     for (int s = 0; s < n_series; s++)
         for (int i = 0; i < n; i++)
             if (isfinite(series[s].y[i])) hi = fmax(hi, series[s].y[i]);
-    if (hi <= 0) hi = 1;
-    hi *= 1.08;
+    hi = nice_top(hi * 1.02); /* a point at the maximum stays off the frame */
     tml_svg_open(f, W, H, title);
     fputs("<text x=\"4\" y=\"16\" font-weight=\"600\" font-size=\"13\">", f);
     tml_report_put_html(f, title);

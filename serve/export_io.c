@@ -27,6 +27,20 @@ static void sync_file(const char *path) {
     }
 }
 
+/* A writer's message names the temporary file it failed on ("DIR/model.h5.tmp-PID: write failed:
+ * ..."); the user asked for DIR/model.h5, and the temporary file is removed: name that instead. */
+static void name_final(TmlError *err, char *const *tmp, char *const *final) {
+    for (int k = 0; k < 2; k++) {
+        size_t n = tmp[k] ? strlen(tmp[k]) : 0;
+        if (n && !strncmp(err->msg, tmp[k], n)) {
+            char rest[TML_ERROR_MSG_MAX];
+            snprintf(rest, sizeof rest, "%s", err->msg + n);
+            tml_fail(err, "%s%s", final[k], rest);
+            return;
+        }
+    }
+}
+
 int tml_export_write(TmlExport *e, const char *dir, TmlExportFormat fmt, TmlError *err) {
     if (tml_export_validate(e, "export", err) || tml_export_digest(e, e->checksum, err)) return -1;
     int made_dir = 0;
@@ -53,8 +67,10 @@ int tml_export_write(TmlExport *e, const char *dir, TmlExportFormat fmt, TmlErro
             goto done;
         }
     }
-    if ((fmt == TML_EXPORT_HDF5 ? tml_export_write_h5(e, tmp[0], err) : tml_export_write_st(e, tmp[0], tmp[1], err)))
+    if ((fmt == TML_EXPORT_HDF5 ? tml_export_write_h5(e, tmp[0], err) : tml_export_write_st(e, tmp[0], tmp[1], err))) {
+        name_final(err, tmp, final);
         goto done;
+    }
     for (int k = 0; k < 2; k++)
         if (tmp[k]) sync_file(tmp[k]);
     for (int k = 0; k < 2; k++)

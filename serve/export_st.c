@@ -3,6 +3,7 @@
  * 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}} padded
  * with spaces to a multiple of 8, then the raw data; offsets are relative to the data start.
  * Layout in docs/export-format.md. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +156,9 @@ static int write_safetensors(const TmlExport *e, const char *path, TmlError *err
     size_t len = strlen(text), padded = (len + 7) / 8 * 8;
     FILE *f = fopen(path, "wb");
     if (!f) {
+        int e = errno;
         free(text);
-        return tml_fail(err, "%s: cannot create the file (is the directory writable?)", path);
+        return tml_fail(err, "%s: cannot create the file: %s (is the folder writable?)", path, strerror(e));
     }
     uint64_t hl = padded;
     int ok = fwrite(&hl, 8, 1, f) == 1 && fwrite(text, 1, len, f) == len;
@@ -166,9 +168,11 @@ static int write_safetensors(const TmlExport *e, const char *path, TmlError *err
         const void *src = ts[k]->ints ? (const void *)ts[k]->ints : (const void *)ts[k]->data;
         ok = n == 0 || fwrite(src, 4, n, f) == n;
     }
+    int en = ok ? 0 : errno;
     free(text);
-    if (fclose(f) != 0) ok = 0;
-    return ok ? 0 : tml_fail(err, "%s: write failed (disk full?)", path);
+    if (fclose(f) != 0 && ok) ok = 0, en = errno;
+    return ok ? 0 : tml_fail(err, "%s: write failed: %s%s; nothing was written", path, en ? strerror(en) : "I/O error",
+                             en == ENOSPC ? " (free some space or write elsewhere)" : "");
 }
 
 int tml_export_write_st(const TmlExport *e, const char *tmp_st, const char *tmp_json, TmlError *err) {
@@ -181,7 +185,11 @@ int tml_export_write_st(const TmlExport *e, const char *tmp_st, const char *tmp_
     }
     int rc = json_dump_file(root, tmp_json, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     json_decref(root);
-    if (rc != 0) return tml_fail(err, "%s: cannot write the JSON metadata (disk full?)", tmp_json);
+    if (rc != 0) {
+        int e = errno;
+        return tml_fail(err, "%s: write failed: %s%s; nothing was written", tmp_json, e ? strerror(e) : "I/O error",
+                        e == ENOSPC ? " (free some space or write elsewhere)" : "");
+    }
     return write_safetensors(e, tmp_st, err);
 }
 

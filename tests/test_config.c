@@ -176,6 +176,34 @@ static void test_fuzz_findings(void **state) {
     assert_non_null(strstr(err.msg, "b.ini:3: a key name is missing"));
     assert_null(tml_config_parse("[.data]\nkind = text\n", "c.ini", &err));
     assert_non_null(strstr(err.msg, "c.ini:2: [.data] kind: section and key names are words"));
+    /* a 199-character last line without its newline parsed, and written back with one was "too
+     * long"; with and without the newline it now reads the same, and one more character is refused */
+    char line[260], doc[300];
+    memset(line, 'v', sizeof line);
+    memcpy(line, "train = ", 8);
+    for (int nl = 0; nl < 2; nl++) {
+        snprintf(doc, sizeof doc, "[data]\n%.199s%s", line, nl ? "\n" : "");
+        c = tml_config_parse(doc, "d.ini", &err);
+        if (!c) fail_msg("%s", err.msg);
+        assert_int_equal(strlen(tml_config_str(c, "data.train", "")), 191);
+        text = tml_config_to_string(c);
+        back = tml_config_parse(text, "back.ini", &err);
+        if (!back) fail_msg("%s", err.msg);
+        assert_string_equal(tml_config_str(back, "data.train", ""), tml_config_str(c, "data.train", ""));
+        tml_config_free(back), tml_config_free(c), free(text);
+    }
+    snprintf(doc, sizeof doc, "[data]\n%.200s\n", line);
+    assert_null(tml_config_parse(doc, "e.ini", &err));
+    assert_non_null(strstr(err.msg, "e.ini:2: line longer than 199 characters"));
+    /* an indented line after a key of more than 49 characters: inih gave it the key cut to 49, a
+     * second key; long names are refused */
+    assert_null(tml_config_parse("[train]\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa = 1\n  more\n", "f.ini", &err));
+    assert_non_null(strstr(err.msg, "f.ini:2: the key name \"aaaa"));
+    assert_non_null(strstr(err.msg, "is longer than 48 characters"));
+    c = tml_config_parse("[train]\nlr = 1\n", "g.ini", &err);
+    assert_int_equal(tml_config_set(c, "train.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=1", &err), -1);
+    assert_non_null(strstr(err.msg, "longer than 48 characters"));
+    tml_config_free(c);
 }
 
 int main(void) {

@@ -639,9 +639,10 @@ static void test_full_disk(void **state) {
     HAS("full/m.h5: write failed: No space left on device");
     expect_clean();
     assert_int_equal(RUN("%s export m.h5 --out full/ex --format hdf5", g.bin), 1);
-    HAS("No space left on device");
+    HAS("full/ex/model.h5: write failed: No space left on device"); /* the file asked for, not the temp name */
     expect_clean();
     assert_int_equal(RUN("%s export m.h5 --out full/st --format safetensors", g.bin), 1);
+    HAS("full/st/model.safetensors: write failed: No space left on device"); /* before: "(disk full?)" */
     expect_clean();
     /* the cache fits in 1 MiB: leave 64 KiB */
     fill(64 * 1024);
@@ -655,9 +656,12 @@ static void test_full_disk(void **state) {
     expect_clean();
     assert_false(tu_exists(&g, "lg.h5"));
     assert_int_equal(RUN("%s eval m.h5 corpus/tickets.csv --report full/rep", g.bin), 1);
-    HAS("No space left on device");
+    HAS("full/rep/report.json: write failed: No space left on device"); /* before: "report.json: ..." */
     expect_clean();
     assert_false(tu_exists(&g, "full/rep"));
+    assert_true(RUN("%s drift m.h5 corpus/tickets.csv corpus/tickets.csv --report full/drep", g.bin) != 0);
+    HAS("full/drep/report.json: write failed: No space left on device");
+    expect_clean();
     unmount_small();
 }
 
