@@ -155,8 +155,10 @@ const TmlBatch *tml_batcher_fill(TmlBatcher *b, const int64_t *order, int64_t st
     for (int r = 0; r < n; r++) {
         int64_t row = order ? order[start + r] : start + r;
         int64_t a = ds->offsets[row], len = ds->offsets[row + 1] - a;
-        memcpy(out->ids + k, ds->ids + a, (size_t)len * sizeof(int32_t));
-        if (ds->w) memcpy(out->w + k, ds->w + a, (size_t)len * sizeof(float));
+        if (len > 0) { /* an all-empty dataset (e.g. one text with no known feature) has no ids array */
+            memcpy(out->ids + k, ds->ids + a, (size_t)len * sizeof(int32_t));
+            if (ds->w) memcpy(out->w + k, ds->w + a, (size_t)len * sizeof(float));
+        }
         k += len;
         out->offsets[r + 1] = k;
     }
