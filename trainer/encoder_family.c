@@ -78,6 +78,10 @@ static int enc_configure(TmlModel *m, const char *type, const TmlConfig *cfg, co
     if (cfg_int(cfg, "model.max_len", 128, 8, 8192, &em->max_len, err) || tml_enc_train_keys(cfg, em, err)) return -1;
     if (em->init_random ? random_shape(em, cfg, err) : tml_encoder_config_from_hf(em->dir, &em->cfg, err)) return -1;
     TmlEncoderConfig *c = &em->cfg;
+    /* the position id of the first token: config.json's model_type decides (bert 0, (xlm-)roberta
+     * pad_token_id + 1 = 2); a checkpoint whose config says otherwise than its training did can
+     * set it (multilingual-e5-small is a "bert" with an XLM-R vocabulary: 0, as it was trained) */
+    if (cfg_int(cfg, "model.position_offset", c->pos_offset, 0, c->max_positions - 1, &c->pos_offset, err)) return -1;
     double drop;
     if (tml_config_double(cfg, "model.dropout", -1.0, &drop, err)) return -1;
     if (drop >= 0) {
@@ -507,8 +511,8 @@ static int enc_export(const TmlModel *m, TmlExport *e, TmlError *err) {
 
 static const char *const ENC_KEYS[] = {"model.pretrained", "model.init", "model.pooling", "model.max_len",
                                        "model.loss", "model.dropout", "model.layers", "model.width",
-                                       "model.heads", "model.ffn", "train.freeze_encoder", "train.grad_accum",
-                                       "train.sort_window", NULL};
+                                       "model.heads", "model.ffn", "model.position_offset", "train.freeze_encoder",
+                                       "train.grad_accum", "train.sort_window", NULL};
 
 /* The weights are one device allocation: the best weights are kept as one device copy of it. */
 static int enc_weight_views(const TmlModel *m, TmlWeightView *out, int max) {

@@ -28,6 +28,15 @@ typedef struct TmlEncModel {
 
 static inline TmlEncModel *tml_enc_model(const TmlModel *m) { return (TmlEncModel *)m->impl; }
 
+/* Without train.freeze_embeddings in the config, a word-embedding table of this many rows or more is
+ * frozen: a multilingual vocabulary (XLM-R's 250k pieces) whose rows a task's texts mostly never
+ * touch, and whose AdamW state alone would be 8 x V x C bytes (0.7 GiB for multilingual-e5-small). */
+#define TML_ENC_FREEZE_VOCAB 100000
+
+/* What a run trains: the head only (train.freeze_encoder), all but the word embeddings
+ * (train.freeze_embeddings, or unset with a vocabulary of TML_ENC_FREEZE_VOCAB+), or everything. */
+TmlEncFreeze tml_enc_freeze_of(const TmlEncModel *em, const TmlTrainOptions *o);
+
 /* Reads train.grad_accum, train.sort_window and train.freeze_encoder from cfg into em. */
 int tml_enc_train_keys(const TmlConfig *cfg, TmlEncModel *em, TmlError *err);
 

@@ -217,14 +217,19 @@ static int end_epoch(Loop *L, int stop, TmlError *err) {
 
 static double mib(size_t b) { return (double)b / 1048576.0; }
 
+TmlEncFreeze tml_enc_freeze_of(const TmlEncModel *em, const TmlTrainOptions *o) {
+    if (em->freeze_encoder) return TML_ENC_FREEZE_ENCODER;
+    int emb = o->freeze_embeddings_set ? o->freeze_embeddings : em->cfg.vocab_size >= TML_ENC_FREEZE_VOCAB;
+    return emb ? TML_ENC_FREEZE_EMBEDDINGS : TML_ENC_TRAIN_ALL;
+}
+
 /* Sets up what to train and the loss options, tokenizes, prints the memory line. */
 static int prepare(Loop *L, TmlError *err) {
     const TmlTrainOptions *o = L->o;
     TmlEncModel *em = L->em;
     if (o->opt.kind != TML_OPT_ADAMW)
         return tml_fail(err, "encoder models train with train.optimizer = adamw (SGD is for the bag models)");
-    TmlEncFreeze want = em->freeze_encoder ? TML_ENC_FREEZE_ENCODER
-                        : o->freeze_embeddings ? TML_ENC_FREEZE_EMBEDDINGS : TML_ENC_TRAIN_ALL;
+    TmlEncFreeze want = tml_enc_freeze_of(em, o);
     /* a resumed checkpoint brings its moments (same freeze); otherwise fresh ones */
     if ((!L->enc->grads || L->enc->freeze != want) && tml_encoder_set_trainable(L->enc, want, err)) return -1;
     tml_encoder_zero_grad(L->enc);
@@ -259,13 +264,19 @@ static int prepare(Loop *L, TmlError *err) {
         TmlEncMemory head = tml_encoder_memory(&em->cfg, want, L->B, 1, 1, 0, 0);
         mem.grads = head.grads, mem.optimizer = head.optimizer;
     }
+    char note[256] = "";
+    if (want == TML_ENC_FREEZE_ENCODER) snprintf(note, sizeof note, ", encoder frozen (head only)");
+    if (want == TML_ENC_FREEZE_EMBEDDINGS) { /* what the frozen table saves: its gradient and moments */
+        TmlEncMemory all = tml_encoder_memory(&em->cfg, TML_ENC_TRAIN_ALL, L->B, T, 1, 0, 0);
+        snprintf(note, sizeof note, ", word embeddings frozen%s (saves %.0f MiB of gradients and AdamW state)",
+                 o->freeze_embeddings_set ? "" : " by default (vocabulary of 100k+ pieces)",
+                 mib(all.grads + all.optimizer - mem.grads - mem.optimizer));
+    }
     if (!o->quiet)
         fprintf(stderr, "encoder: %s memory %.0f MiB = weights %.0f + gradients %.0f + AdamW %.0f + activations %.0f "
-                "(batch %d x %d tokens)%s%s\n", tml_backend_name(be),
+                "(batch %d x %d tokens)%s\n", tml_backend_name(be),
                 mib(mem.weights + mem.grads + mem.optimizer + mem.activations), mib(mem.weights), mib(mem.grads),
-                mib(mem.optimizer), mib(mem.activations), frozen ? (L->B > 64 ? L->B : 64) : L->B, T,
-                want == TML_ENC_FREEZE_ENCODER ? ", encoder frozen (head only)" : "",
-                want == TML_ENC_FREEZE_EMBEDDINGS ? ", word embeddings frozen" : "");
+                mib(mem.optimizer), mib(mem.activations), frozen ? (L->B > 64 ? L->B : 64) : L->B, T, note);
     if (want != TML_ENC_FREEZE_ENCODER && tml_encoder_reserve(L->enc, L->B, T, 1, err)) return -1;
     return want == TML_ENC_FREEZE_ENCODER ? cache_pooled(L, err) : 0;
 }

@@ -96,6 +96,7 @@ int tml_train_options_from_config(const TmlConfig *cfg, TmlTrainOptions *o, TmlE
     o->label_smoothing = smoothing;
     o->class_weight_balanced = cw; /* 0 none, 1 balanced, 2 sqrt of balanced */
     o->freeze_embeddings = freeze;
+    o->freeze_embeddings_set = tml_config_str(cfg, "train.freeze_embeddings", NULL) != NULL;
     snprintf(o->metric, sizeof o->metric, "%s", metrics[metric]);
     o->higher_is_better = strcmp(o->metric, "log_loss") != 0;
     return 0;

@@ -41,6 +41,8 @@ struct TmlTrainOptions {
     int patience;              /* evaluations without improvement before stopping; 0 = never stop early */
     int64_t eval_every;        /* steps between validations; 0 = once per epoch */
     int freeze_embeddings;     /* fine-tuning: leave the embedding table as loaded */
+    int freeze_embeddings_set; /* the config names train.freeze_embeddings; when it does not, a family may
+                                  choose its own default (encoders: frozen for vocabularies of 100k+) */
     TmlOptimConfig opt;
     double checkpoint_every;   /* seconds between checkpoints (train.checkpoint_every, default 10m); 0: on Ctrl-C only */
     /* output and monitoring */
