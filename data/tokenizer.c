@@ -15,6 +15,7 @@ struct TmlTokenizer {
     TmlTokKind kind;
     TmlWordpiece *wp;
     TmlUnigram *ug;
+    TmlTokSpec spec; /* what it was built from: model files and exports store it */
 };
 
 void tml_tokscratch_free(TmlTokScratch *s) {
@@ -44,15 +45,32 @@ const char *tml_models_missing_hint(const char *model_dir) {
            "`; another folder needs config.json, model.safetensors and vocab.txt or tokenizer.json";
 }
 
+TmlTokenizer *tml_tokenizer_from_spec(const TmlTokSpec *s, const char *where, TmlError *err) {
+    if (tml_tokspec_check(s, where, err)) return NULL;
+    TmlTokenizer *t = calloc(1, sizeof *t);
+    if (!t || tml_tokspec_copy(&t->spec, s)) {
+        free(t);
+        tml_fail(err, "%s: out of memory", where);
+        return NULL;
+    }
+    t->kind = s->kind;
+    if (s->kind == TML_TOK_WORDPIECE)
+        t->wp = tml_wordpiece_from_spec(s, err);
+    else
+        t->ug = tml_unigram_from_spec(s, err);
+    if (!t->wp && !t->ug) {
+        tml_tokenizer_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+const TmlTokSpec *tml_tokenizer_spec(const TmlTokenizer *t) { return &t->spec; }
+
 TmlTokenizer *tml_tokenizer_load(const char *model_dir, TmlError *err) {
     struct stat st;
     if (stat(model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         tml_fail(err, "%s: no such model folder; %s", model_dir, tml_models_missing_hint(model_dir));
-        return NULL;
-    }
-    TmlTokenizer *t = calloc(1, sizeof *t);
-    if (!t) {
-        tml_fail(err, "%s: out of memory", model_dir);
         return NULL;
     }
     /* BERT folders ship vocab.txt; XLM-R folders only a tokenizer.json (Unigram) */
@@ -61,20 +79,18 @@ TmlTokenizer *tml_tokenizer_load(const char *model_dir, TmlError *err) {
     int has_vocab = access(path, R_OK) == 0;
     snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
     int has_json = access(path, R_OK) == 0;
-    if (has_vocab) {
-        t->kind = TML_TOK_WORDPIECE;
-        t->wp = tml_wordpiece_load(model_dir, err);
-    } else if (has_json) {
-        t->kind = TML_TOK_UNIGRAM;
-        t->ug = tml_unigram_load(model_dir, err);
-    } else {
-        tml_fail(err, "%s: neither vocab.txt (WordPiece) nor a tokenizer.json with a Unigram model; %s", model_dir,
-                 tml_models_missing_hint(model_dir));
-    }
-    if (!t->wp && !t->ug) {
-        free(t);
-        return NULL;
-    }
+    TmlTokSpec s;
+    int rc;
+    if (has_vocab)
+        rc = tml_wordpiece_read_spec(model_dir, &s, err);
+    else if (has_json)
+        rc = tml_unigram_read_spec(model_dir, &s, err);
+    else
+        rc = tml_fail(err, "%s: neither vocab.txt (WordPiece) nor a tokenizer.json with a Unigram model; %s", model_dir,
+                      tml_models_missing_hint(model_dir));
+    if (rc) return NULL;
+    TmlTokenizer *t = tml_tokenizer_from_spec(&s, model_dir, err);
+    tml_tokspec_free(&s);
     return t;
 }
 
@@ -82,6 +98,7 @@ void tml_tokenizer_free(TmlTokenizer *t) {
     if (!t) return;
     tml_wordpiece_free(t->wp);
     tml_unigram_free(t->ug);
+    tml_tokspec_free(&t->spec);
     free(t);
 }
 

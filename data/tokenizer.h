@@ -34,6 +34,45 @@ typedef enum TmlTokKind { TML_TOK_WORDPIECE = 1, TML_TOK_UNIGRAM = 2 } TmlTokKin
 
 typedef struct TmlTokenizer TmlTokenizer;
 
+/* Everything a tokenizer is built from, without its folder: the pieces in id order, the unigram
+ * scores, control ids and character map, the special ids and the normaliser settings. Loading a
+ * folder reads one of these and builds the tokenizer from it; model files and exports store it, so
+ * a model needs no folder once trained (tml_tokenizer_from_spec rebuilds the same tokenizer). */
+typedef struct TmlTokSpec {
+    TmlTokKind kind;
+    int32_t n_pieces;
+    char **pieces;           /* (n_pieces) in id order; WordPiece continuations carry their prefix */
+    double *scores;          /* (n_pieces) unigram log-probabilities; NULL for WordPiece */
+    int32_t n_control;
+    int32_t *control;        /* (n_control) unigram ids never matched in text (<s>, <pad>, <mask>, ...) */
+    unsigned char *charsmap; /* unigram: SentencePiece's precompiled character map (NULL: none) */
+    size_t charsmap_len;
+    int32_t unk, first, last, pad; /* [UNK]/<unk>, [CLS]/<s>, [SEP]/</s>, [PAD]/<pad> */
+    /* WordPiece (BertNormalizer + WordPiece model): 0/1 flags, words longer than max_word_chars
+     * characters are [UNK], continuation prefix ("##") */
+    int clean_text, chinese_chars, strip_accents, lowercase, max_word_chars;
+    char prefix[16];
+    /* unigram: Replace(" {2,}", " ") after the character map */
+    int collapse_spaces;
+} TmlTokSpec;
+
+/* Frees the members of s (not s) and zeroes it. */
+void tml_tokspec_free(TmlTokSpec *s);
+/* Deep copy of src into dst (zeroed first). 0, or -1 when out of memory. Free dst with tml_tokspec_free. */
+int tml_tokspec_copy(TmlTokSpec *dst, const TmlTokSpec *src);
+/* Checks a spec read from a file (kind known, ids inside the pieces, arrays present, flags 0/1);
+ * -1 with a message naming `where`. */
+int tml_tokspec_check(const TmlTokSpec *s, const char *where, TmlError *err);
+/* "wordpiece" / "unigram", and back (0 when unknown). */
+const char *tml_tokkind_name(TmlTokKind k);
+TmlTokKind tml_tokkind_parse(const char *s);
+
+/* Builds the tokenizer a spec describes (the spec is copied; tml_tokenizer_spec returns the copy).
+ * NULL with err naming `where` on a bad spec. Free with tml_tokenizer_free. */
+TmlTokenizer *tml_tokenizer_from_spec(const TmlTokSpec *s, const char *where, TmlError *err);
+/* The spec the tokenizer was built from (borrowed; lives as long as t). */
+const TmlTokSpec *tml_tokenizer_spec(const TmlTokenizer *t);
+
 /* Loads the tokenizer of a Hugging Face model folder: tokenizer.json with a "Unigram" model ->
  * unigram; a "WordPiece" model or a vocab.txt -> WordPiece. NULL on error (err names the file and
  * the fix). Free with tml_tokenizer_free. */

@@ -36,6 +36,12 @@ typedef struct TmlUnigram {
  * (a missing folder gets the `make models` hint). Free with tml_unigram_free. */
 TmlUnigram *tml_unigram_load(const char *model_dir, TmlError *err);
 
+/* Reads model_dir/tokenizer.json into spec (pieces, scores, control ids, character map, special
+ * ids, space collapsing). 0, or -1 with err (spec left empty). Free with tml_tokspec_free. */
+int tml_unigram_read_spec(const char *model_dir, TmlTokSpec *spec, TmlError *err);
+/* The tokenizer of a unigram spec (copied from it); NULL with err on a bad spec. */
+TmlUnigram *tml_unigram_from_spec(const TmlTokSpec *s, TmlError *err);
+
 /* Builds a tokenizer from pieces[i] with score scores[i] (id i); control ids (bos, eos, pad, unk) are
  * never matched in text. charsmap (a precompiled_charsmap blob, copied) may be NULL. For tests. */
 TmlUnigram *tml_unigram_from_pieces(const char *const *pieces, const double *scores, int n, int32_t unk, int32_t bos,

@@ -116,8 +116,9 @@ static long b64decode(const char *s, unsigned char *out) {
     return n;
 }
 
-/* Reads the normalizer: Precompiled, optionally followed by Replace(" {2,}", " "), or null. */
-static int read_normalizer(TmlUnigram *u, json_t *norm, const char *path, TmlError *err) {
+/* Reads the normalizer into spec: Precompiled (the decoded character map), optionally followed by
+ * Replace(" {2,}", " "), or null. */
+static int read_normalizer(TmlTokSpec *spec, json_t *norm, const char *path, TmlError *err) {
     json_t *parts = norm;
     size_t n = 1;
     if (json_is_null(norm) || !norm) return 0;
@@ -135,16 +136,19 @@ static int read_normalizer(TmlUnigram *u, json_t *norm, const char *path, TmlErr
             unsigned char *blob = malloc(strlen(b64) / 4 * 3 + 4);
             if (!blob) return tml_fail(err, "%s: out of memory", path);
             long bn = b64decode(b64, blob);
-            int rc = bn < 0 ? tml_fail(err, "%s: precompiled_charsmap is not base64", path)
-                            : set_charsmap(u, blob, (size_t)bn, path, err);
-            free(blob);
-            if (rc) return rc;
+            if (bn < 0) {
+                free(blob);
+                return tml_fail(err, "%s: precompiled_charsmap is not base64", path);
+            }
+            free(spec->charsmap);
+            spec->charsmap = blob;
+            spec->charsmap_len = (size_t)bn;
         } else if (t && strcmp(t, "Replace") == 0) {
             const char *re = json_string_value(json_object_get(json_object_get(p, "pattern"), "Regex"));
             const char *to = json_string_value(json_object_get(p, "content"));
             if (!re || !to || strcmp(re, " {2,}") != 0 || strcmp(to, " ") != 0)
                 return tml_fail(err, "%s: normalizer Replace other than \" {2,}\" -> \" \" is not supported", path);
-            u->collapse_spaces = 1;
+            spec->collapse_spaces = 1;
         } else {
             return tml_fail(err, "%s: normalizer %s is not supported (Precompiled and Replace are)", path, t ? t : "?");
         }
@@ -165,52 +169,47 @@ static int check_pretok(json_t *pt, const char *path, TmlError *err) {
     return 0;
 }
 
-TmlUnigram *tml_unigram_load(const char *model_dir, TmlError *err) {
+int tml_unigram_read_spec(const char *model_dir, TmlTokSpec *spec, TmlError *err) {
     char path[4096];
     struct stat st;
-    if (stat(model_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        tml_fail(err, "%s: no such model folder; %s", model_dir, tml_models_missing_hint(model_dir));
-        return NULL;
-    }
+    memset(spec, 0, sizeof *spec);
+    spec->kind = TML_TOK_UNIGRAM;
+    if (stat(model_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return tml_fail(err, "%s: no such model folder; %s", model_dir, tml_models_missing_hint(model_dir));
     snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) {
         if (access(path, F_OK) != 0)
-            tml_fail(err, "%s: cannot open (%s); %s", path, strerror(errno), tml_models_missing_hint(model_dir));
-        else
-            tml_fail(err, "%s:%d: not valid JSON (%s)", path, je.line, je.text);
-        return NULL;
+            return tml_fail(err, "%s: cannot open (%s); %s", path, strerror(errno), tml_models_missing_hint(model_dir));
+        return tml_fail(err, "%s:%d: not valid JSON (%s)", path, je.line, je.text);
     }
-    TmlUnigram *u = calloc(1, sizeof *u);
-    const char **pieces = NULL;
-    size_t *lens = NULL;
-    double *scores = NULL;
     unsigned char *control = NULL;
     json_t *model = json_object_get(root, "model"), *vocab = json_object_get(model, "vocab");
     const char *type = json_string_value(json_object_get(model, "type"));
     size_t n = json_array_size(vocab);
-    if (!u) {
-        tml_fail(err, "%s: out of memory", path);
-        goto fail;
-    }
     if (!type || strcmp(type, "Unigram") != 0 || n == 0) {
         tml_fail(err, "%s: model is %s, not a Unigram model with a vocabulary", path, type ? type : "missing");
+        goto fail;
+    }
+    if (n > INT32_MAX / 2) {
+        tml_fail(err, "%s: too many pieces", path);
         goto fail;
     }
     if (json_is_true(json_object_get(model, "byte_fallback"))) {
         tml_fail(err, "%s: byte_fallback unigram models are not supported", path);
         goto fail;
     }
-    if (read_normalizer(u, json_object_get(root, "normalizer"), path, err) ||
+    if (read_normalizer(spec, json_object_get(root, "normalizer"), path, err) ||
         check_pretok(json_object_get(root, "pre_tokenizer"), path, err))
         goto fail;
-    pieces = calloc(n, sizeof *pieces), lens = calloc(n, sizeof *lens), scores = calloc(n, sizeof *scores);
+    spec->pieces = calloc(n, sizeof *spec->pieces), spec->scores = calloc(n, sizeof *spec->scores);
     control = calloc(n, 1);
-    if (!pieces || !lens || !scores || !control) {
+    if (!spec->pieces || !spec->scores || !control) {
         tml_fail(err, "%s: out of memory", path);
         goto fail;
     }
+    spec->n_pieces = (int32_t)n;
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(vocab, i);
         json_t *p = json_array_get(e, 0), *sc = json_array_get(e, 1);
@@ -218,18 +217,20 @@ TmlUnigram *tml_unigram_load(const char *model_dir, TmlError *err) {
             tml_fail(err, "%s: model.vocab[%zu] is not [piece, score]", path, i);
             goto fail;
         }
-        pieces[i] = json_string_value(p);
-        lens[i] = json_string_length(p);
-        scores[i] = json_number_value(sc);
+        if (!(spec->pieces[i] = strndup(json_string_value(p), json_string_length(p)))) {
+            tml_fail(err, "%s: out of memory", path);
+            goto fail;
+        }
+        spec->scores[i] = json_number_value(sc);
     }
     json_t *unk = json_object_get(model, "unk_id");
-    u->unk = json_is_integer(unk) ? (int32_t)json_integer_value(unk) : -1;
-    if (u->unk < 0 || (size_t)u->unk >= n) {
+    spec->unk = json_is_integer(unk) ? (int32_t)json_integer_value(unk) : -1;
+    if (spec->unk < 0 || (size_t)spec->unk >= n) {
         tml_fail(err, "%s: model.unk_id is missing or out of range", path);
         goto fail;
     }
     /* specials: added_tokens marked special are never matched inside text */
-    u->bos = u->eos = u->pad = -1;
+    spec->first = spec->last = spec->pad = -1;
     json_t *added = json_object_get(root, "added_tokens");
     for (size_t i = 0; i < json_array_size(added); i++) {
         json_t *a = json_array_get(added, i);
@@ -238,9 +239,9 @@ TmlUnigram *tml_unigram_load(const char *model_dir, TmlError *err) {
         if (!json_is_integer(idj) || !c || json_integer_value(idj) < 0 || (size_t)json_integer_value(idj) >= n) continue;
         int32_t id = (int32_t)json_integer_value(idj);
         if (json_is_true(json_object_get(a, "special"))) control[id] = 1;
-        if (strcmp(c, "<pad>") == 0) u->pad = id;
+        if (strcmp(c, "<pad>") == 0) spec->pad = id;
     }
-    control[u->unk] = 1;
+    control[spec->unk] = 1;
     /* <s> and </s>: the first and last special token of the single-sequence template */
     json_t *single = json_object_get(json_object_get(root, "post_processor"), "single");
     size_t ns = json_array_size(single);
@@ -251,21 +252,67 @@ TmlUnigram *tml_unigram_load(const char *model_dir, TmlError *err) {
         const char *fn = json_string_value(json_object_get(f, "id")), *ln = json_string_value(json_object_get(l, "id"));
         json_t *fi = json_array_get(json_object_get(json_object_get(sp, fn ? fn : ""), "ids"), 0);
         json_t *li = json_array_get(json_object_get(json_object_get(sp, ln ? ln : ""), "ids"), 0);
-        if (json_is_integer(fi)) u->bos = (int32_t)json_integer_value(fi);
-        if (json_is_integer(li)) u->eos = (int32_t)json_integer_value(li);
+        if (json_is_integer(fi)) spec->first = (int32_t)json_integer_value(fi);
+        if (json_is_integer(li)) spec->last = (int32_t)json_integer_value(li);
     }
-    if (u->bos < 0 || u->eos < 0 || (size_t)u->bos >= n || (size_t)u->eos >= n) {
+    if (spec->first < 0 || spec->last < 0 || (size_t)spec->first >= n || (size_t)spec->last >= n) {
         tml_fail(err, "%s: post_processor does not name the <s> and </s> ids (TemplateProcessing expected)", path);
         goto fail;
     }
-    if (u->pad < 0) u->pad = u->unk;
-    if (build(u, pieces, lens, scores, (int)n, control, path, err)) goto fail;
-    free(pieces), free(lens), free(scores), free(control);
+    if (spec->pad < 0) spec->pad = spec->unk;
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) nc += control[i] != 0;
+    if (!(spec->control = malloc(sizeof(int32_t) * (nc ? nc : 1)))) {
+        tml_fail(err, "%s: out of memory", path);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (control[i]) spec->control[spec->n_control++] = (int32_t)i;
+    free(control);
     json_decref(root);
+    return 0;
+fail:
+    free(control);
+    json_decref(root);
+    tml_tokspec_free(spec);
+    return -1;
+}
+
+TmlUnigram *tml_unigram_from_spec(const TmlTokSpec *s, TmlError *err) {
+    if (tml_tokspec_check(s, "unigram", err)) return NULL;
+    if (s->kind != TML_TOK_UNIGRAM) {
+        tml_fail(err, "unigram: the tokenizer spec is %s", tml_tokkind_name(s->kind));
+        return NULL;
+    }
+    size_t n = (size_t)s->n_pieces;
+    TmlUnigram *u = calloc(1, sizeof *u);
+    size_t *lens = calloc(n, sizeof *lens);
+    unsigned char *control = calloc(n, 1);
+    if (!u || !lens || !control) {
+        tml_fail(err, "unigram: out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) lens[i] = strlen(s->pieces[i]);
+    for (int32_t i = 0; i < s->n_control; i++) control[s->control[i]] = 1;
+    u->unk = s->unk, u->bos = s->first, u->eos = s->last, u->pad = s->pad;
+    u->collapse_spaces = s->collapse_spaces;
+    if (set_charsmap(u, s->charsmap, s->charsmap_len, "unigram", err) ||
+        build(u, (const char *const *)s->pieces, lens, s->scores, (int)n, control, "unigram", err))
+        goto fail;
+    free(lens);
+    free(control);
     return u;
 fail:
-    free(pieces), free(lens), free(scores), free(control);
-    json_decref(root);
+    free(lens);
+    free(control);
     tml_unigram_free(u);
     return NULL;
+}
+
+TmlUnigram *tml_unigram_load(const char *model_dir, TmlError *err) {
+    TmlTokSpec s;
+    if (tml_unigram_read_spec(model_dir, &s, err)) return NULL;
+    TmlUnigram *u = tml_unigram_from_spec(&s, err);
+    tml_tokspec_free(&s);
+    return u;
 }

@@ -31,6 +31,12 @@ typedef struct TmlWordpiece {
  * the `make models` hint). Free with tml_wordpiece_free. */
 TmlWordpiece *tml_wordpiece_load(const char *model_dir, TmlError *err);
 
+/* Reads what tml_wordpiece_load reads (vocab.txt and the settings) into spec, the special tokens
+ * resolved to ids. 0, or -1 with err (spec left empty). Free with tml_tokspec_free. */
+int tml_wordpiece_read_spec(const char *model_dir, TmlTokSpec *spec, TmlError *err);
+/* The tokenizer of a WordPiece spec (copied from it); NULL with err on a bad spec. */
+TmlWordpiece *tml_wordpiece_from_spec(const TmlTokSpec *s, TmlError *err);
+
 /* Builds a tokenizer from an in-memory vocabulary (pieces[i] has id i) with BERT-uncased settings;
  * special tokens are looked up by name ([UNK] must exist). For tests and tools. */
 TmlWordpiece *tml_wordpiece_from_vocab(const char *const *pieces, int n, TmlError *err);

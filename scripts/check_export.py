@@ -4,7 +4,8 @@
 Reads the export with h5py (model.h5) or with safetensors + json (model.safetensors + model.json),
 recomputes the SHA-256 checksum over the canonical records, runs `ticketml predict --json
 --dump-features` on DATA and reproduces every probability with numpy from the dumped features
-(text: feature ids and weights; tabular: dense vectors, which are themselves recomputed from the
+(text: feature ids and weights; encoder models: token ids, through the transformer of
+scripts/encoder_ref.py; tabular: dense vectors, which are themselves recomputed from the
 raw CSV cells with the exported column specs and derived-column rules; tree models: every tree
 walked from the exported flat arrays). Fails when anything differs by more than --tol.
 
@@ -66,6 +67,10 @@ def read_h5(path):
                 elif h5py.check_string_dtype(obj.dtype) is not None:
                     fields[key] = [s.decode() if isinstance(s, bytes) else s for s in obj.asstr()[()]] \
                         if obj.shape[0] > 0 else []
+                elif key == "tokenizer/charsmap":
+                    fields[key] = bytes(np.asarray(obj[()], dtype=np.uint8))
+                elif key == "tokenizer/control":  # an integer list record, stored as int32
+                    fields[key] = [int(x) for x in obj[()]]
                 elif obj.dtype == np.float32:
                     fields[key] = np.asarray(obj[()], dtype=np.float32)
                 elif obj.dtype == np.int32:
@@ -100,6 +105,8 @@ def read_st(json_path, st_path):
                 fields[prefix + k] = v
 
     flat(meta, "")
+    if "tokenizer/charsmap_hex" in fields:  # the record is the bytes themselves
+        fields["tokenizer/charsmap"] = bytes.fromhex(fields.pop("tokenizer/charsmap_hex"))
     for name, arr in load_file(st_path).items():
         fields[name] = np.asarray(arr, dtype=np.int32 if arr.dtype == np.int32 else np.float32)
     return fields, checksum
@@ -123,6 +130,8 @@ def encode(v):
         raise SystemExit("booleans are not part of format version 1")
     if isinstance(v, str):
         return v.encode("utf-8")
+    if isinstance(v, bytes):
+        return v
     if isinstance(v, int):
         return struct.pack("<q", v)
     if isinstance(v, float):
@@ -209,6 +218,42 @@ def trees_forward(F, x):
         p[pos], p[1 - pos] = q, 1.0 - q
         return p
     e = np.exp(s - s.max())
+    return e / e.sum()
+
+
+def encoder_forward(F, ids):
+    """An encoder export's probabilities for one text's token ids, in float64 with the architecture
+    of scripts/encoder_ref.py (written from the BERT paper and the Hugging Face layout), its weights
+    taken from the export's tensors (docs/export-format.md, "Encoder")."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import encoder_ref
+    W = lambda k: np.asarray(F["weights/" + k], dtype=np.float64)
+    C, Fw, L = F["model/dim"], F["model/hidden"], F["encoder/layers"]
+    enc = encoder_ref.Encoder.__new__(encoder_ref.Encoder)
+    enc.H, enc.L, enc.nh = C, L, F["encoder/heads"]
+    enc.eps, enc.pos_offset, enc.dtype = F["encoder/ln_eps"], F["encoder/pos_offset"], np.float64
+    w = {"embeddings.word_embeddings.weight": W("wte"), "embeddings.position_embeddings.weight": W("wpe"),
+         "embeddings.token_type_embeddings.weight": W("wtt"), "embeddings.LayerNorm.weight": W("lne_w"),
+         "embeddings.LayerNorm.bias": W("lne_b")}
+    qkvw, qkvb = W("qkvw").reshape(L, 3, C, C), W("qkvb").reshape(L, 3, C)
+    for l in range(L):
+        p = "encoder.layer.%d." % l
+        for j, name in enumerate(("query", "key", "value")):
+            w[p + "attention.self." + name + ".weight"] = qkvw[l, j]
+            w[p + "attention.self." + name + ".bias"] = qkvb[l, j]
+        for name, wt, bt, rows in (("attention.output.dense", "attprojw", "attprojb", C),
+                                   ("intermediate.dense", "fcw", "fcb", Fw), ("output.dense", "fcprojw", "fcprojb", C)):
+            w[p + name + ".weight"] = W(wt).reshape(L, rows, -1)[l]
+            w[p + name + ".bias"] = W(bt).reshape(L, rows)[l]
+        for name, g in (("attention.output.LayerNorm", "ln1"), ("output.LayerNorm", "ln2")):
+            w[p + name + ".weight"] = W(g + "w")[l]
+            w[p + name + ".bias"] = W(g + "b")[l]
+    enc.w = w
+    pooled = enc.pooled([list(ids)], pooling=F["model/bag"])[0]
+    logits = pooled @ W("clsw").T + W("clsb")
+    if F["model/loss"] == "ova":
+        return 1.0 / (1.0 + np.exp(-logits))
+    e = np.exp(logits - logits.max())
     return e / e.sum()
 
 
@@ -357,6 +402,10 @@ def main():
         for t in row["top"]:
             served[labels.index(t["label"])] = t["probability"]
         fs = feats.get(i, [])
+        if F["model/arch"] == "encoder":
+            p = encoder_forward(F, [j for j, _ in fs])
+            worst = max(worst, float(np.abs(p - served).max()))
+            continue
         if F["kind"] == "text":
             x = bag(F, [j for j, _ in fs], [v for _, v in fs])
         else:

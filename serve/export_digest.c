@@ -13,7 +13,7 @@
 #include "serve/export_model.h"
 #include "serve/sha256.h"
 
-typedef enum { R_INT, R_REAL, R_STR, R_STRS, R_INTS, R_REALS, R_F32 } RecKind;
+typedef enum { R_INT, R_REAL, R_STR, R_STRS, R_INTS, R_REALS, R_F32, R_BYTES } RecKind;
 
 typedef struct Rec {
     const char *key;
@@ -25,6 +25,8 @@ typedef struct Rec {
     const double *reals;
     int64_t n;
     const TmlExportTensor *t;
+    double x;
+    const unsigned char *bytes;
 } Rec;
 
 typedef struct Recs {
@@ -47,6 +49,12 @@ static void add_strs(Recs *rs, const char *key, char *const *s, int64_t n) {
     r->strs = s;
     r->n = n;
 }
+static void add_real(Recs *rs, const char *key, double v) { add(rs, key, R_REAL)->x = v; }
+static void add_bytes(Recs *rs, const char *key, const unsigned char *b, int64_t n) {
+    Rec *r = add(rs, key, R_BYTES);
+    r->bytes = b;
+    r->n = n;
+}
 static void add_ints(Recs *rs, const char *key, const int64_t *v, int64_t n) {
     Rec *r = add(rs, key, R_INTS);
     r->ints = v;
@@ -67,6 +75,7 @@ static uint64_t value_len(const Rec *r) {
     case R_INT:
     case R_REAL: return 8;
     case R_STR: return strlen(r->s);
+    case R_BYTES: return (uint64_t)r->n;
     case R_STRS: {
         uint64_t n = 0;
         for (int64_t k = 0; k < r->n; k++) n += 8 + (r->strs[k] ? strlen(r->strs[k]) : 0);
@@ -90,7 +99,10 @@ static void hash_rec(TmlSha256 *h, const Rec *r) {
     put_u64(h, value_len(r));
     switch (r->kind) {
     case R_INT: tml_sha256_update(h, &r->i, 8); break;
-    case R_REAL: break; /* no scalar reals in version 1 */
+    case R_REAL: tml_sha256_update(h, &r->x, 8); break; /* encoder/ln_eps (version 2) */
+    case R_BYTES:
+        if (r->n) tml_sha256_update(h, r->bytes, (size_t)r->n);
+        break;
     case R_STR: tml_sha256_update(h, r->s, strlen(r->s)); break;
     case R_STRS:
         for (int64_t k = 0; k < r->n; k++) {
@@ -136,7 +148,40 @@ int tml_export_digest(const TmlExport *e, char out[80], TmlError *err) {
     add_s(rs, "data/text_columns", e->text_columns);
     add_s(rs, "data/label_column", e->label_column);
     add_s(rs, "data/id_column", e->id_column);
-    if (e->kind && !strcmp(e->kind, "text")) {
+    int64_t *control = NULL;
+    if (e->arch && !strcmp(e->arch, "encoder")) {
+        const TmlTokSpec *t = &e->tok;
+        add_i(rs, "encoder/layers", e->enc_layers);
+        add_i(rs, "encoder/heads", e->enc_heads);
+        add_i(rs, "encoder/max_len", e->enc_max_len);
+        add_i(rs, "encoder/max_positions", e->enc_max_positions);
+        add_i(rs, "encoder/pos_offset", e->enc_pos_offset);
+        add_i(rs, "encoder/type_vocab", e->enc_type_vocab);
+        add_real(rs, "encoder/ln_eps", e->enc_ln_eps);
+        add_s(rs, "tokenizer/kind", tml_tokkind_name(t->kind));
+        add_strs(rs, "tokenizer/pieces", t->pieces, t->n_pieces);
+        add_i(rs, "tokenizer/unk", t->unk);
+        add_i(rs, "tokenizer/first", t->first);
+        add_i(rs, "tokenizer/last", t->last);
+        add_i(rs, "tokenizer/pad", t->pad);
+        add_i(rs, "tokenizer/clean_text", t->clean_text);
+        add_i(rs, "tokenizer/chinese_chars", t->chinese_chars);
+        add_i(rs, "tokenizer/strip_accents", t->strip_accents);
+        add_i(rs, "tokenizer/lowercase", t->lowercase);
+        add_i(rs, "tokenizer/max_word_chars", t->max_word_chars);
+        add_i(rs, "tokenizer/collapse_spaces", t->collapse_spaces);
+        add_s(rs, "tokenizer/prefix", t->prefix);
+        if (t->scores) add_reals(rs, "tokenizer/scores", t->scores, t->n_pieces);
+        if (t->n_control > 0) {
+            if (!(control = malloc(sizeof(int64_t) * (size_t)t->n_control))) {
+                free(rs);
+                return tml_fail(err, "out of memory computing the export checksum");
+            }
+            for (int32_t k = 0; k < t->n_control; k++) control[k] = t->control[k];
+            add_ints(rs, "tokenizer/control", control, t->n_control);
+        }
+        if (t->charsmap_len) add_bytes(rs, "tokenizer/charsmap", t->charsmap, (int64_t)t->charsmap_len);
+    } else if (e->kind && !strcmp(e->kind, "text")) {
         const TmlTextConfig *c = &e->text;
         add_i(rs, "text/normalize", c->normalize);
         add_i(rs, "text/placeholders", c->placeholders);
@@ -187,6 +232,7 @@ int tml_export_digest(const TmlExport *e, char out[80], TmlError *err) {
     char hex[65];
     tml_sha256_hex(d, hex);
     snprintf(out, 80, "sha256:%s", hex);
+    free(control);
     free(rs);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/h5.h"
+#include "data/tokspec_h5.h"
 #include "serve/export_formats.h"
 
 /* HDF5 is usually built without its thread-safety option: serialize this file's HDF5 use so two
@@ -44,6 +45,21 @@ static int write_text(hid_t f, const TmlExport *e) {
               w_attr_i64(g, "tfidf", c->tfidf) || w_attr_i64(g, "invalid_utf8", c->invalid_utf8) ||
               w_attr_str(g, "hash", TML_EXPORT_HASH) || w_attr_i64(g, "n_words", e->n_words) ||
               w_strs(g, "vocab", e->vocab, e->n_words))
+                 ? -1
+                 : 0;
+    H5Gclose(g);
+    return rc;
+}
+
+/* An encoder's shape (group encoder) and its tokenizer (group tokenizer, data/tokspec_h5.h). */
+static int write_encoder(hid_t f, const TmlExport *e) {
+    hid_t g = group(f, "encoder");
+    if (g < 0) return -1;
+    TmlError e2;
+    int rc = (w_attr_i64(g, "layers", e->enc_layers) || w_attr_i64(g, "heads", e->enc_heads) ||
+              w_attr_i64(g, "max_len", e->enc_max_len) || w_attr_i64(g, "max_positions", e->enc_max_positions) ||
+              w_attr_i64(g, "pos_offset", e->enc_pos_offset) || w_attr_i64(g, "type_vocab", e->enc_type_vocab) ||
+              tml_h5_attr_f64(g, "ln_eps", e->enc_ln_eps) || tml_tokspec_write_h5(f, "tokenizer", &e->tok, &e2))
                  ? -1
                  : 0;
     H5Gclose(g);
@@ -120,7 +136,10 @@ static int write_h5_locked(const TmlExport *e, const char *tmp, TmlError *err) {
     if ((gd = group(f, "data")) < 0 || w_attr_str(gd, "text_columns", e->text_columns) ||
         w_attr_str(gd, "label_column", e->label_column) || w_attr_str(gd, "id_column", e->id_column))
         goto done;
-    if ((!strcmp(e->kind, "text") ? write_text(f, e) : write_tabular(f, e)) || write_tensors(f, e)) goto done;
+    int encoder = e->arch && !strcmp(e->arch, "encoder");
+    if ((encoder ? write_encoder(f, e) : !strcmp(e->kind, "text") ? write_text(f, e) : write_tabular(f, e)) ||
+        write_tensors(f, e))
+        goto done;
     rc = 0;
 done:
     if (gm >= 0) H5Gclose(gm);
@@ -277,6 +296,20 @@ static void read_text(Rd *r, hid_t f, TmlExport *e) {
     H5Gclose(g);
 }
 
+static void read_encoder(Rd *r, hid_t f, TmlExport *e) {
+    hid_t g = open_group(r, f, "encoder");
+    if (g < 0) return;
+    e->enc_layers = r_attr_i64(r, g, "layers");
+    e->enc_heads = r_attr_i64(r, g, "heads");
+    e->enc_max_len = r_attr_i64(r, g, "max_len");
+    e->enc_max_positions = r_attr_i64(r, g, "max_positions");
+    e->enc_pos_offset = r_attr_i64(r, g, "pos_offset");
+    e->enc_type_vocab = r_attr_i64(r, g, "type_vocab");
+    if (!r->failed && tml_h5_get_f64(g, "ln_eps", &e->enc_ln_eps)) rd_fail(r, "encoder/ln_eps", "attribute is missing");
+    H5Gclose(g);
+    if (!r->failed && tml_tokspec_read_h5(f, "tokenizer", &e->tok, r->path, r->err)) r->failed = 1;
+}
+
 static void read_tabular(Rd *r, hid_t f, TmlExport *e) {
     hid_t g = open_group(r, f, "tabular");
     hid_t c = g >= 0 ? open_group(r, g, "columns") : -1;
@@ -399,7 +432,8 @@ static TmlExport *read_h5_locked(const char *path, TmlError *err) {
         e->id_column = r_attr_str(&r, gd, "id_column");
     }
     if (r.failed) goto fail;
-    if (!strcmp(e->kind, "text")) read_text(&r, f, e);
+    if (e->arch && !strcmp(e->arch, "encoder") && !strcmp(e->kind, "text")) read_encoder(&r, f, e);
+    else if (!strcmp(e->kind, "text")) read_text(&r, f, e);
     else if (!strcmp(e->kind, "tabular")) read_tabular(&r, f, e);
     else {
         tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", path, e->kind);

@@ -42,6 +42,7 @@ void tml_export_free(TmlExport *e) {
     free(e->hist_customer), free(e->hist_time), free(e->hist_sentiment), free(e->hist_intent);
     free(e->hist_response), free(e->hist_cutoff);
     free_strs(e->history_features, e->history_dim);
+    tml_tokspec_free(&e->tok);
     for (int k = 0; k < e->n_tensors; k++) free(e->tensors[k].data), free(e->tensors[k].ints);
     free(e);
 }
@@ -185,9 +186,10 @@ static int check_finite(const TmlExport *e, const char *where, TmlError *err) {
 }
 
 int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
-    int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
+    int encoder = e->arch && !strcmp(e->arch, "encoder");
+    int v2 = (e->arch && !strcmp(e->arch, "gbdt")) || encoder || e->tab_keep_missing || (e->tab_derive && e->tab_derive[0]);
     if (v2 && e->format_version < 2)
-        return tml_fail(err, "%s: a version-1 export cannot hold tree models, kept missing values or derived columns; "
+        return tml_fail(err, "%s: a version-1 export cannot hold tree or encoder models, kept missing values or derived columns; "
                              "export the model again",
                         where);
     if (!e->kind || !e->arch || !e->task)
@@ -209,7 +211,13 @@ int tml_export_validate(const TmlExport *e, const char *where, TmlError *err) {
         return tml_fail(err, "%s: labels/positive %lld is out of range", where, (long long)e->positive);
     if (!e->text_columns || !e->label_column || !e->id_column)
         return tml_fail(err, "%s: data/ column names are missing", where);
-    if (text) {
+    if (encoder) {
+        /* the encoder reads token ids: the tokenizer replaces the n-gram featurizer */
+        if (tml_tokspec_check(&e->tok, where, err)) return -1;
+        if (e->tok.n_pieces > e->in_dim)
+            return tml_fail(err, "%s: the tokenizer has %d ids but the encoder only %lld embeddings", where,
+                            e->tok.n_pieces, (long long)e->in_dim);
+    } else if (text) {
         const TmlTextConfig *c = &e->text;
         if (c->word_ngrams < 1 || c->word_ngrams > 8 || c->minn < 0 || c->maxn < c->minn || c->maxn > 64 ||
             c->buckets < 0 || c->tfidf < 0 || c->tfidf > 1)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "data/textfeat.h"
+#include "data/tokenizer.h"
 #include "ticketml/error.h"
 
 #define TML_EXPORT_FORMAT "ticketml-export"
@@ -16,7 +17,7 @@
  * misread those, and version-1 exports keep their bytes and checksums. */
 #define TML_EXPORT_VERSION 2
 #define TML_EXPORT_HASH "fnv1a32"
-#define TML_EXPORT_MAX_TENSORS 16
+#define TML_EXPORT_MAX_TENSORS 24 /* an encoder has 19 */
 
 /* An array: weights (2-D float32), the idf vector (1-D, cols = 0), or a tree model's flat arrays
  * (float32 or int32). Key is its path, e.g. "weights/embedding", "text/idf", "trees/left". */
@@ -61,6 +62,13 @@ typedef struct TmlExport {
     char *hist_customer, *hist_time, *hist_sentiment, *hist_intent, *hist_response, *hist_cutoff;
     int64_t history_dim;
     char **history_features; /* (history_dim) */
+    /* encoder/ and tokenizer/ (arch "encoder", kind text): the transformer's shape (its width is
+     * model/dim, its feed-forward width model/hidden, its pooling model/bag "mean" | "cls", the
+     * tokenizer's id count model/in_dim) and the tokenizer that turns raw text into its ids; an
+     * encoder export has no text/ group */
+    int64_t enc_layers, enc_heads, enc_max_len, enc_max_positions, enc_pos_offset, enc_type_vocab;
+    double enc_ln_eps;
+    TmlTokSpec tok;
     /* weights/ and text/idf */
     int n_tensors;
     TmlExportTensor tensors[TML_EXPORT_MAX_TENSORS + 1];

@@ -49,6 +49,48 @@ static json_t *real_list(const double *v, int64_t n) {
     return a;
 }
 
+/* The encoder's shape and its tokenizer (the character map as lowercase hex). */
+static void put_encoder(json_t *root, const TmlExport *e, int *bad) {
+    json_t *g = json_object(), *t = json_object();
+    put(g, "layers", json_integer(e->enc_layers), bad);
+    put(g, "heads", json_integer(e->enc_heads), bad);
+    put(g, "max_len", json_integer(e->enc_max_len), bad);
+    put(g, "max_positions", json_integer(e->enc_max_positions), bad);
+    put(g, "pos_offset", json_integer(e->enc_pos_offset), bad);
+    put(g, "type_vocab", json_integer(e->enc_type_vocab), bad);
+    put(g, "ln_eps", json_real(e->enc_ln_eps), bad);
+    put(root, "encoder", g, bad);
+    const TmlTokSpec *k = &e->tok;
+    put(t, "kind", json_string(tml_tokkind_name(k->kind)), bad);
+    put(t, "pieces", str_list(k->pieces, k->n_pieces), bad);
+    const struct {
+        const char *name;
+        int64_t v;
+    } ints[] = {{"unk", k->unk}, {"first", k->first}, {"last", k->last}, {"pad", k->pad},
+                {"clean_text", k->clean_text}, {"chinese_chars", k->chinese_chars},
+                {"strip_accents", k->strip_accents}, {"lowercase", k->lowercase},
+                {"max_word_chars", k->max_word_chars}, {"collapse_spaces", k->collapse_spaces}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) put(t, ints[i].name, json_integer(ints[i].v), bad);
+    put(t, "prefix", json_string(k->prefix), bad);
+    if (k->scores) put(t, "scores", real_list(k->scores, k->n_pieces), bad);
+    if (k->n_control > 0) {
+        json_t *a = json_array();
+        for (int32_t i = 0; a && i < k->n_control; i++) json_array_append_new(a, json_integer(k->control[i]));
+        put(t, "control", a, bad);
+    }
+    if (k->charsmap_len) {
+        char *hex = malloc(2 * k->charsmap_len + 1);
+        if (hex) {
+            for (size_t i = 0; i < k->charsmap_len; i++) snprintf(hex + 2 * i, 3, "%02x", k->charsmap[i]);
+            put(t, "charsmap_hex", json_string(hex), bad);
+            free(hex);
+        } else {
+            *bad = 1;
+        }
+    }
+    put(root, "tokenizer", t, bad);
+}
+
 static json_t *build_json(const TmlExport *e, int *bad) {
     json_t *root = json_object(), *m = json_object(), *l = json_object(), *d = json_object();
     put(root, "format", json_string(TML_EXPORT_FORMAT), bad);
@@ -71,7 +113,9 @@ static json_t *build_json(const TmlExport *e, int *bad) {
     put(d, "label_column", json_string(e->label_column), bad);
     put(d, "id_column", json_string(e->id_column), bad);
     put(root, "data", d, bad);
-    if (!strcmp(e->kind, "text")) {
+    if (e->arch && !strcmp(e->arch, "encoder")) {
+        put_encoder(root, e, bad);
+    } else if (!strcmp(e->kind, "text")) {
         const TmlTextConfig *c = &e->text;
         json_t *t = json_object();
         put(t, "normalize", json_integer(c->normalize), bad);
@@ -304,6 +348,82 @@ static void read_text_json(Jr *r, json_t *root, TmlExport *e) {
     }
 }
 
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static void read_encoder_json(Jr *r, json_t *root, TmlExport *e) {
+    json_t *g = jget(r, root, "encoder", "encoder", JSON_OBJECT);
+    e->enc_layers = jint(r, g, "layers", "encoder/layers");
+    e->enc_heads = jint(r, g, "heads", "encoder/heads");
+    e->enc_max_len = jint(r, g, "max_len", "encoder/max_len");
+    e->enc_max_positions = jint(r, g, "max_positions", "encoder/max_positions");
+    e->enc_pos_offset = jint(r, g, "pos_offset", "encoder/pos_offset");
+    e->enc_type_vocab = jint(r, g, "type_vocab", "encoder/type_vocab");
+    json_t *eps = g ? json_object_get(g, "ln_eps") : NULL;
+    if (!r->failed && !json_is_number(eps)) {
+        tml_fail(r->err, "%s: key \"encoder/ln_eps\" is missing or not a number; export the model again", r->path);
+        r->failed = 1;
+    }
+    if (!r->failed) e->enc_ln_eps = json_number_value(eps);
+    json_t *t = jget(r, root, "tokenizer", "tokenizer", JSON_OBJECT);
+    TmlTokSpec *k = &e->tok;
+    char *kind = jstr(r, t, "kind", "tokenizer/kind"), *prefix = jstr(r, t, "prefix", "tokenizer/prefix");
+    k->kind = tml_tokkind_parse(kind);
+    if (prefix && strlen(prefix) < sizeof k->prefix) strcpy(k->prefix, prefix);
+    else if (prefix) k->prefix[0] = 0, k->max_word_chars = 0; /* refused by the check below */
+    free(kind), free(prefix);
+    int64_t n = 0;
+    if ((k->pieces = jstrs(r, t, "pieces", "tokenizer/pieces", &n))) k->n_pieces = (int32_t)n;
+    const char *names[] = {"unk", "first", "last", "pad", "clean_text", "chinese_chars", "strip_accents",
+                           "lowercase", "max_word_chars", "collapse_spaces"};
+    int32_t *i32[] = {&k->unk, &k->first, &k->last, &k->pad};
+    int *flags[] = {&k->clean_text, &k->chinese_chars, &k->strip_accents, &k->lowercase, &k->max_word_chars,
+                    &k->collapse_spaces};
+    for (int i = 0; i < 10; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "tokenizer/%s", names[i]);
+        int64_t v = jint(r, t, names[i], path);
+        if (v < -1 || v > INT32_MAX) v = -1;
+        if (i < 4) *i32[i] = (int32_t)v;
+        else *flags[i - 4] = (int)v;
+    }
+    if (!r->failed && json_object_get(t, "scores")) k->scores = jnums(r, t, "scores", "tokenizer/scores", n, 0);
+    json_t *c = t ? json_object_get(t, "control") : NULL;
+    if (!r->failed && c) {
+        int64_t nc = (int64_t)json_array_size(c);
+        int64_t *v = nc > 0 && nc <= n ? jnums(r, t, "control", "tokenizer/control", nc, 1) : NULL;
+        if (v && (k->control = malloc(sizeof(int32_t) * (size_t)nc))) {
+            for (int64_t i = 0; i < nc; i++) k->control[i] = v[i] >= 0 && v[i] < n ? (int32_t)v[i] : -1;
+            k->n_control = (int32_t)nc;
+        } else if (!r->failed) {
+            tml_fail(r->err, "%s: \"tokenizer/control\" must be a list of piece ids", r->path);
+            r->failed = 1;
+        }
+        free(v);
+    }
+    json_t *hx = t ? json_object_get(t, "charsmap_hex") : NULL;
+    if (!r->failed && hx) {
+        const char *h = json_string_value(hx);
+        size_t len = h ? strlen(h) : 1;
+        if (!h || len % 2 || len == 0 || !(k->charsmap = malloc(len / 2))) {
+            tml_fail(r->err, "%s: \"tokenizer/charsmap_hex\" must be a string of hex byte pairs", r->path);
+            r->failed = 1;
+        } else {
+            k->charsmap_len = len / 2;
+            for (size_t i = 0; i < len / 2 && !r->failed; i++) {
+                int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
+                if (a < 0 || b < 0) {
+                    tml_fail(r->err, "%s: \"tokenizer/charsmap_hex\" holds a character that is not hex", r->path);
+                    r->failed = 1;
+                }
+                k->charsmap[i] = (unsigned char)(a << 4 | b);
+            }
+        }
+    }
+    if (!r->failed && tml_tokspec_check(k, r->path, r->err)) r->failed = 1;
+}
+
 static void read_tabular_json(Jr *r, json_t *root, TmlExport *e) {
     json_t *t = jget(r, root, "tabular", "tabular", JSON_OBJECT);
     json_t *c = jget(r, t, "columns", "tabular/columns", JSON_OBJECT);
@@ -493,7 +613,8 @@ TmlExport *tml_export_read_st(const char *json_path, const char *st_path, TmlErr
     e->label_column = jstr(&r, d, "label_column", "data/label_column");
     e->id_column = jstr(&r, d, "id_column", "data/id_column");
     if (r.failed) goto fail;
-    if (!strcmp(e->kind, "text")) read_text_json(&r, root, e);
+    if (e->arch && !strcmp(e->arch, "encoder") && !strcmp(e->kind, "text")) read_encoder_json(&r, root, e);
+    else if (!strcmp(e->kind, "text")) read_text_json(&r, root, e);
     else if (!strcmp(e->kind, "tabular")) read_tabular_json(&r, root, e);
     else {
         tml_fail(err, "%s: unknown kind '%s' (a newer ticketml wrote this export?)", json_path, e->kind);

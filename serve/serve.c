@@ -9,6 +9,7 @@
 #include "data/derive.h"
 #include "data/tabular.h"
 #include "data/textfeat.h"
+#include "data/tokenizer.h"
 #include "serve/export_io.h"
 #include "serve/serve_family.h"
 #include "ticketml/serve.h"
@@ -21,7 +22,9 @@ struct TmlServeModel {
     const TmlServeFamily *family;
     void *fwd;              /* the family's forward state (borrows ex's tensors) */
     size_t scratch_n;       /* floats of scratch one forward needs */
-    TmlTextFeaturizer *tf;  /* text */
+    TmlTextFeaturizer *tf;  /* text: the n-gram featurizer (bag models) */
+    TmlTokenizer *tok;      /* text: the tokenizer (encoder models; tf is NULL then) */
+    int max_len;            /* encoder: token ids per text, first and last included */
     TmlTabular tab;         /* tabular: cols owned, strings borrowed from ex */
     TmlDeriveSpec *derive;  /* tabular: derived columns computed from the row (NULL: none) */
     int n_fields;
@@ -92,7 +95,13 @@ TmlServeModel *tml_serve_load(const char *path_or_dir, TmlError *err) {
         return NULL;
     }
     m->scratch_n = m->family->scratch_floats(m->fwd);
-    if (m->text) {
+    if (m->text && !strcmp(e->arch, "encoder")) {
+        m->max_len = (int)e->enc_max_len; /* validated by the encoder family */
+        if (!(m->tok = tml_tokenizer_from_spec(&e->tok, path_or_dir, err))) {
+            tml_serve_free(m);
+            return NULL;
+        }
+    } else if (m->text) {
         TmlError e2;
         m->tf = tml_textfeat_restore(&e->text, e->vocab, NULL, e->n_words, tensor(e, "text/idf"), &e2);
         if (!m->tf) {
@@ -111,6 +120,7 @@ void tml_serve_free(TmlServeModel *m) {
     if (!m) return;
     if (m->fwd) m->family->free(m->fwd);
     tml_textfeat_free(m->tf);
+    tml_tokenizer_free(m->tok);
     tml_derive_free(m->derive);
     free(m->tab.cols);
     free(m->fields);
@@ -183,6 +193,7 @@ int tml_serve_predict_features(const TmlServeModel *m, const int32_t *ids, const
 /* Per-caller featurization state: the tokenizer buffer and the growable id / weight arrays. */
 typedef struct TextScratch {
     TmlTokBuf tok;
+    TmlTokScratch tks;  /* encoder models: the tokenizer's working memory */
     int32_t *ids;
     float *w;
     int64_t n, cap;
@@ -195,6 +206,7 @@ static void ts_init(TextScratch *s) {
 
 static void ts_free(TextScratch *s) {
     tml_textfeat_tokbuf_free(&s->tok);
+    tml_tokscratch_free(&s->tks);
     free(s->ids);
     free(s->w);
 }
@@ -203,6 +215,17 @@ static void ts_free(TextScratch *s) {
 static int featurize(const TmlServeModel *m, TextScratch *s, const char *text, TmlError *err) {
     if (!m->text) return tml_fail(err, "this is a tabular model; call tml_serve_predict_row");
     if (!text) text = "";
+    if (m->tok) { /* an encoder: its token ids, [CLS] ... [SEP] cut to max_len */
+        if (s->cap < m->max_len) {
+            int32_t *ids = realloc(s->ids, sizeof(int32_t) * (size_t)m->max_len);
+            if (!ids) return tml_fail(err, "out of memory tokenizing a text");
+            s->ids = ids, s->cap = m->max_len;
+        }
+        int n = tml_tokenizer_encode(m->tok, text, strlen(text), m->max_len, s->ids, &s->tks);
+        if (n < 0) return tml_fail(err, "out of memory tokenizing a text");
+        s->n = n;
+        return 0;
+    }
     TmlError e2;
     if (tml_textfeat_tokbuf_run(&s->tok, tml_textfeat_config(m->tf), text, strlen(text), &e2))
         return tml_fail(err, "text: %s", e2.msg);
@@ -213,7 +236,7 @@ static int featurize(const TmlServeModel *m, TextScratch *s, const char *text, T
 }
 
 static const float *ts_weights(const TmlServeModel *m, const TextScratch *s) {
-    return tml_textfeat_config(m->tf)->tfidf ? s->w : NULL;
+    return m->tf && tml_textfeat_config(m->tf)->tfidf ? s->w : NULL;
 }
 
 int tml_serve_predict_text(const TmlServeModel *m, const char *text, float *probs_out, int *top_label, TmlError *err) {

@@ -7,11 +7,13 @@
 extern const TmlServeFamily tml_serve_family_bag; /* serve/serve_net.c: text, linear | embedding */
 extern const TmlServeFamily tml_serve_family_mlp; /* serve/serve_net.c: tabular */
 extern const TmlServeFamily tml_serve_family_gbdt; /* serve/serve_gbdt.c: tabular, gbdt */
+extern const TmlServeFamily tml_serve_family_encoder; /* serve/serve_encoder.c: text, encoder */
 
 static const TmlServeFamily *const FAMILIES[] = {
     &tml_serve_family_bag,
     &tml_serve_family_mlp,
     &tml_serve_family_gbdt,
+    &tml_serve_family_encoder,
     NULL,
 };
 

@@ -2,8 +2,9 @@
  * corpus, with a tiny random-initialised encoder (2 layers, width 32) and a WordPiece vocabulary
  * built from the corpus, so it needs no downloaded model: train (learns above chance), eval with a
  * report, explain (LIME texts scored through the encoder), Ctrl-C + --resume giving the same weights
- * as an uninterrupted run, a frozen encoder (head only), finetune with a new label, and export
- * refusing with one clear message. Skips when ./ticketml is absent. */
+ * as an uninterrupted run, a frozen encoder (head only), finetune with a new label, export and
+ * predict, and a model file that works with its model folder moved away (the tokenizer is stored
+ * in it). Skips when ./ticketml is absent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,9 +233,49 @@ static void test_finetune_and_export(void **state) {
     RUN_EXPECT(0, "%s finetune --from m.h5 ft.ini --out m2.h5 --device cpu", g_bin);
     expect_output("new label(s)");
     RUN_EXPECT(0, "%s eval m2.h5 new.csv --device cpu", g_bin);
-    RUN_EXPECT(1, "%s export m.h5 --out exp", g_bin);
-    expect_output("not implemented");
-    assert_false(exists("exp/model.h5"));
+    /* the fine-tuned model exports and predicts its new label (probabilities against the trainer's
+     * are test_export.c's job) */
+    RUN_EXPECT(0, "%s export m2.h5 --out exp", g_bin);
+    assert_true(exists("exp/model.h5"));
+    RUN_EXPECT(0, "%s predict exp --text 'the box came broken' --top 2", g_bin);
+    expect_output("damaged_item");
+}
+
+/* The first "accuracy" line of the last run's output (malloc'd). */
+static char *accuracy_line(void) {
+    char *out = slurp("out.txt"), *a = out ? strstr(out, "accuracy") : NULL;
+    if (!a) fail_msg("no accuracy in:\n%s", out ? out : "(none)");
+    char *e = strchr(a, '\n');
+    char *line = strndup(a, e ? (size_t)(e - a) : strlen(a));
+    free(out);
+    return line;
+}
+
+/* A model file carries its tokenizer: with the model folder moved away, eval gives the same
+ * figures and explain and finetune still work. */
+static void test_model_file_is_self_contained(void **state) {
+    (void)state;
+    NEED_BINARY();
+    if (!exists("m.h5")) RUN_EXPECT(0, "%s train enc.ini --out m.h5 --quiet --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_bin);
+    char *before = accuracy_line();
+    RUN_EXPECT(0, "mv tok tok.away");
+    RUN_EXPECT(0, "%s eval m.h5 corpus/tickets.csv --device cpu", g_bin);
+    char *after = accuracy_line();
+    assert_string_equal(before, after);
+    RUN_EXPECT(0, "%s explain m.h5 --text 'my card was stolen' --samples 100 --json --device cpu", g_bin);
+    expect_output("stolen");
+    write_file("ft2.csv", "ticket_id,text,intent\nq1,where is my refund,refund_status\nq2,refund not received yet,refund_status\n"
+                          "q3,card stolen block it,card_lost\nq4,lost my card,card_lost\n");
+    write_file("ft2.ini", "[data]\nkind = text\ntrain = ft2.csv\ntext = text\nlabel = intent\nvalid_frac = 0\n"
+                          "[train]\nlr = 3e-3\nepochs = 2\nbatch_size = 4\npatience = 0\n");
+    RUN_EXPECT(0, "%s finetune --from m.h5 ft2.ini --out m3.h5 --quiet --device cpu", g_bin);
+    RUN_EXPECT(0, "%s eval m3.h5 ft2.csv --device cpu", g_bin);
+    RUN_EXPECT(0, "%s export m.h5 --out exp_away --format safetensors", g_bin);
+    RUN_EXPECT(0, "%s predict exp_away --text 'my card was stolen'", g_bin);
+    RUN_EXPECT(0, "mv tok.away tok");
+    free(before);
+    free(after);
 }
 
 int main(void) {
@@ -243,6 +284,7 @@ int main(void) {
         cmocka_unit_test(test_resume_matches_uninterrupted),
         cmocka_unit_test(test_frozen_encoder),
         cmocka_unit_test(test_finetune_and_export),
+        cmocka_unit_test(test_model_file_is_self_contained),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

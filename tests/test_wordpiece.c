@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "data/tokenizer.h"
+#include "data/tokspec_h5.h"
 #include "data/wordpiece.h"
 
 static const char *const VOCAB[] = {
@@ -166,6 +167,33 @@ static void write_folder(const char *dir, const char *config) {
     }
 }
 
+
+/* The tokenizer rebuilt from its spec after a trip through an HDF5 group (what a model file holds). */
+static TmlTokenizer *through_h5(const TmlTokenizer *t) {
+    TmlError err = {{0}};
+    hid_t f = tml_h5_mem_create(0);
+    assert_true(f >= 0);
+    if (tml_tokspec_write_h5(f, "tokenizer", tml_tokenizer_spec(t), &err)) fail_msg("%s", err.msg);
+    TmlTokSpec s;
+    if (tml_tokspec_read_h5(f, "tokenizer", &s, "test", &err)) fail_msg("%s", err.msg);
+    H5Fclose(f);
+    TmlTokenizer *back = tml_tokenizer_from_spec(&s, "test", &err);
+    if (!back) fail_msg("%s", err.msg);
+    tml_tokspec_free(&s);
+    return back;
+}
+
+/* The same ids from both tokenizers on each text. */
+static void same_ids(const TmlTokenizer *a, const TmlTokenizer *b, const char *const *texts, int n) {
+    int32_t x[32], y[32];
+    for (int i = 0; i < n; i++) {
+        int nx = tml_tokenizer_encode(a, texts[i], strlen(texts[i]), 32, x, NULL);
+        int ny = tml_tokenizer_encode(b, texts[i], strlen(texts[i]), 32, y, NULL);
+        assert_int_equal(nx, ny);
+        assert_memory_equal(x, y, sizeof(int32_t) * (size_t)nx);
+    }
+}
+
 static void test_load_folder(void **state) {
     char dir[] = "/tmp/tml_wp_XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -182,6 +210,13 @@ static void test_load_folder(void **state) {
     int32_t ids[16];
     assert_int_equal(tml_tokenizer_encode(t, "Hello", 5, 16, ids, NULL), 3);
     assert_int_equal(ids[1], HELLO); /* uncased by default: "Hello" (the last line) is never reached */
+    { /* the spec a model file stores rebuilds the same tokenizer */
+        static const char *const texts[] = {"Hello world", "HELLO, wörld!", "unbelievable", "x"};
+        TmlTokenizer *back = through_h5(t);
+        assert_int_equal(tml_tokenizer_vocab_size(back), tml_tokenizer_vocab_size(t));
+        same_ids(t, back, texts, 4);
+        tml_tokenizer_free(back);
+    }
     tml_tokenizer_free(t);
     /* a cased model keeps case and accents */
     write_folder(dir, "{\"do_lower_case\": false}");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/h5.h"
+#include "data/tokspec_h5.h"
 #include "trainer/encoder_family.h"
 
 /* ---- config ----------------------------------------------------------------------------------- */
@@ -114,6 +115,21 @@ static int load_tokenizer(TmlEncModel *em, TmlError *err) {
     if (!em->tok) return -1;
     if (tml_tokenizer_vocab_size(em->tok) > em->cfg.vocab_size)
         return tml_fail(err, "%s: the tokenizer has %d ids but the model only %d embeddings", em->dir,
+                        tml_tokenizer_vocab_size(em->tok), em->cfg.vocab_size);
+    return 0;
+}
+
+/* The tokenizer stored in a model file's encoder group; a file from before tokenizers were stored
+ * falls back to the model folder it names. */
+static int load_file_tokenizer(hid_t g, TmlEncModel *em, TmlError *err) {
+    if (!tml_h5_exists(g, "tokenizer")) return load_tokenizer(em, err);
+    TmlTokSpec spec;
+    if (tml_tokspec_read_h5(g, "tokenizer", &spec, "model file", err)) return -1;
+    em->tok = tml_tokenizer_from_spec(&spec, "model file", err);
+    tml_tokspec_free(&spec);
+    if (!em->tok) return -1;
+    if (tml_tokenizer_vocab_size(em->tok) > em->cfg.vocab_size)
+        return tml_fail(err, "model file: the tokenizer has %d ids but the model only %d embeddings",
                         tml_tokenizer_vocab_size(em->tok), em->cfg.vocab_size);
     return 0;
 }
@@ -385,7 +401,10 @@ static int enc_save(const TmlModel *m, hid_t file, int with_optim, TmlError *err
         tml_fail(err, "out of host memory saving the encoder");
         goto done;
     }
-    if (save_attrs(g, em, err) || (w = H5Gcreate2(g, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+    /* the tokenizer itself, so the file needs no model folder (eval, explain, finetune, export elsewhere) */
+    if (save_attrs(g, em, err) || tml_tokspec_write_h5(g, "tokenizer", tml_tokenizer_spec(em->tok), err) ||
+        (w = H5Gcreate2(g, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        goto done;
     tml_download(m->be, host, enc->params, sizeof(float) * enc->n_params);
     for (int t = 0; t < TML_ENC_NUM_TENSORS; t++) {
         int64_t cols = tensor_cols(&em->cfg, (TmlEncTensor)t), n = (int64_t)enc->sizes[t];
@@ -438,7 +457,7 @@ static int enc_load(TmlModel *m, hid_t file, int with_optim, TmlError *err) {
         em = tml_enc_model(m);
         m->n_out = em->cfg.n_classes;
         m->arch = "encoder";
-        if (load_tokenizer(em, err) || !(em->enc = tml_encoder_create(m->be, &em->cfg, err))) goto done;
+        if (load_file_tokenizer(g, em, err) || !(em->enc = tml_encoder_create(m->be, &em->cfg, err))) goto done;
     }
     TmlEncoder *enc = em->enc;
     if (!(host = malloc(sizeof(float) * enc->n_params))) {
@@ -503,10 +522,41 @@ static int enc_grow_classes(TmlModel *m, int new_C, uint64_t seed, TmlError *err
     return 0;
 }
 
+/* The export's model part: the encoder's shape, its tokenizer and every tensor in the model file's
+ * layout (docs/export-format.md); served by serve/serve_encoder.c. */
 static int enc_export(const TmlModel *m, TmlExport *e, TmlError *err) {
-    (void)m, (void)e;
-    return tml_fail(err, "exporting encoder models is not implemented yet (the serving library has no encoder "
-                    "forward pass); evaluate and explain the model file directly");
+    const TmlEncModel *em = tml_enc_model(m);
+    const TmlEncoderConfig *c = &em->cfg;
+    const TmlEncoder *enc = em->enc;
+    e->format_version = 2; /* encoders are a version-2 feature */
+    if (!(e->arch = strdup("encoder")) || !(e->loss = strdup(c->ova ? "ova" : "softmax")) ||
+        !(e->bag = strdup(c->pooling == TML_POOL_CLS ? "cls" : "mean")) ||
+        tml_tokspec_copy(&e->tok, tml_tokenizer_spec(em->tok)))
+        return tml_fail(err, "out of memory exporting the encoder");
+    e->in_dim = c->vocab_size, e->dim = c->hidden, e->hidden = c->intermediate, e->n_out = c->n_classes;
+    e->enc_layers = c->layers, e->enc_heads = c->heads, e->enc_max_len = em->max_len;
+    e->enc_max_positions = c->max_positions, e->enc_pos_offset = c->pos_offset, e->enc_type_vocab = c->type_vocab;
+    e->enc_ln_eps = c->ln_eps;
+    float *host = malloc(sizeof(float) * enc->n_params);
+    if (!host) return tml_fail(err, "out of host memory exporting the encoder");
+    tml_download(m->be, host, enc->params, sizeof(float) * enc->n_params);
+    for (int t = 0; t < TML_ENC_NUM_TENSORS; t++) {
+        int64_t cols = tensor_cols(c, (TmlEncTensor)t), n = (int64_t)enc->sizes[t];
+        float *copy = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+        char key[48];
+        snprintf(key, sizeof key, "weights/%s", tml_encoder_tensor_name((TmlEncTensor)t));
+        if (!copy) {
+            free(host);
+            return tml_fail(err, "out of host memory exporting the encoder");
+        }
+        memcpy(copy, host + enc->offsets[t], sizeof(float) * (size_t)n);
+        if (tml_export_add_tensor(e, key, cols ? n / cols : n, cols, copy, err)) {
+            free(host);
+            return -1;
+        }
+    }
+    free(host);
+    return 0;
 }
 
 static const char *const ENC_KEYS[] = {"model.pretrained", "model.init", "model.pooling", "model.max_len",

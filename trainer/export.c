@@ -115,7 +115,10 @@ TmlExport *tml_export_from_model(const TmlLoadedModel *lm, TmlError *err) {
     }
     e->n_labels = f->labels->n;
     e->positive = f->positive;
-    if ((text ? export_text(e, f, err) : export_tabular(e, f, err)) || tml_model_export(lm->model, e, err)) goto fail;
+    /* an encoder reads raw text through its own tokenizer (its family exports it), not the n-gram featurizer */
+    int encoder = lm->model->arch && !strcmp(lm->model->arch, "encoder");
+    if ((encoder ? 0 : text ? export_text(e, f, err) : export_tabular(e, f, err)) || tml_model_export(lm->model, e, err))
+        goto fail;
     /* version 2 only when needed (docs/export-format.md, Versioning): a family that needs it sets it */
     if (e->tab_keep_missing || e->tab_derive) e->format_version = 2;
     return e;
